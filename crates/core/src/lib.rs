@@ -1,0 +1,18 @@
+//! Plain types shared by every part of Altimail Server: hMailServer's numeric codes and bit masks
+//! ([`codes`]), addresses ([`address`]), its IP-address columns ([`ip`]), account passwords
+//! ([`password`]) and the reversible Blowfish it uses for stored credentials ([`blowfish`]).
+//!
+//! Nothing here does I/O.
+//!
+//! ```
+//! use altimail_core::password::{hash, verify, PasswordScheme};
+//! let stored = hash(PasswordScheme::Sha256, "secret");
+//! assert!(verify(PasswordScheme::Sha256.code(), &stored, "secret"));
+//! ```
+
+pub mod address;
+pub mod blowfish;
+pub mod codes;
+pub mod ip;
+pub mod password;
+pub mod time;

@@ -1,0 +1,134 @@
+//! One SQL layer over three engines: SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! Statements are written once with `?` placeholders; [`Dialect`] rewrites them for PostgreSQL and
+//! holds the few statements that differ between engines. Values go in as [`Value`] and rows come
+//! back as [`Row`], so repositories never see an engine-specific type. Typed sqlx pools are used
+//! underneath (sqlx's `Any` driver mangles placeholders and types across engines).
+
+mod connect;
+mod dialect;
+mod engine;
+mod value;
+
+pub use connect::DbConfig;
+pub use dialect::Dialect;
+pub use value::{Row, Value, never, parse_time};
+
+use sqlx::{MySql, MySqlPool, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+/// A connection pool to one of the supported engines.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+    MySql(Transaction<'static, MySql>),
+}
+
+/// Runs the same body against whichever engine `$self` holds, with `$e` bound to an executor.
+macro_rules! on_engine {
+    ($self:expr, $e:ident => $body:expr) => {
+        match $self {
+            Self::Sqlite($e) => {
+                #[allow(unused_imports)]
+                use engine::sqlite as eng;
+                $body
+            }
+            Self::Postgres($e) => {
+                #[allow(unused_imports)]
+                use engine::postgres as eng;
+                $body
+            }
+            Self::MySql($e) => {
+                #[allow(unused_imports)]
+                use engine::mysql as eng;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+            Db::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, p => eng::execute(p, &sql, args).await)
+    }
+
+    pub async fn fetch_all(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, p => eng::fetch_all(p, &sql, args).await)
+    }
+
+    pub async fn fetch_optional(&self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    /// Runs an INSERT and returns the new surrogate key held in column `pk`.
+    pub async fn insert(&self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, p => eng::insert(p, &sql, args, pk).await)
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::MySql(p) => Tx::MySql(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        on_engine!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+            Tx::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, t => eng::execute(&mut **t, &sql, args).await)
+    }
+
+    pub async fn fetch_all(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, t => eng::fetch_all(&mut **t, &sql, args).await)
+    }
+
+    pub async fn fetch_optional(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    pub async fn insert(&mut self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+        let sql = self.dialect().placeholders(sql);
+        on_engine!(self, t => eng::insert(&mut **t, &sql, args, pk).await)
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_engine!(self, t => t.commit().await?);
+        Ok(())
+    }
+}

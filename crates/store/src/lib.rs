@@ -1,0 +1,98 @@
+//! Storage for Altimail Server on hMailServer's schema and data directory.
+//!
+//! [`Db`] is one SQL layer over SQLite, PostgreSQL and MySQL/MariaDB; [`schema`] creates and
+//! upgrades the `hm_*` tables; [`repo`] holds a typed repository per kind of object (domains,
+//! accounts, aliases, lists, settings, ports, certificates, IP ranges, folders, messages);
+//! [`files`] places message files where hMailServer puts them and writes them durably.
+//! [`Store`] ties a database to a data directory.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), altimail_store::StoreError> {
+//! use altimail_store::{DbConfig, Store, repo::domains};
+//! let store = Store::open(&DbConfig::Sqlite { path: "hm.db".into() }, "data", true).await?;
+//! let domain = domains::create(&store.db, &domains::Domain::new("example.com")).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod db;
+mod error;
+pub mod files;
+pub mod repo;
+pub mod schema;
+
+pub use db::{Db, DbConfig, Dialect, Row, Value};
+pub use error::StoreError;
+pub use files::{Location, MessageFiles};
+
+use std::path::PathBuf;
+
+use altimail_core::password::PasswordScheme;
+
+use crate::repo::settings::Settings;
+
+/// A database and the data directory whose files its rows name.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub db: Db,
+    pub files: MessageFiles,
+}
+
+/// The setting that keeps new passwords in hMailServer's salted SHA-256 form (type 3), so the
+/// database stays usable by hMailServer itself; otherwise new passwords are Argon2id.
+pub const SETTING_KEEP_SHA256_PASSWORDS: &str = "altimailkeepsha256passwords";
+
+impl Store {
+    /// Connects, and makes sure the schema is usable: an empty database is initialised when
+    /// `init_if_empty` is set (else it is an error); an existing hMailServer database is
+    /// upgraded additively.
+    pub async fn open(
+        config: &DbConfig,
+        data_dir: impl Into<PathBuf>,
+        init_if_empty: bool,
+    ) -> Result<Store, StoreError> {
+        let db = Db::connect(config).await?;
+        match schema::inspect(&db).await? {
+            schema::SchemaState::Empty if init_if_empty => schema::create(&db).await?,
+            schema::SchemaState::Empty => {
+                return Err(StoreError::Schema(format!(
+                    "{} has no hMailServer schema: run `altimail init`",
+                    config.describe()
+                )));
+            }
+            schema::SchemaState::Existing { .. } => {
+                for change in schema::upgrade(&db).await? {
+                    tracing::info!("schema upgrade: {change}");
+                }
+            }
+        }
+        Ok(Store { db, files: MessageFiles::new(data_dir) })
+    }
+
+    /// The scheme new or changed passwords are stored with.
+    pub async fn password_scheme(&self) -> Result<PasswordScheme, StoreError> {
+        let settings = Settings::load(&self.db).await?;
+        Ok(if settings.bool(SETTING_KEEP_SHA256_PASSWORDS) { PasswordScheme::Sha256 } else { PasswordScheme::Argon2id })
+    }
+
+    /// Deletes an account with its folders, messages and mailbox files.
+    pub async fn delete_account(&self, account: &repo::accounts::Account) -> Result<(), StoreError> {
+        let files = repo::accounts::delete(&self.db, account.id).await?;
+        for name in files {
+            let path = self.files.resolve(Location::Account(&account.address), &name);
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("could not remove {}: {e}", path.display());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a domain with everything in it.
+    pub async fn delete_domain(&self, domain: &repo::domains::Domain) -> Result<(), StoreError> {
+        for account in repo::accounts::list(&self.db, Some(domain.id)).await? {
+            self.delete_account(&account).await?;
+        }
+        repo::domains::delete(&self.db, domain.id).await
+    }
+}

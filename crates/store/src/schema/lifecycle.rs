@@ -1,0 +1,157 @@
+//! Creating the schema, recognising an existing hMailServer database, and upgrading additively.
+//!
+//! `hm_dbversion` is never changed on an existing database: hMailServer refuses to start when it
+//! differs from the version it expects, and an administrator must be able to go back. Altimail
+//! records its own schema version in `altimail_schema`, a table hMailServer ignores.
+
+use crate::StoreError;
+use crate::db::{Db, Value};
+
+use super::defaults::default_rows;
+use super::tables::{HM_TABLES, table};
+
+/// The hMailServer schema version `init` creates.
+pub const HM_SCHEMA_VERSION: i64 = 5704;
+
+/// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 1;
+
+/// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
+/// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
+pub fn supported_hm_version(v: i64) -> bool {
+    (5601..=5606).contains(&v) || (5700..=5704).contains(&v)
+}
+
+/// What a database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// No hMailServer tables at all: needs `init`.
+    Empty,
+    /// An hMailServer schema, with Altimail's additions at `altimail_version` (None = never
+    /// opened by Altimail).
+    Existing { hm_version: i64, altimail_version: Option<i64> },
+}
+
+/// Our additions, in order. Each step runs once; `altimail_schema.version` records the last.
+const OUR_STEPS: &[&str] = &[
+    // 1: nothing beyond the version table itself (created before the steps run).
+    "",
+];
+
+async fn table_exists(db: &Db, name: &str) -> Result<bool, StoreError> {
+    let row = db.fetch_optional(db.dialect().table_exists_sql(), &[name.into()]).await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0) > 0)
+}
+
+async fn column_exists(db: &Db, table_name: &str, column: &str) -> Result<bool, StoreError> {
+    let row = db.fetch_optional(db.dialect().column_exists_sql(), &[table_name.into(), column.into()]).await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0) > 0)
+}
+
+/// Looks at the database without changing it.
+pub async fn inspect(db: &Db) -> Result<SchemaState, StoreError> {
+    if !table_exists(db, "hm_dbversion").await? {
+        if table_exists(db, "hm_accounts").await? {
+            return Err(StoreError::Schema(
+                "hm_accounts exists but hm_dbversion does not: not a complete hMailServer database".into(),
+            ));
+        }
+        return Ok(SchemaState::Empty);
+    }
+    let hm_version = db
+        .fetch_optional("SELECT value FROM hm_dbversion", &[])
+        .await?
+        .map(|r| r.int("value"))
+        .transpose()?
+        .ok_or_else(|| StoreError::Schema("hm_dbversion is empty".into()))?;
+    let altimail_version = if table_exists(db, "altimail_schema").await? {
+        db.fetch_optional("SELECT version FROM altimail_schema", &[]).await?.map(|r| r.int("version")).transpose()?
+    } else {
+        None
+    };
+    Ok(SchemaState::Existing { hm_version, altimail_version })
+}
+
+/// Creates every hMailServer table with its default rows, then Altimail's additions.
+/// Refuses a database that already has an hMailServer schema.
+pub async fn create(db: &Db) -> Result<(), StoreError> {
+    if inspect(db).await? != SchemaState::Empty {
+        return Err(StoreError::Schema("the database already holds an hMailServer schema".into()));
+    }
+    let dialect = db.dialect();
+    for t in HM_TABLES {
+        for statement in t.ddl(dialect) {
+            db.execute(&statement, &[]).await?;
+        }
+    }
+    let mut tx = db.begin().await?;
+    for row in default_rows() {
+        let pk = table(row.table).and_then(|t| t.primary_key()).unwrap_or("");
+        let (sql, args) = crate::repo::insert_sql(row.table, &row.values);
+        if pk.is_empty() {
+            tx.execute(&sql, &args).await?;
+        } else {
+            tx.insert(&sql, &args, pk).await?;
+        }
+    }
+    tx.commit().await?;
+    upgrade(db).await?;
+    Ok(())
+}
+
+/// Brings an existing hMailServer database up to what Altimail needs, only by adding: missing
+/// columns of later hMailServer versions, then Altimail's own tables. Returns what was done.
+pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
+    let SchemaState::Existing { hm_version, altimail_version } = inspect(db).await? else {
+        return Err(StoreError::Schema("the database is empty: run `altimail init` first".into()));
+    };
+    if !supported_hm_version(hm_version) {
+        return Err(StoreError::Schema(format!(
+            "hMailServer database version {hm_version} is not supported (5601-5606 and 5700-5704 are)"
+        )));
+    }
+    let dialect = db.dialect();
+    let mut done = Vec::new();
+    // 5703 -> 5704 added this column; the 5.6.9 community build uses it too. A default lets
+    // older hMailServer versions keep inserting rows without naming it.
+    if !column_exists(db, "hm_fetchaccounts", "famimerecipientheaders").await? {
+        let ddl = table("hm_fetchaccounts")
+            .and_then(|t| t.add_column_ddl("famimerecipientheaders", dialect))
+            .ok_or_else(|| StoreError::Schema("hm_fetchaccounts description lacks famimerecipientheaders".into()))?;
+        db.execute(&ddl, &[]).await?;
+        done.push("added hm_fetchaccounts.famimerecipientheaders".to_owned());
+    }
+    // hMailServer tables that older versions lack entirely are created empty.
+    for t in HM_TABLES {
+        if !table_exists(db, t.name).await? {
+            for statement in t.ddl(dialect) {
+                db.execute(&statement, &[]).await?;
+            }
+            done.push(format!("created {}", t.name));
+        }
+    }
+    let mut current = match altimail_version {
+        Some(v) => v,
+        None => {
+            db.execute("CREATE TABLE altimail_schema (version INTEGER NOT NULL)", &[]).await?;
+            db.execute("INSERT INTO altimail_schema (version) VALUES (?)", &[Value::Int(0)]).await?;
+            done.push("created altimail_schema".to_owned());
+            0
+        }
+    };
+    if current > ALTIMAIL_SCHEMA_VERSION {
+        return Err(StoreError::Schema(format!(
+            "the database was used by a newer Altimail (schema {current}, this version knows {ALTIMAIL_SCHEMA_VERSION})"
+        )));
+    }
+    while current < ALTIMAIL_SCHEMA_VERSION {
+        let step = OUR_STEPS[current as usize];
+        for statement in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            db.execute(statement, &[]).await?;
+        }
+        current += 1;
+        db.execute("UPDATE altimail_schema SET version = ?", &[current.into()]).await?;
+        done.push(format!("altimail schema step {current}"));
+    }
+    Ok(done)
+}
