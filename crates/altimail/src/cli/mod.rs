@@ -1,0 +1,93 @@
+//! The command line: `altimail [--config FILE] [--json] <command>`.
+//!
+//! Administration commands work on the database directly, so they can be used while the server
+//! runs; the server re-reads what they change within a second.
+
+mod account;
+mod alias;
+mod certificate;
+mod domain;
+mod list;
+mod output;
+mod port;
+mod range;
+mod setting;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Output;
+
+/// Altimail Server: a mail server (SMTP, IMAP, POP3) compatible with hMailServer's database and
+/// data directory.
+#[derive(Debug, Parser)]
+#[command(name = "altimail", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: embedded defaults, everything under ./altimail-data/).
+    #[arg(long, short, global = true, env = "ALTIMAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print listings and objects as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database schema (hMailServer 5704 plus Altimail's tables) with default rows.
+    Init,
+    /// Run the server (initialises an empty database on first start).
+    Serve,
+    /// Domains this server receives mail for.
+    #[command(subcommand)]
+    Domain(domain::DomainCmd),
+    /// Mailbox accounts.
+    #[command(subcommand)]
+    Account(account::AccountCmd),
+    /// Aliases: addresses that forward to another address.
+    #[command(subcommand)]
+    Alias(alias::AliasCmd),
+    /// Distribution lists and their members.
+    #[command(subcommand)]
+    List(list::ListCmd),
+    /// TCP/IP ports the server listens on.
+    #[command(subcommand)]
+    Port(port::PortCmd),
+    /// TLS certificates (PEM files) for ports.
+    #[command(subcommand)]
+    Certificate(certificate::CertificateCmd),
+    /// Server settings (hm_settings).
+    #[command(subcommand)]
+    Setting(setting::SettingCmd),
+    /// IP ranges: what clients from an address range may do.
+    #[command(subcommand)]
+    Range(range::RangeCmd),
+}
+
+/// Runs an administration command against an opened store.
+pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Output) -> anyhow::Result<()> {
+    match command {
+        Command::Domain(c) => domain::run(c, store, out).await,
+        Command::Account(c) => account::run(c, store, out).await,
+        Command::Alias(c) => alias::run(c, store, out).await,
+        Command::List(c) => list::run(c, store, out).await,
+        Command::Port(c) => port::run(c, store, out).await,
+        Command::Certificate(c) => certificate::run(c, store, out).await,
+        Command::Setting(c) => setting::run(c, store, out).await,
+        Command::Range(c) => range::run(c, store, out).await,
+        Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),
+    }
+}
+
+/// Parses "yes/no/true/false/on/off/1/0".
+pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" | "1" => Ok(true),
+        "no" | "false" | "off" | "0" => Ok(false),
+        _ => Err(format!("{s:?} is not yes/no")),
+    }
+}

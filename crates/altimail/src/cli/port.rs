@@ -1,0 +1,128 @@
+//! `altimail port …`
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use anyhow::bail;
+use clap::Subcommand;
+
+use altimail_core::codes::{Protocol, Security};
+use altimail_store::Store;
+use altimail_store::repo::ports;
+
+use super::output::Output;
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    Protocol::parse(s).ok_or_else(|| format!("{s:?}: expected smtp, pop3 or imap"))
+}
+
+fn parse_security(s: &str) -> Result<Security, String> {
+    Security::parse(s).ok_or_else(|| format!("{s:?}: expected none, tls, starttls or starttls-required"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortCmd {
+    /// Add a listening port.
+    Add {
+        #[arg(long, value_parser = parse_protocol)]
+        protocol: Protocol,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: u16,
+        /// Bind address (default 0.0.0.0, every IPv4 interface; use :: for IPv6).
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+        address: IpAddr,
+        /// none, tls (implicit, e.g. 465/993/995), starttls, starttls-required.
+        #[arg(long, value_parser = parse_security, default_value = "none")]
+        security: Security,
+        /// Certificate id (see `altimail certificate list`); 0 = the self-signed certificate.
+        #[arg(long, default_value_t = 0)]
+        certificate: i64,
+    },
+    /// List ports.
+    List,
+    /// Show one port.
+    Show { id: i64 },
+    /// Change a port.
+    Set {
+        id: i64,
+        #[arg(long, value_parser = parse_protocol)]
+        protocol: Option<Protocol>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: Option<u16>,
+        #[arg(long)]
+        address: Option<IpAddr>,
+        #[arg(long, value_parser = parse_security)]
+        security: Option<Security>,
+        #[arg(long)]
+        certificate: Option<i64>,
+    },
+    /// Remove a port.
+    Remove { id: i64 },
+}
+
+async fn require(store: &Store, id: i64) -> anyhow::Result<ports::Port> {
+    match ports::get(&store.db, id).await? {
+        Some(p) => Ok(p),
+        None => bail!("no port {id}"),
+    }
+}
+
+pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
+    let db = &store.db;
+    match cmd {
+        PortCmd::Add { protocol, port, address, security, certificate } => {
+            let p = ports::Port { id: 0, protocol, port, address, security, certificate_id: certificate };
+            let p = ports::create(db, &p).await?;
+            out.done(&format!("port {} added: {} on {}:{}", p.id, p.protocol.name(), p.address, p.port), &p)
+        }
+        PortCmd::List => {
+            let all = ports::list(db).await?;
+            let rows = all
+                .iter()
+                .map(|p| {
+                    let cert = if p.security.uses_tls() && p.certificate_id == 0 {
+                        "self-signed".into()
+                    } else if p.security.uses_tls() {
+                        p.certificate_id.to_string()
+                    } else {
+                        "-".into()
+                    };
+                    vec![
+                        p.id.to_string(),
+                        p.protocol.name().into(),
+                        p.address.to_string(),
+                        p.port.to_string(),
+                        p.security.name().into(),
+                        cert,
+                    ]
+                })
+                .collect();
+            out.table(&all, &["ID", "PROTOCOL", "ADDRESS", "PORT", "SECURITY", "CERTIFICATE"], rows)
+        }
+        PortCmd::Show { id } => out.object(&require(store, id).await?),
+        PortCmd::Set { id, protocol, port, address, security, certificate } => {
+            let mut p = require(store, id).await?;
+            if let Some(v) = protocol {
+                p.protocol = v;
+            }
+            if let Some(v) = port {
+                p.port = v;
+            }
+            if let Some(v) = address {
+                p.address = v;
+            }
+            if let Some(v) = security {
+                p.security = v;
+            }
+            if let Some(v) = certificate {
+                p.certificate_id = v;
+            }
+            ports::update(db, &p).await?;
+            out.done(&format!("port {} updated", p.id), &p)
+        }
+        PortCmd::Remove { id } => {
+            let p = require(store, id).await?;
+            ports::delete(db, id).await?;
+            out.done(&format!("port {id} removed"), &p)
+        }
+    }
+}

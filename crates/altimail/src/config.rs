@@ -1,0 +1,193 @@
+//! `altimail.toml`: where the data lives and which database to use — the part of hMailServer.ini
+//! that cannot live in the database. Everything else is in `hm_settings` and friends.
+//!
+//! ```toml
+//! [directories]          # all optional; relative paths are relative to this file's folder
+//! data = "altimail-data/data"
+//! logs = "altimail-data/logs"
+//! temp = "altimail-data/temp"
+//! events = "altimail-data/events"
+//!
+//! [database]
+//! type = "sqlite"        # or "postgresql" / "mysql"
+//! path = "altimail-data/altimail.db"             # sqlite
+//! # host = "127.0.0.1"  port = 5432  name = "hmailserver"  user = "hmail"  password = "..."
+//! ```
+//!
+//! With no file at all, everything lives under `./altimail-data/` with SQLite.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use altimail_store::DbConfig;
+
+/// The default base folder when no configuration file is used.
+pub const DEFAULT_BASE: &str = "altimail-data";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    directories: RawDirectories,
+    #[serde(default)]
+    database: RawDatabase,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDirectories {
+    data: Option<PathBuf>,
+    logs: Option<PathBuf>,
+    temp: Option<PathBuf>,
+    events: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    path: Option<PathBuf>,
+    host: Option<String>,
+    port: Option<u16>,
+    name: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+/// The validated configuration the program runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    pub temp_dir: PathBuf,
+    pub events_dir: PathBuf,
+    pub database: DbConfig,
+}
+
+impl Config {
+    /// Reads `path`, or returns the embedded defaults when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let Some(path) = path else {
+            return Config::from_raw(RawConfig::default(), Path::new(""), None);
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+            // toml's message names the key and the line; keep it on one line.
+            let msg = e.message().to_owned();
+            let at = e.span().map(|s| line_of(&text, s.start)).map(|l| format!(" (line {l})")).unwrap_or_default();
+            anyhow::anyhow!("{}{at}: {msg}", path.display())
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Config::from_raw(raw, base, Some(path.to_path_buf())).with_context(|| format!("{}", path.display()))
+    }
+
+    fn from_raw(raw: RawConfig, base: &Path, source: Option<PathBuf>) -> anyhow::Result<Config> {
+        let resolve = |p: Option<PathBuf>, default: &str| -> PathBuf {
+            let p = p.unwrap_or_else(|| Path::new(DEFAULT_BASE).join(default));
+            if p.is_absolute() { p } else { base.join(p) }
+        };
+        let d = raw.directories;
+        let db = raw.database;
+        let kind = db.kind.as_deref().unwrap_or("sqlite").to_ascii_lowercase();
+        let server_fields = || -> anyhow::Result<(String, String, String, String)> {
+            let name = db.name.clone().context("[database] name is required for a database server")?;
+            Ok((
+                db.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
+                name,
+                db.user.clone().unwrap_or_default(),
+                db.password.clone().unwrap_or_default(),
+            ))
+        };
+        if kind != "sqlite" && db.path.is_some() {
+            bail!("[database] path is only for sqlite");
+        }
+        let database = match kind.as_str() {
+            "sqlite" => {
+                if db.host.is_some() || db.name.is_some() || db.user.is_some() || db.port.is_some() {
+                    bail!("[database] host/port/name/user are for postgresql or mysql, not sqlite");
+                }
+                DbConfig::Sqlite { path: resolve(db.path, "altimail.db") }
+            }
+            "postgresql" | "postgres" | "pgsql" => {
+                let (host, name, user, password) = server_fields()?;
+                DbConfig::Postgres { host, port: db.port.unwrap_or(5432), name, user, password }
+            }
+            "mysql" | "mariadb" => {
+                let (host, name, user, password) = server_fields()?;
+                DbConfig::MySql { host, port: db.port.unwrap_or(3306), name, user, password }
+            }
+            other => bail!("[database] type = {other:?}: expected \"sqlite\", \"postgresql\" or \"mysql\""),
+        };
+        Ok(Config {
+            source,
+            data_dir: resolve(d.data, "data"),
+            logs_dir: resolve(d.logs, "logs"),
+            temp_dir: resolve(d.temp, "temp"),
+            events_dir: resolve(d.events, "events"),
+            database,
+        })
+    }
+
+    /// Creates the folders if they do not exist.
+    pub fn create_dirs(&self) -> anyhow::Result<()> {
+        for dir in [&self.data_dir, &self.logs_dir, &self.temp_dir, &self.events_dir] {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("altimail.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn embedded_defaults() {
+        let c = Config::load(None).unwrap();
+        assert_eq!(c.database, DbConfig::Sqlite { path: "altimail-data/altimail.db".into() });
+        assert_eq!(c.data_dir, PathBuf::from("altimail-data/data"));
+        assert_eq!(c.logs_dir, PathBuf::from("altimail-data/logs"));
+    }
+
+    #[test]
+    fn servers_and_relative_paths() {
+        let c = parse(
+            "[directories]\ndata = \"/srv/mail\"\n[database]\ntype = \"postgresql\"\nname = \"hm\"\nuser = \"u\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/mail"));
+        assert!(matches!(c.database, DbConfig::Postgres { port: 5432, ref name, .. } if name == "hm"));
+        let c = parse("[database]\ntype = \"mysql\"\nname = \"hm\"\nport = 3307\n").unwrap();
+        assert!(matches!(c.database, DbConfig::MySql { port: 3307, .. }));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse("[database]\ntype = \"sqlite\"\nfoo = 1\n").unwrap_err().to_string();
+        assert!(e.contains("foo") && e.contains("line 3"), "{e}");
+        let e = parse("[database]\ntype = \"oracle\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("oracle"), "{e:#}");
+        let e = parse("[database]\nport = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse("[database]\ntype = \"postgresql\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("name is required"), "{e:#}");
+        let e = parse("[directorys]\n").unwrap_err().to_string();
+        assert!(e.contains("directorys"), "{e}");
+    }
+}

@@ -1,0 +1,37 @@
+//! Creating a new installation: hMailServer's schema and default rows, then the few defaults a
+//! new Altimail installation has on top (an existing hMailServer database is never changed this
+//! way).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use altimail_core::codes::{Protocol, Security};
+use altimail_store::repo::{ports, settings};
+use altimail_store::{Db, StoreError};
+
+/// What a new installation gets beyond hMailServer's defaults:
+/// - STARTTLS offered on 25, 587, 110 and 143, and implicit-TLS ports 465, 993 and 995, all on
+///   the self-signed certificate until a real one is added;
+/// - TLS 1.2 and 1.3 (`SslVersions` 24) instead of hMailServer's TLS 1.0–1.2;
+/// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application).
+pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> {
+    for mut p in ports::list(db).await? {
+        if p.security == Security::None {
+            p.security = Security::StartTlsOptional;
+            ports::update(db, &p).await?;
+        }
+    }
+    for (protocol, port) in [(Protocol::Smtp, 465), (Protocol::Imap, 993), (Protocol::Pop3, 995)] {
+        let p = ports::Port {
+            id: 0,
+            protocol,
+            port,
+            address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            security: Security::Tls,
+            certificate_id: 0,
+        };
+        ports::create(db, &p).await?;
+    }
+    settings::set_integer(db, "SslVersions", 8 | 16).await?;
+    settings::set_integer(db, "logging", 1 | 2 | 4 | 8 | 16 | 64).await?;
+    Ok(())
+}
