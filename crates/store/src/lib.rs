@@ -17,12 +17,14 @@
 pub mod db;
 mod error;
 pub mod files;
+mod logon;
 pub mod repo;
 pub mod schema;
 
 pub use db::{Db, DbConfig, Dialect, Row, Value};
 pub use error::StoreError;
 pub use files::{Location, MessageFiles};
+pub use logon::LogonRefused;
 
 use std::path::PathBuf;
 

@@ -370,3 +370,55 @@ async fn unsupported_or_missing_schema_is_a_clear_error() {
     let err = Store::open(&db.config, data.path(), false).await.unwrap_err();
     assert!(err.to_string().contains("5400"), "{err}");
 }
+
+#[tokio::test]
+async fn logon_rules_and_rehash() {
+    for db in backends("logon").await {
+        let data = tempfile::tempdir().unwrap();
+        let store = open(&db, data.path()).await;
+        let (s, e) = (&store.db, db.engine);
+        let d = domains::create(s, &domains::Domain::new("corp.test")).await.unwrap();
+        domain_aliases::create(s, d.id, "corp.example").await.unwrap();
+        let mut a = accounts::Account::new(d.id, "ann@corp.test");
+        a.password = "5ebe2294ecd0e0f08eab7690d2a6ee69".into(); // hMailServer MD5 of "secret"
+        a.password_scheme = 2;
+        let a = accounts::create(s, &a).await.unwrap();
+
+        assert_eq!(store.authenticate("ann@corp.test", "wrong").await.unwrap(), Err(altimail_store::LogonRefused::BadPassword), "{e}");
+        assert_eq!(store.authenticate("ann@corp.test", "").await.unwrap(), Err(altimail_store::LogonRefused::BadPassword), "{e}");
+        assert_eq!(store.authenticate("ann", "secret").await.unwrap(), Err(altimail_store::LogonRefused::NoSuchAccount), "{e}");
+        settings::set_string(s, "defaultdomain", "corp.test").await.unwrap();
+        let ok = store.authenticate("ann", "secret").await.unwrap().unwrap();
+        assert_eq!(ok.id, a.id, "{e}: default domain");
+        assert_eq!(ok.password_scheme, PasswordScheme::Argon2id.code(), "{e}: re-hashed");
+        let stored = accounts::get(s, a.id).await.unwrap().unwrap();
+        assert!(stored.password.starts_with("$argon2id$") && stored.verify_password("secret"), "{e}");
+        assert!(stored.last_logon > never(), "{e}");
+        assert!(store.authenticate("ANN@corp.example", "secret").await.unwrap().is_ok(), "{e}: domain alias");
+
+        let mut inactive = stored.clone();
+        inactive.active = false;
+        accounts::update(s, &inactive).await.unwrap();
+        assert_eq!(store.authenticate("ann@corp.test", "secret").await.unwrap(), Err(altimail_store::LogonRefused::AccountInactive), "{e}");
+        let mut dd = d.clone();
+        dd.active = false;
+        domains::update(s, &dd).await.unwrap();
+        assert_eq!(store.authenticate("ann@corp.test", "secret").await.unwrap(), Err(altimail_store::LogonRefused::DomainInactive), "{e}");
+
+        // With hMailServer's scheme kept, a legacy hash becomes salted SHA-256 (type 3).
+        let mut b = accounts::Account::new(d.id, "bob@corp.test");
+        b.password = "secret".into();
+        b.password_scheme = 0;
+        accounts::create(s, &b).await.unwrap();
+        dd.active = true;
+        domains::update(s, &dd).await.unwrap();
+        settings::set_integer(s, altimail_store::SETTING_KEEP_SHA256_PASSWORDS, 1).await.unwrap();
+        let bob = store.authenticate("bob@corp.test", "SECRET").await.unwrap().unwrap();
+        assert_eq!(bob.password_scheme, 3, "{e}: plain text compared case-insensitively, then hashed as type 3");
+        let bob = accounts::get(s, bob.id).await.unwrap().unwrap();
+        assert_eq!(bob.password.len(), 70, "{e}");
+        assert!(bob.verify_password("secret") && !bob.verify_password("SECRET"), "{e}: the stored spelling is kept");
+        store.db.close().await;
+        db.cleanup().await;
+    }
+}

@@ -1,0 +1,82 @@
+//! Checking a user name and password the way hMailServer does for SMTP AUTH, POP3 and IMAP:
+//! the default domain completes bare user names, domain aliases map to their domain, the domain
+//! and the account must be active, and an empty password never matches. A password stored with
+//! an older scheme is re-hashed with the preferred one after a successful logon.
+
+use altimail_core::address;
+use altimail_core::password;
+use altimail_core::time::now_local;
+
+use crate::repo::{accounts, domain_aliases, domains, settings::Settings};
+use crate::{Store, StoreError};
+
+/// Why a logon was refused. Protocols answer all of them the same way (no account probing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogonRefused {
+    NoSuchAccount,
+    DomainInactive,
+    AccountInactive,
+    BadPassword,
+}
+
+impl Store {
+    /// The account address a logon name stands for: `user` → `user@defaultdomain`, and
+    /// `user@alias-domain` → `user@domain`.
+    pub async fn canonical_logon_name(&self, name: &str) -> Result<String, StoreError> {
+        let name = name.trim();
+        let full = match address::split(name) {
+            Some(_) => name.to_owned(),
+            None => {
+                let default = Settings::load(&self.db).await?.string("defaultdomain");
+                if default.is_empty() {
+                    return Ok(name.to_owned());
+                }
+                format!("{name}@{default}")
+            }
+        };
+        let Some((local, domain)) = address::split(&full) else { return Ok(full) };
+        if let Some(alias) = domain_aliases::find(&self.db, domain).await? {
+            if let Some(real) = domains::get(&self.db, alias.domain_id).await? {
+                return Ok(format!("{local}@{}", real.name));
+            }
+        }
+        Ok(full)
+    }
+
+    /// Checks a logon. On success returns the account, records the logon time and upgrades a
+    /// legacy password hash to the preferred scheme.
+    pub async fn authenticate(&self, name: &str, password: &str) -> Result<Result<accounts::Account, LogonRefused>, StoreError> {
+        let address = self.canonical_logon_name(name).await?;
+        let Some(mut account) = accounts::find(&self.db, &address).await? else {
+            return Ok(Err(LogonRefused::NoSuchAccount));
+        };
+        match domains::get(&self.db, account.domain_id).await? {
+            Some(d) if d.active => {}
+            _ => return Ok(Err(LogonRefused::DomainInactive)),
+        }
+        if !account.active {
+            return Ok(Err(LogonRefused::AccountInactive));
+        }
+        if !account.verify_password(password) {
+            return Ok(Err(LogonRefused::BadPassword));
+        }
+        let preferred = self.password_scheme().await?;
+        if password::needs_rehash(account.password_scheme, preferred) {
+            // Plain and Blowfish compare case-insensitively: keep the stored spelling, not the
+            // one typed, so the password does not change under the user.
+            let clear = password::plaintext_available(account.password_scheme, &account.password)
+                .unwrap_or_else(|| password.to_owned());
+            account.set_password(preferred, &clear);
+            self.db
+                .execute(
+                    "UPDATE hm_accounts SET accountpassword = ?, accountpwencryption = ? WHERE accountid = ?",
+                    &[account.password.clone().into(), account.password_scheme.into(), account.id.into()],
+                )
+                .await?;
+        }
+        let now = now_local();
+        accounts::touch_logon(&self.db, account.id, now).await?;
+        account.last_logon = now;
+        Ok(Ok(account))
+    }
+}
