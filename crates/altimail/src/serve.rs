@@ -1,8 +1,12 @@
 //! `altimail serve`: open the store (initialising an empty database), start the listeners,
 //! run until SIGTERM or SIGINT, then stop gracefully.
 
+use std::time::Duration;
+
 use anyhow::Context;
 
+use altimail_net::{HmLog, Listeners, Policy};
+use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
 
 use crate::config::Config;
@@ -26,9 +30,44 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open {}", config.database.describe()))?;
     tracing::info!(database = %config.database.describe(), data = %config.data_dir.display(), fresh, "store ready");
+
+    let settings = Settings::load(&store.db).await?;
+    let log = HmLog::new(&config.logs_dir, settings.int("logging"));
+    log.set_awstats(settings.bool("awstatsenabled"));
+    log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
+    let policy = Policy::new(store.db.clone());
+    let listeners = Listeners::builder(policy, log.clone(), &config.data_dir).start().await;
+    for (port, addr) in listeners.bound().await {
+        tracing::info!("listening for {} on {addr} ({})", port.protocol.name(), port.security.name());
+    }
+    // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
+    let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
+
     shutdown_signal().await;
+    cleanup.abort();
+    let aborted = listeners.shutdown(SHUTDOWN_GRACE).await;
+    if aborted > 0 {
+        tracing::warn!("{aborted} session(s) did not end within {}s and were closed", SHUTDOWN_GRACE.as_secs());
+    }
+    log.application("Altimail Server stopped");
     store.db.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// How long sessions get to finish after SIGTERM before they are closed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+async fn expire_ranges(db: altimail_store::Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match altimail_store::repo::ranges::delete_expired(&db, altimail_core::time::now_local()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} expired IP range(s)"),
+            Err(e) => tracing::warn!("could not remove expired IP ranges: {e}"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

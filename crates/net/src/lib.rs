@@ -1,1 +1,56 @@
-//! placeholder
+//! Listeners, TLS, connection policy and hMailServer-format logs: everything between a TCP port
+//! and a protocol session of Altimail Server.
+//!
+//! [`Listeners`] binds one socket per `hm_tcpipports` row and follows the table while running.
+//! Each accepted client goes through the [`Policy`] (IP ranges, per-protocol connection limits,
+//! auto-ban), then, on implicit-TLS ports, through the TLS handshake ([`tls`]), and is then
+//! handed as a [`Connection`] to the [`SessionHandler`] registered for the port's protocol. The
+//! SMTP, POP3 and IMAP crates implement that trait; this crate knows nothing of their commands.
+//! [`HmLog`] writes hMailServer's log files, byte for byte, for everyone.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use altimail_core::codes::Protocol;
+//! use altimail_net::{Connection, HmLog, Listeners, Policy, log_mask};
+//! use altimail_store::{DbConfig, Store};
+//! use tokio::io::AsyncWriteExt;
+//!
+//! let store = Store::open(&DbConfig::Sqlite { path: "hm.db".into() }, "data", true).await?;
+//! let log = HmLog::new("logs", log_mask::ENABLED | log_mask::TCPIP);
+//! let listeners = Listeners::builder(Policy::new(store.db.clone()), log, "data")
+//!     .with_handler(Protocol::Smtp, |mut conn: Connection| async move {
+//!         let _ = conn.stream.write_all(b"220 ready\r\n").await;
+//!     })
+//!     .start()
+//!     .await;
+//! tokio::signal::ctrl_c().await?;
+//! listeners.shutdown(Duration::from_secs(10)).await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout:
+//!
+//! * `listener`: [`Listeners`], reconciling sockets with the table, accept loops, shutdown.
+//! * `connection`: [`Connection`], [`Stream`] (plain or TLS, with STARTTLS), [`SessionHandler`].
+//! * `policy`: [`Policy`], [`Admission`], [`ConnectionGuard`], auto-ban.
+//! * [`tls`]: rustls server configurations from PEM files, the self-signed certificate.
+//! * `hmlog`: [`HmLog`], hMailServer's log files.
+
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod connection;
+mod error;
+mod hmlog;
+mod listener;
+mod policy;
+mod sessions;
+pub mod tls;
+mod tls_configs;
+
+pub use connection::{Connection, SessionHandler, Stream, next_session_id};
+pub use error::NetError;
+pub use hmlog::{HmLog, SessionKind, Severity, log_mask};
+pub use listener::{HANDSHAKE_TIMEOUT, Listeners, ListenersBuilder, RECONCILE_INTERVAL};
+pub use policy::{Admission, ConnectionGuard, Policy, REFRESH, Refusal, limit_setting};

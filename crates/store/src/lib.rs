@@ -81,10 +81,10 @@ impl Store {
         let files = repo::accounts::delete(&self.db, account.id).await?;
         for name in files {
             let path = self.files.resolve(Location::Account(&account.address), &name);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!("could not remove {}: {e}", path.display());
-                }
+            if let Err(e) = std::fs::remove_file(&path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {}: {e}", path.display());
             }
         }
         Ok(())

@@ -35,17 +35,21 @@ impl Store {
             }
         };
         let Some((local, domain)) = address::split(&full) else { return Ok(full) };
-        if let Some(alias) = domain_aliases::find(&self.db, domain).await? {
-            if let Some(real) = domains::get(&self.db, alias.domain_id).await? {
-                return Ok(format!("{local}@{}", real.name));
-            }
+        if let Some(alias) = domain_aliases::find(&self.db, domain).await?
+            && let Some(real) = domains::get(&self.db, alias.domain_id).await?
+        {
+            return Ok(format!("{local}@{}", real.name));
         }
         Ok(full)
     }
 
     /// Checks a logon. On success returns the account, records the logon time and upgrades a
     /// legacy password hash to the preferred scheme.
-    pub async fn authenticate(&self, name: &str, password: &str) -> Result<Result<accounts::Account, LogonRefused>, StoreError> {
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Result<accounts::Account, LogonRefused>, StoreError> {
         let address = self.canonical_logon_name(name).await?;
         let Some(mut account) = accounts::find(&self.db, &address).await? else {
             return Ok(Err(LogonRefused::NoSuchAccount));

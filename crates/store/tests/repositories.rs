@@ -384,9 +384,21 @@ async fn logon_rules_and_rehash() {
         a.password_scheme = 2;
         let a = accounts::create(s, &a).await.unwrap();
 
-        assert_eq!(store.authenticate("ann@corp.test", "wrong").await.unwrap(), Err(altimail_store::LogonRefused::BadPassword), "{e}");
-        assert_eq!(store.authenticate("ann@corp.test", "").await.unwrap(), Err(altimail_store::LogonRefused::BadPassword), "{e}");
-        assert_eq!(store.authenticate("ann", "secret").await.unwrap(), Err(altimail_store::LogonRefused::NoSuchAccount), "{e}");
+        assert_eq!(
+            store.authenticate("ann@corp.test", "wrong").await.unwrap(),
+            Err(altimail_store::LogonRefused::BadPassword),
+            "{e}"
+        );
+        assert_eq!(
+            store.authenticate("ann@corp.test", "").await.unwrap(),
+            Err(altimail_store::LogonRefused::BadPassword),
+            "{e}"
+        );
+        assert_eq!(
+            store.authenticate("ann", "secret").await.unwrap(),
+            Err(altimail_store::LogonRefused::NoSuchAccount),
+            "{e}"
+        );
         settings::set_string(s, "defaultdomain", "corp.test").await.unwrap();
         let ok = store.authenticate("ann", "secret").await.unwrap().unwrap();
         assert_eq!(ok.id, a.id, "{e}: default domain");
@@ -399,11 +411,19 @@ async fn logon_rules_and_rehash() {
         let mut inactive = stored.clone();
         inactive.active = false;
         accounts::update(s, &inactive).await.unwrap();
-        assert_eq!(store.authenticate("ann@corp.test", "secret").await.unwrap(), Err(altimail_store::LogonRefused::AccountInactive), "{e}");
+        assert_eq!(
+            store.authenticate("ann@corp.test", "secret").await.unwrap(),
+            Err(altimail_store::LogonRefused::AccountInactive),
+            "{e}"
+        );
         let mut dd = d.clone();
         dd.active = false;
         domains::update(s, &dd).await.unwrap();
-        assert_eq!(store.authenticate("ann@corp.test", "secret").await.unwrap(), Err(altimail_store::LogonRefused::DomainInactive), "{e}");
+        assert_eq!(
+            store.authenticate("ann@corp.test", "secret").await.unwrap(),
+            Err(altimail_store::LogonRefused::DomainInactive),
+            "{e}"
+        );
 
         // With hMailServer's scheme kept, a legacy hash becomes salted SHA-256 (type 3).
         let mut b = accounts::Account::new(d.id, "bob@corp.test");

@@ -1,0 +1,425 @@
+//! Connection policy: which clients may open a session, how many sessions run at once, and
+//! auto-ban after failed logons (REFERENCE.md §5.1; hMailServer's `TCPServer::HandleAccept`,
+//! `SessionManager::CreateSession`, `AccountLogon`).
+//!
+//! On accept, hMailServer finds the highest-priority IP range containing the client, drops the
+//! connection without a banner when there is none or when the range lacks the protocol's bit,
+//! and then counts the session against `maxsmtpconnections` / `maxpop3connections` /
+//! `maximapconnections` (0 = unlimited). [`Policy::admit`] does the same and returns the range
+//! (the sessions need its relay and authentication bits) with a [`ConnectionGuard`] that gives
+//! the slot back when dropped.
+//!
+//! Ranges and settings are read from the database at most once per second ([`REFRESH`]) and
+//! shared between connections, so `altimail range …` or `altimail setting …` on a running
+//! server applies within a second without a query per connection. When a refresh fails the
+//! previous snapshot stays in use; with no snapshot at all, connections are refused.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use altimail_core::codes::Protocol;
+use altimail_core::{ip, time};
+use altimail_store::repo::logon_failures::{self, AutoBan, Outcome};
+use altimail_store::repo::ranges::{self, Range};
+use altimail_store::repo::settings::Settings;
+use altimail_store::{Db, StoreError};
+
+/// How old a cached snapshot of ranges or settings may get before it is read again.
+pub const REFRESH: Duration = Duration::from_secs(1);
+
+/// The connection policy of one server. Cheap to clone; clones share caches and counters.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    ranges: Mutex<Snapshot<Vec<Range>>>,
+    settings: Mutex<Snapshot<Settings>>,
+    live: Arc<Counters>,
+}
+
+#[derive(Debug)]
+struct Snapshot<T> {
+    value: Option<Arc<T>>,
+    loaded: Option<Instant>,
+}
+
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Snapshot { value: None, loaded: None }
+    }
+}
+
+/// Live sessions per protocol, indexed by [`slot`].
+#[derive(Debug, Default)]
+struct Counters([AtomicU64; 3]);
+
+fn slot(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Smtp => 0,
+        Protocol::Pop3 => 1,
+        Protocol::Imap => 2,
+    }
+}
+
+/// The setting that limits simultaneous sessions of `protocol`.
+pub fn limit_setting(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Smtp => "maxsmtpconnections",
+        Protocol::Pop3 => "maxpop3connections",
+        Protocol::Imap => "maximapconnections",
+    }
+}
+
+/// The decision on one accepted connection.
+#[derive(Debug)]
+pub enum Admission {
+    /// The session may start.
+    Admitted {
+        /// The IP range that applies to the client for the whole session.
+        range: Range,
+        /// Holds the session's slot under the protocol's connection limit.
+        guard: ConnectionGuard,
+    },
+    /// Close the connection without writing anything.
+    Refused(Refusal),
+}
+
+/// Why a connection was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No IP range contains the client's address.
+    NoRange,
+    /// The matching range does not allow the protocol (auto-ban ranges allow nothing).
+    ProtocolNotAllowed {
+        /// The range's name.
+        range: String,
+        /// The protocol asked for.
+        protocol: Protocol,
+    },
+    /// The protocol's `max…connections` setting is reached.
+    LimitReached {
+        /// The protocol asked for.
+        protocol: Protocol,
+        /// The limit in effect.
+        limit: u64,
+    },
+    /// The IP ranges could not be read and no earlier snapshot exists.
+    Unavailable(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // hMailServer's TCP/IP log wording.
+            Refusal::NoRange => f.write_str("No matching IP range"),
+            Refusal::ProtocolNotAllowed { range, protocol } => {
+                write!(f, "IP range {range} does not allow {}", protocol.name().to_ascii_uppercase())
+            }
+            Refusal::LimitReached { protocol, limit } => {
+                write!(f, "Maximum number of {} connections ({limit}) reached", protocol.name().to_ascii_uppercase())
+            }
+            Refusal::Unavailable(e) => write!(f, "IP ranges unavailable: {e}"),
+        }
+    }
+}
+
+/// One admitted session's slot under its protocol's connection limit; dropping it frees the slot.
+#[derive(Debug)]
+pub struct ConnectionGuard {
+    counters: Arc<Counters>,
+    protocol: Protocol,
+}
+
+impl ConnectionGuard {
+    /// The protocol whose counter this guard holds.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.counters.0[slot(self.protocol)].fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Policy {
+    /// A policy over the database `db`. Nothing is read until the first call.
+    pub fn new(db: Db) -> Self {
+        Policy {
+            inner: Arc::new(Inner {
+                db,
+                ranges: Mutex::new(Snapshot::default()),
+                settings: Mutex::new(Snapshot::default()),
+                live: Arc::new(Counters::default()),
+            }),
+        }
+    }
+
+    /// The database this policy reads.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Decides on a connection from `peer` to a listener of `protocol`. IPv4-mapped IPv6
+    /// addresses are treated as IPv4. On `Admitted`, keep the guard for the session's lifetime.
+    pub async fn admit(&self, protocol: Protocol, peer: IpAddr) -> Admission {
+        let peer = ip::normalize(peer);
+        let ranges = match self.ranges().await {
+            Ok(ranges) => ranges,
+            Err(e) => return Admission::Refused(Refusal::Unavailable(e.to_string())),
+        };
+        let Some(range) = ranges::matching(&ranges, peer, time::now_local()) else {
+            return Admission::Refused(Refusal::NoRange);
+        };
+        if !range.allows(protocol.range_bit()) {
+            return Admission::Refused(Refusal::ProtocolNotAllowed { range: range.name.clone(), protocol });
+        }
+        // Without settings, count but do not limit: the ranges above already decided access.
+        let limit = match self.settings().await {
+            Ok(settings) => u64::try_from(settings.int(limit_setting(protocol))).unwrap_or(0),
+            Err(_) => 0,
+        };
+        let counter = &self.inner.live.0[slot(protocol)];
+        let now_live = counter.fetch_add(1, Ordering::AcqRel) + 1;
+        let guard = ConnectionGuard { counters: self.inner.live.clone(), protocol };
+        if limit > 0 && now_live > limit {
+            drop(guard);
+            return Admission::Refused(Refusal::LimitReached { protocol, limit });
+        }
+        Admission::Admitted { range: range.clone(), guard }
+    }
+
+    /// The number of admitted sessions of `protocol` still running.
+    pub fn connections(&self, protocol: Protocol) -> u64 {
+        self.inner.live.0[slot(protocol)].load(Ordering::Acquire)
+    }
+
+    /// Records a failed logon by `ip` as user `user` and applies auto-ban
+    /// (`AutoBanOnLogonFailureEnabled`, `MaxInvalidLogonAttempts`, `LogonAttemptsWithinMinutes`,
+    /// `AutoBanMinutes`).
+    ///
+    /// # Returns
+    ///
+    /// `true` when the threshold was reached and the session must disconnect the client. An
+    /// `Auto-ban: <user>` range is then in force for this and every later connection (unless
+    /// `AutoBanMinutes` is 0). A database failure is logged and returns `false`.
+    pub async fn logon_failed(&self, ip_addr: IpAddr, user: &str) -> bool {
+        let settings = match self.settings().await {
+            Ok(settings) => settings,
+            Err(e) => {
+                tracing::error!("auto-ban: settings unavailable: {e}");
+                return false;
+            }
+        };
+        let auto_ban = AutoBan {
+            enabled: settings.bool("AutoBanOnLogonFailureEnabled"),
+            max_attempts: settings.int("MaxInvalidLogonAttempts"),
+            within_minutes: settings.int("LogonAttemptsWithinMinutes"),
+            ban_minutes: settings.int("AutoBanMinutes"),
+        };
+        let ip_addr = ip::normalize(ip_addr);
+        match logon_failures::record(&self.inner.db, auto_ban, ip_addr, user, time::now_local()).await {
+            Ok(Outcome::Counted) => false,
+            Ok(Outcome::Banned(Some(range))) => {
+                tracing::warn!("auto-ban: {ip_addr} banned for {} minutes as range {range:?}", auto_ban.ban_minutes);
+                self.invalidate_ranges().await;
+                true
+            }
+            Ok(Outcome::Banned(None)) => {
+                tracing::info!("auto-ban: {ip_addr} reached {} failed logons; disconnecting", auto_ban.max_attempts);
+                true
+            }
+            Err(e) => {
+                tracing::error!("auto-ban: recording a failed logon from {ip_addr}: {e}");
+                false
+            }
+        }
+    }
+
+    /// The IP ranges, at most [`REFRESH`] old.
+    pub async fn ranges(&self) -> Result<Arc<Vec<Range>>, StoreError> {
+        let db = &self.inner.db;
+        cached(&self.inner.ranges, "IP ranges", || ranges::list(db)).await
+    }
+
+    /// The settings, at most [`REFRESH`] old.
+    pub async fn settings(&self) -> Result<Arc<Settings>, StoreError> {
+        let db = &self.inner.db;
+        cached(&self.inner.settings, "settings", || Settings::load(db)).await
+    }
+
+    /// Makes the next call read the IP ranges again (after this process changed them).
+    pub async fn invalidate_ranges(&self) {
+        self.inner.ranges.lock().await.loaded = None;
+    }
+
+    /// Makes the next call read the settings again.
+    pub async fn invalidate_settings(&self) {
+        self.inner.settings.lock().await.loaded = None;
+    }
+}
+
+/// Returns the snapshot in `slot`, reading it again when older than [`REFRESH`]. The lock is
+/// held while reading, so concurrent callers wait for one query instead of each sending one.
+async fn cached<T, F, Fut>(slot: &Mutex<Snapshot<T>>, what: &str, load: F) -> Result<Arc<T>, StoreError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut snapshot = slot.lock().await;
+    if let (Some(value), Some(loaded)) = (&snapshot.value, snapshot.loaded)
+        && loaded.elapsed() < REFRESH
+    {
+        return Ok(value.clone());
+    }
+    match load().await {
+        Ok(fresh) => {
+            let fresh = Arc::new(fresh);
+            snapshot.value = Some(fresh.clone());
+            snapshot.loaded = Some(Instant::now());
+            Ok(fresh)
+        }
+        Err(e) => match snapshot.value.clone() {
+            Some(stale) => {
+                tracing::warn!("reading {what}: {e}; using the previous snapshot");
+                // Try again after another interval rather than on every connection.
+                snapshot.loaded = Some(Instant::now());
+                Ok(stale)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use altimail_store::repo::settings;
+    use altimail_store::{DbConfig, Store};
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = DbConfig::Sqlite { path: dir.path().join("hm.db") };
+        let store = Store::open(&config, dir.path().join("data"), true).await.unwrap();
+        (dir, store)
+    }
+
+    fn refused(admission: Admission) -> Refusal {
+        match admission {
+            Admission::Refused(r) => r,
+            Admission::Admitted { range, .. } => panic!("admitted by {}", range.name),
+        }
+    }
+
+    fn admitted(admission: Admission) -> (Range, ConnectionGuard) {
+        match admission {
+            Admission::Admitted { range, guard } => (range, guard),
+            Admission::Refused(r) => panic!("refused: {r}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn default_ranges_and_mapped_addresses() {
+        let (_dir, store) = store().await;
+        let policy = Policy::new(store.db.clone());
+        let (range, _guard) = admitted(policy.admit(Protocol::Smtp, "127.0.0.1".parse().unwrap()).await);
+        assert_eq!(range.name, "My computer");
+        let (range, _guard2) = admitted(policy.admit(Protocol::Imap, "::ffff:127.0.0.1".parse().unwrap()).await);
+        assert_eq!(range.name, "My computer", "IPv4-mapped addresses are IPv4");
+        let (range, _guard3) = admitted(policy.admit(Protocol::Pop3, "203.0.113.9".parse().unwrap()).await);
+        assert_eq!(range.name, "Internet");
+        assert_eq!(refused(policy.admit(Protocol::Smtp, "::1".parse().unwrap()).await), Refusal::NoRange);
+        assert_eq!(policy.connections(Protocol::Smtp), 1);
+        assert_eq!(policy.connections(Protocol::Imap), 1);
+    }
+
+    #[tokio::test]
+    async fn range_without_protocol_bit_refuses() {
+        let (_dir, store) = store().await;
+        let mut mine = ranges::require(&store.db, "My computer").await.unwrap();
+        mine.options &= !altimail_core::codes::range::IMAP;
+        ranges::update(&store.db, &mine).await.unwrap();
+        let policy = Policy::new(store.db.clone());
+        let refusal = refused(policy.admit(Protocol::Imap, "127.0.0.1".parse().unwrap()).await);
+        assert_eq!(refusal, Refusal::ProtocolNotAllowed { range: "My computer".into(), protocol: Protocol::Imap });
+        assert_eq!(refusal.to_string(), "IP range My computer does not allow IMAP");
+        assert_eq!(policy.connections(Protocol::Imap), 0);
+    }
+
+    #[tokio::test]
+    async fn limit_counts_live_sessions() {
+        let (_dir, store) = store().await;
+        settings::set_integer(&store.db, "maxpop3connections", 2).await.unwrap();
+        let policy = Policy::new(store.db.clone());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let (_, first) = admitted(policy.admit(Protocol::Pop3, ip).await);
+        let (_, second) = admitted(policy.admit(Protocol::Pop3, ip).await);
+        assert_eq!(
+            refused(policy.admit(Protocol::Pop3, ip).await),
+            Refusal::LimitReached { protocol: Protocol::Pop3, limit: 2 }
+        );
+        assert_eq!(policy.connections(Protocol::Pop3), 2, "a refusal does not keep a slot");
+        let (_, _smtp) = admitted(policy.admit(Protocol::Smtp, ip).await);
+        drop(first);
+        let (_, _third) = admitted(policy.admit(Protocol::Pop3, ip).await);
+        drop(second);
+        assert_eq!(policy.connections(Protocol::Pop3), 1);
+    }
+
+    #[tokio::test]
+    async fn changes_apply_after_the_refresh_interval() {
+        let (_dir, store) = store().await;
+        let policy = Policy::new(store.db.clone());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        drop(admitted(policy.admit(Protocol::Smtp, ip).await));
+        let mut mine = ranges::require(&store.db, "My computer").await.unwrap();
+        mine.options = 0;
+        ranges::update(&store.db, &mine).await.unwrap();
+        tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+        assert!(matches!(refused(policy.admit(Protocol::Smtp, ip).await), Refusal::ProtocolNotAllowed { .. }));
+    }
+
+    #[tokio::test]
+    async fn logon_failures_ban_after_the_threshold() {
+        let (_dir, store) = store().await;
+        settings::set_integer(&store.db, "MaxInvalidLogonAttempts", 3).await.unwrap();
+        let policy = Policy::new(store.db.clone());
+        let ip: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        drop(admitted(policy.admit(Protocol::Imap, ip).await));
+        assert!(!policy.logon_failed(ip, "bob@example.com").await);
+        assert!(!policy.logon_failed(ip, "bob@example.com").await);
+        assert!(policy.logon_failed(ip, "bob@example.com").await);
+        let ban = ranges::require(&store.db, "Auto-ban: bob@example.com").await.unwrap();
+        assert_eq!(ban.lower, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert!(ban.expires);
+        let refusal = refused(policy.admit(Protocol::Imap, ip).await);
+        assert!(
+            matches!(refusal, Refusal::ProtocolNotAllowed { ref range, .. } if range == "Auto-ban: bob@example.com")
+        );
+        assert!(!policy.logon_failed(ip, "bob@example.com").await, "the failure count starts again");
+    }
+
+    #[tokio::test]
+    async fn auto_ban_disabled_never_disconnects() {
+        let (_dir, store) = store().await;
+        settings::set_integer(&store.db, "AutoBanOnLogonFailureEnabled", 0).await.unwrap();
+        let policy = Policy::new(store.db.clone());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..5 {
+            assert!(!policy.logon_failed(ip, "eve").await);
+        }
+        assert!(ranges::find(&store.db, "Auto-ban: eve").await.unwrap().is_none());
+    }
+}
