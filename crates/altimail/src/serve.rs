@@ -37,9 +37,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir).start().await;
-    for (port, addr) in listeners.bound().await {
-        tracing::info!("listening for {} on {addr} ({})", port.protocol.name(), port.security.name());
-    }
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
 

@@ -137,6 +137,14 @@ impl MessageFiles {
     /// Writes `bytes` to `path` durably: a temporary file in the same directory, fsync, rename,
     /// fsync of the directory. Creates the directories on the way.
     pub fn write_durable(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        Self::write_synced(path, bytes)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        sync_dir(dir).map_err(|e| StoreError::io(dir, e))
+    }
+
+    /// Like [`MessageFiles::write_durable`] but without the final fsync of the directory, for
+    /// callers that sync the directory once for many files (group commit).
+    pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let dir = path.parent().ok_or_else(|| StoreError::Invalid(format!("{} has no directory", path.display())))?;
         create_dirs_durable(dir)?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -144,10 +152,10 @@ impl MessageFiles {
         let result = (|| -> io::Result<()> {
             let mut f = File::create(&tmp)?;
             f.write_all(bytes)?;
-            f.sync_all()?;
+            // fdatasync: the data and the size; the name is made durable by the directory sync.
+            f.sync_data()?;
             drop(f);
-            fs::rename(&tmp, path)?;
-            sync_dir(dir)
+            fs::rename(&tmp, path)
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);

@@ -303,7 +303,9 @@ async fn existing_hmailserver_database_opens_without_init() {
         {
             let fresh = open(&db, data.path()).await;
             let s = &fresh.db;
-            s.execute("DROP TABLE altimail_schema", &[]).await.unwrap();
+            for t in ["altimail_schema", "altimail_envelopes", "altimail_recipient_dsn", "altimail_autoreplies"] {
+                s.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
+            }
             s.execute("ALTER TABLE hm_fetchaccounts DROP COLUMN famimerecipientheaders", &[]).await.unwrap();
             for name in [
                 "ImapMasterUser",

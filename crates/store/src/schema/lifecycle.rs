@@ -14,7 +14,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 1;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 2;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -33,9 +33,33 @@ pub enum SchemaState {
 }
 
 /// Our additions, in order. Each step runs once; `altimail_schema.version` records the last.
+/// Types are the portable subset (BIGINT, SMALLINT, VARCHAR; times as Unix seconds).
 const OUR_STEPS: &[&str] = &[
     // 1: nothing beyond the version table itself (created before the steps run).
     "",
+    // 2: SMTP envelope data hMailServer has no place for (DSN, SMTPUTF8, authenticated
+    //    submitter), and the auto-reply memory (hMailServer keeps it in memory only).
+    "CREATE TABLE altimail_envelopes (
+        messageid BIGINT NOT NULL PRIMARY KEY,
+        envid VARCHAR(100) NOT NULL,
+        ret VARCHAR(4) NOT NULL,
+        body VARCHAR(12) NOT NULL,
+        smtputf8 SMALLINT NOT NULL,
+        authuser VARCHAR(255) NOT NULL
+    );
+    CREATE TABLE altimail_recipient_dsn (
+        recipientid BIGINT NOT NULL PRIMARY KEY,
+        messageid BIGINT NOT NULL,
+        notify VARCHAR(40) NOT NULL,
+        orcpt VARCHAR(500) NOT NULL
+    );
+    CREATE INDEX idx_altimail_recipient_dsn ON altimail_recipient_dsn (messageid);
+    CREATE TABLE altimail_autoreplies (
+        accountid BIGINT NOT NULL,
+        sender VARCHAR(255) NOT NULL,
+        senttime BIGINT NOT NULL,
+        PRIMARY KEY (accountid, sender)
+    )",
 ];
 
 async fn table_exists(db: &Db, name: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,20 @@
+//! The message queue of Altimail Server: what happens between "250 OK" and a mailbox.
+//!
+//! - [`spool`]: durable queueing with group commit ([`Spool::submit`]).
+//! - [`queue`]: claiming queued messages for a worker.
+//! - [`local`]: the local delivery worker ([`LocalDelivery`]): quota, auto-reply, forwarding,
+//!   INBOX copies, bounces.
+//! - [`resolve`]: recipient resolution and relay policy, as hMailServer decides them.
+//! - [`generated`]: auto-replies and bounces.
+
+pub mod generated;
+pub mod headers;
+mod host;
+pub mod local;
+pub mod queue;
+pub mod resolve;
+pub mod spool;
+
+pub use host::host_name;
+pub use local::LocalDelivery;
+pub use spool::{EnvelopeExtras, NewMessage, Recipient, Spool};

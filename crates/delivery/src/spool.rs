@@ -1,0 +1,226 @@
+//! The spool: where an accepted message becomes durable before the server answers 250.
+//!
+//! [`Spool::submit`] writes the message file into the queue folder (`{data}/{GUID}.eml`) and
+//! fsyncs it, then hands the queue row to one committer task. The committer takes every
+//! submission waiting at that moment, fsyncs the queue directory once (making all their renames
+//! durable) and inserts all their rows in one transaction (one database fsync). Each submitter
+//! gets its message id only after that commit — so durability costs one directory fsync and one
+//! commit per batch, not per message (group commit).
+//!
+//! Order matters for crashes: the file is durable before its row exists, so a row never points
+//! at a missing file; a crash between the two leaves an orphan file and no acknowledgement.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use altimail_core::codes::message_type;
+use altimail_core::time::now_local;
+use altimail_store::db::{Value, never};
+use altimail_store::files::{MessageFiles, new_file_name, sync_dir};
+use altimail_store::{Location, Store, StoreError};
+
+/// One envelope recipient as resolved at RCPT time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The address to deliver to (after aliases, lists, plus addressing, domain aliases).
+    pub address: String,
+    /// The local account, or 0 for a remote recipient.
+    pub account_id: i64,
+    /// The address as the client gave it in RCPT TO (for Delivered-To).
+    pub original: String,
+    /// DSN NOTIFY (RFC 3461), e.g. "FAILURE,DELAY"; empty when not given.
+    pub notify: String,
+    /// DSN ORCPT, e.g. "rfc822;user@example.com"; empty when not given.
+    pub orcpt: String,
+}
+
+impl Recipient {
+    pub fn local(address: &str, account_id: i64, original: &str) -> Self {
+        Recipient {
+            address: address.to_owned(),
+            account_id,
+            original: original.to_owned(),
+            notify: String::new(),
+            orcpt: String::new(),
+        }
+    }
+
+    pub fn remote(address: &str, original: &str) -> Self {
+        Recipient::local(address, 0, original)
+    }
+}
+
+/// Envelope data beyond sender and recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvelopeExtras {
+    /// DSN ENVID.
+    pub envid: String,
+    /// DSN RET: "FULL", "HDRS" or "".
+    pub ret: String,
+    /// BODY: "7BIT", "8BITMIME", "BINARYMIME" or "".
+    pub body: String,
+    pub smtputf8: bool,
+    /// The SMTP AUTH user who submitted it, or "".
+    pub auth_user: String,
+}
+
+/// A message to put into the queue.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Envelope sender; empty for the null sender (bounces).
+    pub sender: String,
+    pub recipients: Vec<Recipient>,
+    pub extras: EnvelopeExtras,
+    /// The whole message as it will be stored, CRLF line ends, our headers included.
+    pub data: Vec<u8>,
+}
+
+struct Pending {
+    message: NewMessage,
+    file_name: String,
+    path: PathBuf,
+    reply: oneshot::Sender<Result<i64, String>>,
+}
+
+/// The largest number of messages committed together.
+const MAX_BATCH: usize = 256;
+
+/// Handle to the spool; cheap to clone.
+#[derive(Clone)]
+pub struct Spool {
+    files: MessageFiles,
+    queue: mpsc::Sender<Pending>,
+    /// Woken after each commit so the delivery worker starts at once.
+    pub queued: Arc<Notify>,
+}
+
+impl Spool {
+    /// Starts the committer task on the current runtime.
+    pub fn start(store: Store) -> Spool {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        let queued = Arc::new(Notify::new());
+        let files = store.files.clone();
+        tokio::spawn(committer(store, rx, queued.clone()));
+        Spool { files, queue: tx, queued }
+    }
+
+    /// Makes `message` durable and queued; returns its `hm_messages` id. Only after this returns
+    /// `Ok` may the server acknowledge the message.
+    pub async fn submit(&self, message: NewMessage) -> Result<i64, StoreError> {
+        if message.recipients.is_empty() {
+            return Err(StoreError::Invalid("a message needs at least one recipient".into()));
+        }
+        let file_name = new_file_name();
+        let path = self.files.path_for(Location::Queue, &file_name);
+        let (p, data) = (path.clone(), message.data.clone());
+        tokio::task::spawn_blocking(move || MessageFiles::write_synced(&p, &data))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("spool write task failed: {e}")))??;
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending { message, file_name, path: path.clone(), reply };
+        if self.queue.send(pending).await.is_err() {
+            let _ = std::fs::remove_file(&path);
+            return Err(StoreError::Invalid("the spool is shutting down".into()));
+        }
+        match answer.await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(e)) => Err(StoreError::Invalid(format!("spool commit failed: {e}"))),
+            Err(_) => Err(StoreError::Invalid("the spool stopped before committing".into())),
+        }
+    }
+}
+
+async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<Notify>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let result = commit_batch(&store, &batch).await;
+        match result {
+            Ok(ids) => {
+                for (p, id) in batch.into_iter().zip(ids) {
+                    let _ = p.reply.send(Ok(id));
+                }
+                queued.notify_one();
+            }
+            Err(e) => {
+                tracing::error!("spool: could not commit {} message(s): {e}", batch.len());
+                for p in batch {
+                    let _ = std::fs::remove_file(&p.path);
+                    let _ = p.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
+    // One directory fsync makes every rename of the batch durable.
+    let dir = store.files.data_dir().to_path_buf();
+    tokio::task::spawn_blocking(move || sync_dir(&dir).map_err(|e| StoreError::io(&dir, e)))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("directory sync task failed: {e}")))??;
+    let now = now_local();
+    let mut tx = store.db.begin().await?;
+    let mut ids = Vec::with_capacity(batch.len());
+    for p in batch {
+        let m = &p.message;
+        let id = tx
+            .insert(
+                "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
+                 messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
+                 messageuid) VALUES (0, 0, ?, ?, ?, ?, 0, ?, 0, ?, 0, 0)",
+                &[
+                    p.file_name.as_str().into(),
+                    message_type::QUEUED.into(),
+                    m.sender.as_str().into(),
+                    (m.data.len() as i64).into(),
+                    never().into(),
+                    now.into(),
+                ],
+                "messageid",
+            )
+            .await?;
+        for r in &m.recipients {
+            let rid = tx
+                .insert(
+                    "INSERT INTO hm_messagerecipients (recipientmessageid, recipientaddress, recipientlocalaccountid, \
+                     recipientoriginaladdress) VALUES (?, ?, ?, ?)",
+                    &[id.into(), r.address.as_str().into(), r.account_id.into(), r.original.as_str().into()],
+                    "recipientid",
+                )
+                .await?;
+            if !r.notify.is_empty() || !r.orcpt.is_empty() {
+                tx.execute(
+                    "INSERT INTO altimail_recipient_dsn (recipientid, messageid, notify, orcpt) VALUES (?, ?, ?, ?)",
+                    &[rid.into(), id.into(), r.notify.as_str().into(), r.orcpt.as_str().into()],
+                )
+                .await?;
+            }
+        }
+        let x = &m.extras;
+        if x != &EnvelopeExtras::default() {
+            tx.execute(
+                "INSERT INTO altimail_envelopes (messageid, envid, ret, body, smtputf8, authuser) VALUES (?, ?, ?, ?, ?, ?)",
+                &[
+                    id.into(),
+                    Value::Text(x.envid.clone()),
+                    Value::Text(x.ret.clone()),
+                    Value::Text(x.body.clone()),
+                    x.smtputf8.into(),
+                    Value::Text(x.auth_user.clone()),
+                ],
+            )
+            .await?;
+        }
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
