@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use altimail_core::codes::Protocol;
+use altimail_delivery::{LocalDelivery, Spool};
 use altimail_net::{HmLog, Listeners, Policy};
+use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
 
@@ -36,7 +39,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     log.set_awstats(settings.bool("awstatsenabled"));
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
-    let listeners = Listeners::builder(policy, log.clone(), &config.data_dir).start().await;
+    let spool = Spool::start(store.clone());
+    let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
+    let delivery = tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped));
+    let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
+        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
+        .start()
+        .await;
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
 
@@ -45,6 +54,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let aborted = listeners.shutdown(SHUTDOWN_GRACE).await;
     if aborted > 0 {
         tracing::warn!("{aborted} session(s) did not end within {}s and were closed", SHUTDOWN_GRACE.as_secs());
+    }
+    let _ = stop_delivery.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, delivery).await.is_err() {
+        tracing::warn!("local delivery did not stop in time");
     }
     log.application("Altimail Server stopped");
     store.db.close().await;

@@ -1,0 +1,338 @@
+//! The tokio driver of the SMTP session: owns the socket, TLS, timeouts and the database work
+//! the sans-IO [`Session`] asks for, and hands accepted messages to the spool.
+
+mod config;
+mod received;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use altimail_delivery::resolve::{self, Sender};
+use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool};
+use altimail_net::{Connection, SessionHandler, Severity};
+use altimail_store::repo::{accounts, domains};
+use altimail_store::{LogonRefused, Store};
+
+use crate::proto::{BodyType, Notify, Reply, Ret};
+use crate::session::{Action, AuthFailure, CloseReason, Session};
+
+pub use received::received_header;
+
+/// How long a client may stay silent (RFC 5321 §4.5.3.2 suggests 5 minutes).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Read buffer size.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The SMTP service: one per server, shared by every connection.
+#[derive(Clone)]
+pub struct SmtpServer {
+    store: Store,
+    spool: Spool,
+}
+
+impl SmtpServer {
+    pub fn new(store: Store, spool: Spool) -> Self {
+        SmtpServer { store, spool }
+    }
+}
+
+impl SessionHandler for SmtpServer {
+    fn handle(&self, conn: Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let server = self.clone();
+        Box::pin(async move { server.serve(conn).await })
+    }
+}
+
+/// What the driver remembers about the open transaction: the resolution of each accepted RCPT.
+#[derive(Default)]
+struct Transaction {
+    sender: String,
+    recipients: Vec<QueuedRecipient>,
+}
+
+fn temp_failure() -> Reply {
+    Reply::new(451, Some((4, 3, 0)), "Requested action aborted: local error in processing")
+}
+
+fn resolve_reply(r: resolve::Reply) -> Reply {
+    let enhanced = {
+        let mut parts = r.enhanced.split('.').map(|p| p.parse::<u16>().unwrap_or(0));
+        let class = parts.next().unwrap_or(0) as u8;
+        Some((class, parts.next().unwrap_or(0), parts.next().unwrap_or(0)))
+    };
+    Reply::new(r.code, enhanced, r.text)
+}
+
+impl SmtpServer {
+    async fn serve(&self, mut conn: Connection) {
+        let settings = match conn.policy.settings().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("smtp: settings unavailable: {e}");
+                let _ = conn.stream.write_all(b"421 4.3.0 Service temporarily unavailable\r\n").await;
+                return;
+            }
+        };
+        let host = altimail_delivery::host_name(&settings);
+        let mut session = Session::new(config::session_config(&conn, &settings, &host));
+        let mut tx = Transaction::default();
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut shutdown = conn.shutdown.clone();
+        loop {
+            while let Some(action) = session.poll_action() {
+                match action {
+                    Action::Reply(reply) => {
+                        let start = out.len();
+                        reply.write_to(&mut out);
+                        log_sent(&conn, &out[start..]);
+                    }
+                    Action::Received(line) => conn.log_line(&format!("RECEIVED: {line}")),
+                    Action::StartTls => {
+                        if flush(&mut conn, &mut out).await.is_err() {
+                            return;
+                        }
+                        conn = match conn.start_tls().await {
+                            Ok(c) => c,
+                            Err(e) => {
+                                tracing::debug!("smtp: TLS handshake failed: {e}");
+                                return;
+                            }
+                        };
+                        let info = config::tls_info(&conn).unwrap_or_default();
+                        let _ = session.tls_started(info);
+                        tx = Transaction::default();
+                    }
+                    Action::Authenticate(creds) => {
+                        let result = self
+                            .authenticate(&conn, &creds.username, creds.password.expose(), creds.authzid.as_deref())
+                            .await;
+                        let _ = session.auth_result(result);
+                    }
+                    Action::CheckSender { sender, params } => {
+                        tx = Transaction { sender: sender.to_string(), recipients: Vec::new() };
+                        let result = self.check_sender(&mut session, &tx.sender, params.size).await;
+                        let _ = session.sender_checked(result);
+                    }
+                    Action::CheckRecipient { recipient, params } => {
+                        let original = recipient.to_string();
+                        let result = self.check_recipient(&conn, &session, &mut tx, &original, &params).await;
+                        let _ = session.recipient_checked(result);
+                    }
+                    Action::Message(message) => {
+                        let result = self.accept(&conn, &host, &tx, *message).await;
+                        if let Ok(id) = &result {
+                            conn.log.application(&format!("SMTPD - Message {id} queued"));
+                        }
+                        let _ = session.message_accepted(result.map(|id| id.to_string()));
+                        tx.recipients.clear();
+                    }
+                    Action::Etrn(domain) => {
+                        let _ = session.etrn_result(Reply::new(
+                            458,
+                            Some((4, 5, 0)),
+                            format!("Unable to queue messages for node {domain}"),
+                        ));
+                    }
+                    Action::Close => {
+                        let _ = flush(&mut conn, &mut out).await;
+                        let _ = conn.stream.shutdown().await;
+                        return;
+                    }
+                }
+            }
+            if flush(&mut conn, &mut out).await.is_err() {
+                return;
+            }
+            if session.is_closed() {
+                return;
+            }
+            tokio::select! {
+                read = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.read(&mut buf)) => match read {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(n)) => session.handle_input(&buf[..n]),
+                    Err(_) => session.close_with(CloseReason::Timeout),
+                },
+                _ = shutdown.changed() => session.close_with(CloseReason::Shutdown),
+            }
+        }
+    }
+
+    async fn authenticate(
+        &self,
+        conn: &Connection,
+        user: &str,
+        password: &str,
+        authzid: Option<&str>,
+    ) -> Result<String, AuthFailure> {
+        if let Some(z) = authzid.filter(|z| !z.is_empty() && !z.eq_ignore_ascii_case(user)) {
+            tracing::info!("smtp: AUTH for {user} as {z} refused (no proxy authorisation)");
+            return Err(AuthFailure::Bad);
+        }
+        match self.store.authenticate(user, password).await {
+            Ok(Ok(account)) => Ok(account.address),
+            Ok(Err(refused)) => {
+                if refused == LogonRefused::BadPassword || refused == LogonRefused::NoSuchAccount {
+                    conn.log_line(&format!("Authentication failed for {user}"));
+                }
+                if conn.logon_failed(user).await { Err(AuthFailure::Banned) } else { Err(AuthFailure::Bad) }
+            }
+            Err(e) => {
+                conn.log.error(Severity::High, 5014, "SMTP AUTH", &e.to_string());
+                Err(AuthFailure::TempFail)
+            }
+        }
+    }
+
+    /// MAIL FROM: the size limit of a local sender's domain applies on top of the global one.
+    async fn check_sender(&self, session: &mut Session, sender: &str, size: Option<u64>) -> Result<(), Reply> {
+        let Some((_, domain)) = altimail_core::address::split(sender) else { return Ok(()) };
+        match domains::find(&self.store.db, domain).await {
+            Ok(Some(d)) if d.max_message_size_kb > 0 => {
+                let limit = u64::try_from(d.max_message_size_kb).unwrap_or(0) * 1024;
+                session.limit_message_size(limit);
+                if size.is_some_and(|s| s > limit) {
+                    return Err(Reply::new(552, Some((5, 3, 4)), "Message size exceeds fixed maximum message size"));
+                }
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!("smtp: sender check failed: {e}");
+                Err(temp_failure())
+            }
+        }
+    }
+
+    async fn check_recipient(
+        &self,
+        conn: &Connection,
+        session: &Session,
+        tx: &mut Transaction,
+        rcpt: &str,
+        params: &crate::proto::RcptParams,
+    ) -> Result<(), Reply> {
+        let auth = session.authenticated_user().map(str::to_owned);
+        if let Some(user) = &auth {
+            // Credentials are checked again for each transaction: a disabled account stops sending.
+            match accounts::find(&self.store.db, user).await {
+                Ok(Some(a)) if a.active => {}
+                Ok(_) => {
+                    return Err(Reply::new(
+                        535,
+                        Some((5, 7, 8)),
+                        "Login credentials no longer valid. Please re-authenticate.",
+                    ));
+                }
+                Err(_) => return Err(temp_failure()),
+            }
+        }
+        let sender = Sender::new(&tx.sender, auth.as_deref());
+        match resolve::rcpt(&self.store.db, conn.range.options, &sender, rcpt).await {
+            Ok(resolution) => {
+                let (notify, orcpt) = dsn_strings(params);
+                let more = resolution.recipients.into_iter().map(|r| QueuedRecipient {
+                    address: r.address,
+                    account_id: r.account_id,
+                    original: r.original_address,
+                    notify: notify.clone(),
+                    orcpt: orcpt.clone(),
+                });
+                for r in more {
+                    if !tx.recipients.iter().any(|have| have.address.eq_ignore_ascii_case(&r.address)) {
+                        tx.recipients.push(r);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if e.refusal().is_none() {
+                    tracing::warn!("smtp: recipient check failed: {e}");
+                }
+                Err(resolve_reply(e.reply()))
+            }
+        }
+    }
+
+    async fn accept(
+        &self,
+        conn: &Connection,
+        host: &str,
+        tx: &Transaction,
+        message: crate::session::Message,
+    ) -> Result<i64, Reply> {
+        let envelope = &message.envelope;
+        if tx.recipients.is_empty() {
+            // Every recipient was an alias with an empty target: accepted, nothing to deliver.
+            return Ok(0);
+        }
+        let now = altimail_delivery::generated::rfc5322_now();
+        let mut data = received::received_header(envelope, conn.peer_ip(), host, &now).into_bytes();
+        if envelope.authenticated.is_some() {
+            data.extend_from_slice(received::submission_headers(&message.body, host, &now).as_bytes());
+        }
+        data.extend_from_slice(&message.body);
+        let p = &envelope.params;
+        let extras = EnvelopeExtras {
+            envid: p.envid.clone().unwrap_or_default(),
+            ret: match p.ret {
+                Some(Ret::Full) => "FULL".into(),
+                Some(Ret::Headers) => "HDRS".into(),
+                None => String::new(),
+            },
+            body: match p.body {
+                Some(BodyType::SevenBit) => "7BIT".into(),
+                Some(BodyType::EightBitMime) => "8BITMIME".into(),
+                Some(BodyType::BinaryMime) => "BINARYMIME".into(),
+                None => String::new(),
+            },
+            smtputf8: p.smtputf8,
+            auth_user: envelope.authenticated.clone().unwrap_or_default(),
+        };
+        let new = NewMessage { sender: tx.sender.clone(), recipients: tx.recipients.clone(), extras, data };
+        self.spool.submit(new).await.map_err(|e| {
+            conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+            Reply::new(451, Some((4, 3, 0)), "Your message could not be saved. Please retry later.")
+        })
+    }
+}
+
+fn dsn_strings(params: &crate::proto::RcptParams) -> (String, String) {
+    let notify = match params.notify {
+        None => String::new(),
+        Some(Notify::Never) => "NEVER".into(),
+        Some(Notify::On { success, failure, delay }) => {
+            let mut v = Vec::new();
+            if success {
+                v.push("SUCCESS");
+            }
+            if failure {
+                v.push("FAILURE");
+            }
+            if delay {
+                v.push("DELAY");
+            }
+            v.join(",")
+        }
+    };
+    let orcpt = params.orcpt.as_ref().map(|o| format!("{};{}", o.addr_type, o.address)).unwrap_or_default();
+    (notify, orcpt)
+}
+
+fn log_sent(conn: &Connection, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    conn.log_line(&format!("SENT: {}", text.trim_end()));
+}
+
+async fn flush(conn: &mut Connection, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let r = conn.stream.write_all(out).await;
+    out.clear();
+    r?;
+    conn.stream.flush().await
+}

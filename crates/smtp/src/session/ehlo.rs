@@ -1,0 +1,77 @@
+//! EHLO and HELO (RFC 5321 §4.1.1.1) and the extensions advertised.
+//!
+//! EHLO answers with the host name and one keyword per line: PIPELINING (RFC 2920), SIZE
+//! (RFC 1870; bare when unlimited), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034),
+//! SMTPUTF8 (RFC 6531), CHUNKING (RFC 3030), DSN (RFC 3461), STARTTLS (RFC 3207, only where
+//! offered and not yet active), AUTH (RFC 4954, only when allowed right now) and HELP. HELO gets
+//! the host name alone. Both reset a transaction in progress (RFC 5321 §4.1.4).
+
+use super::{Helo, PortSecurity, Session, replies};
+use crate::proto::Mechanism;
+
+impl Session {
+    pub(super) fn handle_ehlo(&mut self, name: String, esmtp: bool) {
+        self.tx = None;
+        self.helo = Some(Helo { name, esmtp });
+        let reply = if esmtp { replies::ehlo(self.ehlo_lines()) } else { replies::helo(&self.config) };
+        self.reply(reply);
+    }
+
+    fn ehlo_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.config.hostname.clone(), "PIPELINING".to_owned()];
+        lines.push(match self.config.max_message_size {
+            0 => "SIZE".to_owned(),
+            max => format!("SIZE {max}"),
+        });
+        lines.extend(["8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"].map(str::to_owned));
+        if self.is_starttls_offered() {
+            lines.push("STARTTLS".to_owned());
+        }
+        let mechanisms = self.auth_mechanisms();
+        if !mechanisms.is_empty() {
+            let names: Vec<&str> = mechanisms.iter().map(|m| m.as_str()).collect();
+            lines.push(format!("AUTH {}", names.join(" ")));
+        }
+        lines.push("HELP".to_owned());
+        lines
+    }
+
+    pub(super) fn is_starttls_offered(&self) -> bool {
+        self.tls.is_none()
+            && matches!(self.config.security, PortSecurity::StartTlsOptional | PortSecurity::StartTlsRequired)
+    }
+
+    /// Whether AUTH may be used right now, and why not.
+    pub(super) fn auth_blocked(&self) -> Option<AuthBlock> {
+        if !self.config.auth_enabled {
+            Some(AuthBlock::Disabled)
+        } else if self.is_tls_missing() {
+            Some(AuthBlock::StartTlsFirst)
+        } else if self.config.auth_requires_tls && self.tls.is_none() {
+            Some(AuthBlock::NeedsTls)
+        } else {
+            None
+        }
+    }
+
+    /// The mechanisms offered right now: PLAIN (with TLS, or when plain text is allowed) and
+    /// LOGIN, or none when AUTH is not allowed now.
+    pub(super) fn auth_mechanisms(&self) -> Vec<Mechanism> {
+        if self.auth_blocked().is_some() {
+            return Vec::new();
+        }
+        let plain = self.tls.is_some() || self.config.allow_plain_without_tls;
+        if plain { vec![Mechanism::Plain, Mechanism::Login] } else { vec![Mechanism::Login] }
+    }
+}
+
+/// Why AUTH is refused before looking at the mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AuthBlock {
+    /// Not offered on this port.
+    Disabled,
+    /// A STARTTLS-required port before TLS.
+    StartTlsFirst,
+    /// The IP range requires TLS for AUTH.
+    NeedsTls,
+}

@@ -1,0 +1,69 @@
+//! The mail transaction in progress: from an accepted MAIL FROM to the end of the body.
+
+use super::action::{Envelope, Message, Recipient};
+use super::config::TlsInfo;
+use crate::proto::{MailParams, ReversePath};
+
+/// The transaction in progress, readable by the driver (for relay decisions at RCPT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub(crate) sender: ReversePath,
+    pub(crate) params: MailParams,
+    pub(crate) recipients: Vec<Recipient>,
+    pub(crate) body: Vec<u8>,
+    /// BDAT was used: DATA is no longer allowed (RFC 3030 §2).
+    pub(crate) chunked: bool,
+    /// The message size limit for this transaction, in octets.
+    pub(crate) size_cap: u64,
+}
+
+impl Transaction {
+    pub(crate) fn new(sender: ReversePath, params: MailParams, size_cap: u64) -> Self {
+        Transaction { sender, params, recipients: Vec::new(), body: Vec::new(), chunked: false, size_cap }
+    }
+
+    /// The accepted sender.
+    pub fn sender(&self) -> &ReversePath {
+        &self.sender
+    }
+
+    /// The MAIL FROM parameters.
+    pub fn params(&self) -> &MailParams {
+        &self.params
+    }
+
+    /// The recipients accepted so far.
+    pub fn recipients(&self) -> &[Recipient] {
+        &self.recipients
+    }
+
+    /// The message size limit in force, in octets.
+    pub fn size_limit(&self) -> u64 {
+        self.size_cap
+    }
+
+    /// Octets of body received so far (BDAT chunks).
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// The complete message, with what the session knows about the connection.
+    pub(crate) fn into_message(
+        self,
+        helo: (String, bool),
+        authenticated: Option<String>,
+        tls: Option<TlsInfo>,
+    ) -> Message {
+        let envelope = Envelope {
+            helo: helo.0,
+            esmtp: helo.1,
+            sender: self.sender,
+            params: self.params,
+            recipients: self.recipients,
+            authenticated,
+            tls,
+            chunked: self.chunked,
+        };
+        Message { envelope, body: self.body }
+    }
+}
