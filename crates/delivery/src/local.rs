@@ -78,6 +78,15 @@ impl LocalDelivery {
 
     /// Delivers every due message once; returns how many were handled.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
+        for (id, file) in queue::finished(&self.store.db).await? {
+            queue::remove(&self.store.db, id).await?;
+            let path = self.store.files.resolve(Location::Queue, &file);
+            if let Err(e) = tokio::fs::remove_file(&path).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {}: {e}", path.display());
+            }
+        }
         let ids = queue::claim(&self.store.db, Work::Local, now_local(), 32).await?;
         let n = ids.len();
         for id in ids {

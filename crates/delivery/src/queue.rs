@@ -98,3 +98,15 @@ pub async fn remove(db: &Db, message_id: i64) -> Result<(), StoreError> {
     }
     tx.commit().await
 }
+
+/// Queued messages with no recipient left: every copy was delivered but the crash came before
+/// the queue row was removed. Returns `(id, file name)` for the caller to remove.
+pub async fn finished(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
+    let sql = format!(
+        "SELECT m.messageid, m.messagefilename FROM hm_messages m WHERE m.messagetype = {} AND m.messagelocked = 0 \
+         AND NOT EXISTS (SELECT 1 FROM hm_messagerecipients r WHERE r.recipientmessageid = m.messageid)",
+        message_type::QUEUED
+    );
+    let rows = db.fetch_all(&sql, &[]).await?;
+    rows.iter().map(|r| Ok((r.int("messageid")?, r.text("messagefilename")?))).collect()
+}

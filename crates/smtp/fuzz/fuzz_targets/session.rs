@@ -38,7 +38,9 @@ fn run(control: &[u8], input: &[u8]) {
                     let result = if yes() { Ok("user".to_owned()) } else { Err(AuthFailure::Bad) };
                     session.auth_result(result).expect("awaited");
                 }
-                Action::CheckSender { .. } => session.sender_checked(if yes() { Ok(()) } else { Err(refusal()) }).expect("awaited"),
+                Action::CheckSender { .. } => {
+                    session.sender_checked(if yes() { Ok(()) } else { Err(refusal()) }).expect("awaited")
+                }
                 Action::CheckRecipient { .. } => {
                     session.recipient_checked(if yes() { Ok(()) } else { Err(refusal()) }).expect("awaited")
                 }
