@@ -4,15 +4,18 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use altimail_core::codes::range;
 use altimail_core::codes::{Protocol, Security};
-use altimail_store::repo::{ports, settings};
+use altimail_store::repo::{ports, ranges, settings};
 use altimail_store::{Db, StoreError};
 
 /// What a new installation gets beyond hMailServer's defaults:
 /// - STARTTLS offered on 25, 587, 110 and 143, and implicit-TLS ports 465, 993 and 995, all on
 ///   the self-signed certificate until a real one is added;
 /// - TLS 1.2 and 1.3 (`SslVersions` 24) instead of hMailServer's TLS 1.0–1.2;
-/// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application).
+/// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application);
+/// - clients from the "Internet" range must use TLS before they authenticate (range option
+///   "tls-for-auth"), so passwords never cross the network in clear text.
 pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> {
     for mut p in ports::list(db).await? {
         if p.security == Security::None {
@@ -30,6 +33,10 @@ pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> 
             certificate_id: 0,
         };
         ports::create(db, &p).await?;
+    }
+    if let Some(mut internet) = ranges::find(db, "Internet").await? {
+        internet.options |= range::TLS_FOR_AUTH;
+        ranges::update(db, &internet).await?;
     }
     settings::set_integer(db, "SslVersions", 8 | 16).await?;
     settings::set_integer(db, "logging", 1 | 2 | 4 | 8 | 16 | 64).await?;
