@@ -203,6 +203,22 @@ async fn mail_reaches_accounts_aliases_lists_catch_all_and_plus_addresses() {
         assert_ne!(code, 0, "{e}");
         assert!(out.contains("535 "), "{e}: {out}");
 
+        // A submission without Date and Message-ID gets both.
+        let submit = r#"
+import smtplib, ssl, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+s.starttls(context=ssl._create_unverified_context())
+s.login("john@example.com", "secret-pw")
+s.sendmail("john@example.com", ["mary@example.com"], "Subject: bare submission\r\n\r\nno date, no id\r\n")
+s.quit()
+"#;
+        let (code, _, err) = python(submit, &[&port]);
+        assert_eq!(code, 0, "{e}: {err}");
+        let mary = wait_inbox(&store, "mary@example.com", 4).await;
+        let bare = mary.iter().find(|m| m.contains("Subject: bare submission")).expect("submitted message");
+        assert!(bare.contains("\r\nDate: ") && bare.contains("\r\nMessage-ID: <"), "{e}: {bare}");
+        assert!(bare.contains("with ESMTPSA"), "{e}: {bare}");
+
         let today = chrono::Local::now().format("%Y-%m-%d").to_string();
         let log = std::fs::read_to_string(i.path(&format!("logs/hmailserver_{today}.log"))).unwrap();
         assert!(log.contains("\"SMTPD\"\t") && log.contains("SENT: 250"), "{e}: SMTPD lines");
