@@ -1,9 +1,13 @@
 //! Account password schemes (`hm_accounts.accountpwencryption`): hMailServer's plain,
 //! Blowfish, MD5 and salted SHA-256 forms, plus Altimail's Argon2id.
+//!
+//! Also the CRAM-MD5 (RFC 2195) computation, which needs the clear text and so only works for
+//! passwords stored plain or with Blowfish ([`plaintext_available`]).
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use hmac::{Hmac, KeyInit as _, Mac as _};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -157,6 +161,33 @@ pub fn plaintext_available(scheme_code: i64, stored: &str) -> Option<String> {
     (!clear.is_empty()).then_some(clear)
 }
 
+/// The CRAM-MD5 digest (RFC 2195): lowercase hex of HMAC-MD5 with the clear-text password
+/// `secret` as the key and the server's `challenge` (with its angle brackets) as the message.
+pub fn cram_md5_digest(secret: &str, challenge: &str) -> String {
+    let mut mac = Hmac::<Md5>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    mac.update(challenge.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks a client's CRAM-MD5 `digest` (hex, either case) against the clear-text password
+/// `secret` and the `challenge` it answers, in constant time for a well-formed digest. An empty
+/// secret never matches.
+pub fn cram_md5_verify(secret: &str, challenge: &str, digest: &str) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    let expected = cram_md5_digest(secret, challenge);
+    ct_eq(expected.as_bytes(), digest.to_ascii_lowercase().as_bytes())
+}
+
+/// A fresh CRAM-MD5 challenge in the RFC 2195 form `<random.timestamp@host>`: 64 random bits
+/// and the Unix time in seconds, so no two connections get the same one.
+pub fn cram_md5_challenge(host: &str) -> String {
+    let random = rand::random::<u64>();
+    let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!("<{random}.{time}@{host}>")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +331,32 @@ mod tests {
         assert_eq!(plaintext_available(3, &hash(PasswordScheme::Sha256, "x")), None);
         assert_eq!(plaintext_available(10, &hash(PasswordScheme::Argon2id, "x")), None);
         assert_eq!(plaintext_available(7, "secret"), None);
+    }
+
+    #[test]
+    fn cram_md5_rfc2195_example() {
+        // RFC 2195 §2: user tim, password tanstaaftanstaaf.
+        let challenge = "<1896.697170952@postoffice.reston.mci.net>";
+        let digest = cram_md5_digest("tanstaaftanstaaf", challenge);
+        assert_eq!(digest, "b913a602c7eda7a495b4e6e7334d3890");
+        assert!(cram_md5_verify("tanstaaftanstaaf", challenge, &digest));
+        assert!(cram_md5_verify("tanstaaftanstaaf", challenge, &digest.to_ascii_uppercase()));
+        assert!(!cram_md5_verify("tanstaaf", challenge, &digest));
+        assert!(!cram_md5_verify("tanstaaftanstaaf", "<1897.697170952@postoffice.reston.mci.net>", &digest));
+        assert!(!cram_md5_verify("tanstaaftanstaaf", challenge, &digest[..31]));
+        assert!(!cram_md5_verify("", challenge, &cram_md5_digest("", challenge)));
+        // Keys longer than the MD5 block are hashed first (RFC 2104).
+        assert_eq!(cram_md5_digest(&"k".repeat(100), challenge).len(), 32);
+    }
+
+    #[test]
+    fn cram_md5_challenges_are_fresh() {
+        let a = cram_md5_challenge("mx.example.com");
+        let b = cram_md5_challenge("mx.example.com");
+        assert_ne!(a, b);
+        assert!(a.starts_with('<') && a.ends_with("@mx.example.com>"), "{a}");
+        let inner = &a[1..a.find('@').unwrap()];
+        let (random, time) = inner.split_once('.').unwrap();
+        assert!(random.parse::<u64>().is_ok() && time.parse::<u64>().unwrap() > 1_600_000_000, "{a}");
     }
 }

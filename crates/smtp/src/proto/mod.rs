@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Layout: `command` (the verbs and their arguments), `path` (RFC 5321 paths), `params`
-//! (ESMTP parameters), `xtext`, `sasl` (AUTH PLAIN and LOGIN), `reply`, `data` and `bdat`
+//! (ESMTP parameters), `xtext`, `sasl` (AUTH PLAIN, LOGIN and CRAM-MD5), `reply`, `data` and `bdat`
 //! (body receivers), `redact` (log-safe client lines), `error`.
 
 #![deny(missing_docs)]

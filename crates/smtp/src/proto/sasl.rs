@@ -1,6 +1,8 @@
-//! SASL for SMTP AUTH (RFC 4954): the PLAIN (RFC 4616) and LOGIN mechanisms.
+//! SASL for SMTP AUTH (RFC 4954): the PLAIN (RFC 4616), LOGIN and CRAM-MD5 (RFC 2195)
+//! mechanisms.
 //!
-//! Only the decoding lives here; prompts and replies are the session's. Credentials are kept in
+//! Only the decoding lives here; prompts, challenges and replies are the session's, checking the
+//! CRAM-MD5 digest is the driver's. Credentials are kept in
 //! [`Secret`], whose `Debug` prints `***`, so a stray `{:?}` in a log line cannot leak a password.
 
 use std::fmt;
@@ -21,6 +23,9 @@ pub enum Mechanism {
     Plain,
     /// LOGIN (draft-murchison-sasl-login): user name and password in two prompts.
     Login,
+    /// CRAM-MD5 (RFC 2195): the client answers the server's challenge with its user name and
+    /// the HMAC-MD5 of the challenge keyed with the password, which never crosses the wire.
+    CramMd5,
 }
 
 impl Mechanism {
@@ -30,6 +35,8 @@ impl Mechanism {
             Some(Mechanism::Plain)
         } else if name.eq_ignore_ascii_case("LOGIN") {
             Some(Mechanism::Login)
+        } else if name.eq_ignore_ascii_case("CRAM-MD5") {
+            Some(Mechanism::CramMd5)
         } else {
             None
         }
@@ -40,6 +47,7 @@ impl Mechanism {
         match self {
             Mechanism::Plain => "PLAIN",
             Mechanism::Login => "LOGIN",
+            Mechanism::CramMd5 => "CRAM-MD5",
         }
     }
 }
@@ -54,7 +62,7 @@ pub enum SaslError {
     /// The response is not base64.
     #[error("invalid base64")]
     BadBase64,
-    /// The decoded message is not a valid PLAIN message, or not UTF-8.
+    /// The decoded message is not a valid PLAIN, LOGIN or CRAM-MD5 response, or not UTF-8.
     #[error("malformed credentials")]
     Malformed,
 }
@@ -82,6 +90,12 @@ impl fmt::Debug for Secret {
 }
 
 /// What a client presented to authenticate.
+///
+/// For PLAIN and LOGIN `password` is the password and `challenge` is `None`. For CRAM-MD5
+/// `password` is the client's digest (32 hex digits, as sent) and `challenge` the challenge it
+/// answers: the driver checks it against the account's clear-text password with
+/// `altimail_core::password::cram_md5_verify`, which only works where the password is stored
+/// recoverably.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// The mechanism used.
@@ -91,8 +105,35 @@ pub struct Credentials {
     pub authzid: Option<String>,
     /// The authentication identity (account address or name).
     pub username: String,
-    /// The password.
+    /// The password; for CRAM-MD5 the hex digest.
     pub password: Secret,
+    /// CRAM-MD5 only: the challenge the digest answers, angle brackets included.
+    pub challenge: Option<String>,
+}
+
+impl Credentials {
+    /// Decodes a CRAM-MD5 response line (RFC 2195 §2): base64 of `username SP digest`, the
+    /// digest being 32 hex digits; `*` cancels. The user name runs to the last space, so it may
+    /// contain spaces itself. `challenge` is the one this session sent.
+    pub fn decode_cram_md5(line: &str, challenge: &str) -> Result<Credentials, SaslError> {
+        let bytes = decode_response(line)?;
+        let text = String::from_utf8(bytes).map_err(|_| SaslError::Malformed)?;
+        let (username, digest) = text.rsplit_once(' ').ok_or(SaslError::Malformed)?;
+        if username.is_empty()
+            || username.contains(['\0', '\r', '\n'])
+            || digest.len() != 32
+            || !digest.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(SaslError::Malformed);
+        }
+        Ok(Credentials {
+            mechanism: Mechanism::CramMd5,
+            authzid: None,
+            username: username.to_owned(),
+            password: Secret::new(digest),
+            challenge: Some(challenge.to_owned()),
+        })
+    }
 }
 
 /// Decodes one client response line: `*` cancels, `=` is an empty response (RFC 4954 §4).
@@ -128,6 +169,7 @@ pub fn decode_plain(message: &[u8]) -> Result<Credentials, SaslError> {
         authzid,
         username: username.to_owned(),
         password: Secret::new(password),
+        challenge: None,
     })
 }
 
@@ -171,6 +213,42 @@ mod tests {
         assert_eq!(decode_login_field("dXNlcg=="), Ok("user".to_owned()));
         assert_eq!(decode_login_field("="), Err(SaslError::Malformed));
         assert_eq!(encode_challenge(b"Username:"), "VXNlcm5hbWU6");
+    }
+
+    #[test]
+    fn decodes_cram_md5() {
+        use base64::engine::general_purpose::STANDARD;
+        let challenge = "<1896.697170952@postoffice.reston.mci.net>";
+        // RFC 2195 §2's example response.
+        let line = "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw";
+        let creds = Credentials::decode_cram_md5(line, challenge).unwrap();
+        assert_eq!(
+            (creds.mechanism, creds.username.as_str(), creds.password.expose(), creds.challenge.as_deref()),
+            (Mechanism::CramMd5, "tim", "b913a602c7eda7a495b4e6e7334d3890", Some(challenge))
+        );
+        assert_eq!(creds.authzid, None);
+        let spaced = STANDARD.encode("John Smith B913A602C7EDA7A495B4E6E7334D3890");
+        assert_eq!(Credentials::decode_cram_md5(&spaced, challenge).unwrap().username, "John Smith");
+        assert_eq!(Credentials::decode_cram_md5("*", challenge), Err(SaslError::Cancelled));
+        assert_eq!(Credentials::decode_cram_md5("%%%", challenge), Err(SaslError::BadBase64));
+        for bad in [
+            "",
+            "tim",
+            "tim b913a602c7eda7a495b4e6e7334d389",
+            "tim b913a602c7eda7a495b4e6e7334d3890 ",
+            "tim b913a602c7eda7a495b4e6e7334d389g",
+            " b913a602c7eda7a495b4e6e7334d3890",
+            "t\0m b913a602c7eda7a495b4e6e7334d3890",
+        ] {
+            let line = STANDARD.encode(bad);
+            assert_eq!(Credentials::decode_cram_md5(&line, challenge), Err(SaslError::Malformed), "{bad:?}");
+        }
+        assert_eq!(
+            Credentials::decode_cram_md5(&STANDARD.encode(b"\xff b913a602c7eda7a495b4e6e7334d3890"), challenge),
+            Err(SaslError::Malformed)
+        );
+        assert_eq!(Mechanism::parse("cram-md5"), Some(Mechanism::CramMd5));
+        assert_eq!(Mechanism::CramMd5.as_str(), "CRAM-MD5");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Building a session's configuration from the port, the client's IP range and the settings.
 
 use altimail_core::codes::{Security, range};
+use altimail_core::password;
 use altimail_net::{Connection, log_mask};
 use altimail_store::repo::settings::Settings;
 
@@ -33,6 +34,9 @@ pub fn session_config(conn: &Connection, settings: &Settings, host: &str) -> Ses
     };
     c.auth_requires_tls = conn.range.options & range::TLS_FOR_AUTH != 0;
     c.allow_plain_without_tls = settings.bool("authallowplaintext");
+    // A fresh challenge per connection; CRAM-MD5 then works for accounts whose password is
+    // stored recoverably (plain or Blowfish); the others get 535 (see `authenticate_cram_md5`).
+    c.cram_md5_challenge = Some(password::cram_md5_challenge(host));
     c.allow_null_sender = settings.bool("allowmailfromnull");
     c.allow_bare_line_endings = settings.bool("smtpallowincorrectlineendings");
     let default_domain = settings.string("defaultdomain");

@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use altimail_core::password;
 use altimail_delivery::resolve::{self, Sender};
 use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool};
 use altimail_net::{Connection, SessionHandler, Severity};
 use altimail_store::repo::{accounts, domains};
 use altimail_store::{LogonRefused, Store};
 
-use crate::proto::{BodyType, Notify, Reply, Ret};
+use crate::proto::{BodyType, Mechanism, Notify, Reply, Ret};
 use crate::session::{Action, AuthFailure, CloseReason, Session};
 
 pub use received::received_header;
@@ -44,6 +45,14 @@ impl SessionHandler for SmtpServer {
         let server = self.clone();
         Box::pin(async move { server.serve(conn).await })
     }
+}
+
+/// Why a CRAM-MD5 logon was refused.
+enum CramRefused {
+    /// As for any mechanism.
+    Logon(LogonRefused),
+    /// The account's password is stored hashed: no digest can be checked against it.
+    NotRecoverable,
 }
 
 /// What the driver remembers about the open transaction: the resolution of each accepted RCPT.
@@ -107,9 +116,21 @@ impl SmtpServer {
                         tx = Transaction::default();
                     }
                     Action::Authenticate(creds) => {
-                        let result = self
-                            .authenticate(&conn, &creds.username, creds.password.expose(), creds.authzid.as_deref())
-                            .await;
+                        let result = match (creds.mechanism, creds.challenge.as_deref()) {
+                            (Mechanism::CramMd5, Some(challenge)) => {
+                                self.authenticate_cram_md5(&conn, &creds.username, challenge, creds.password.expose())
+                                    .await
+                            }
+                            _ => {
+                                self.authenticate(
+                                    &conn,
+                                    &creds.username,
+                                    creds.password.expose(),
+                                    creds.authzid.as_deref(),
+                                )
+                                .await
+                            }
+                        };
                         let _ = session.auth_result(result);
                     }
                     Action::CheckSender { sender, params } => {
@@ -185,6 +206,73 @@ impl SmtpServer {
                 Err(AuthFailure::TempFail)
             }
         }
+    }
+
+    /// CRAM-MD5 (RFC 2195): the logon rules of [`Store::authenticate`] (canonical logon name,
+    /// active domain and account), then the digest checked against the clear-text password.
+    ///
+    /// Only passwords stored recoverably (plain or Blowfish) can be checked; for a hashed one
+    /// (MD5, SHA-256, Argon2id) the logon fails without counting towards the auto-ban, since the
+    /// client could not have succeeded whatever it sent (clients such as Python's smtplib then
+    /// fall back to another mechanism). A wrong digest, an unknown or inactive account counts
+    /// as a failed logon, as for PLAIN and LOGIN. Unlike those, success does not re-hash the
+    /// password: that would make CRAM-MD5 impossible afterwards.
+    async fn authenticate_cram_md5(
+        &self,
+        conn: &Connection,
+        user: &str,
+        challenge: &str,
+        digest: &str,
+    ) -> Result<String, AuthFailure> {
+        let refused = match self.check_cram_md5(user, challenge, digest).await {
+            Ok(Ok(address)) => return Ok(address),
+            Ok(Err(refused)) => refused,
+            Err(e) => {
+                conn.log.error(Severity::High, 5014, "SMTP AUTH", &e.to_string());
+                return Err(AuthFailure::TempFail);
+            }
+        };
+        match refused {
+            CramRefused::NotRecoverable => {
+                tracing::debug!(
+                    "smtp: CRAM-MD5 for {user} refused: the password is stored hashed, so no digest can be checked"
+                );
+                return Err(AuthFailure::Bad);
+            }
+            CramRefused::Logon(LogonRefused::BadPassword | LogonRefused::NoSuchAccount) => {
+                conn.log_line(&format!("Authentication failed for {user}"));
+            }
+            CramRefused::Logon(_) => {}
+        }
+        if conn.logon_failed(user).await { Err(AuthFailure::Banned) } else { Err(AuthFailure::Bad) }
+    }
+
+    /// The account address if `digest` is right for `user`, else why not.
+    async fn check_cram_md5(
+        &self,
+        user: &str,
+        challenge: &str,
+        digest: &str,
+    ) -> Result<Result<String, CramRefused>, altimail_store::StoreError> {
+        let address = self.store.canonical_logon_name(user).await?;
+        let Some(account) = accounts::find(&self.store.db, &address).await? else {
+            return Ok(Err(CramRefused::Logon(LogonRefused::NoSuchAccount)));
+        };
+        match domains::get(&self.store.db, account.domain_id).await? {
+            Some(d) if d.active => {}
+            _ => return Ok(Err(CramRefused::Logon(LogonRefused::DomainInactive))),
+        }
+        if !account.active {
+            return Ok(Err(CramRefused::Logon(LogonRefused::AccountInactive)));
+        }
+        let Some(clear) = password::plaintext_available(account.password_scheme, &account.password) else {
+            return Ok(Err(CramRefused::NotRecoverable));
+        };
+        if !password::cram_md5_verify(&clear, challenge, digest) {
+            return Ok(Err(CramRefused::Logon(LogonRefused::BadPassword)));
+        }
+        accounts::touch_logon(&self.store.db, account.id, altimail_core::time::now_local()).await?;
+        Ok(Ok(account.address))
     }
 
     /// MAIL FROM: the size limit of a local sender's domain applies on top of the global one.

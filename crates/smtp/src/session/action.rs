@@ -105,7 +105,7 @@ pub enum AuthFailure {
 }
 
 /// Why the driver ends a session on its own account; see
-/// [`Session::close`](super::Session::close).
+/// [`Session::close_with`](super::Session::close_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {

@@ -1,4 +1,4 @@
-//! AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN.
+//! AUTH (RFC 4954) with PLAIN (RFC 4616), LOGIN and CRAM-MD5 (RFC 2195).
 //!
 //! Refusals before any exchange: AUTH not enabled on the port (`502`), a STARTTLS-required port
 //! before TLS (`530`), an IP range that requires TLS for AUTH (`538 5.7.11`), a second AUTH
@@ -6,6 +6,12 @@
 //! TLS when plain text is not allowed gets `538`). An exchange is a 334 challenge per missing
 //! piece; `*` cancels it (`501`), bad base64 gets `501`. The credentials go to the driver as
 //! [`Action::Authenticate`] and never anywhere else.
+//!
+//! CRAM-MD5 is offered when the driver put a challenge in
+//! [`SessionConfig::cram_md5_challenge`](super::SessionConfig::cram_md5_challenge): `334` carries
+//! it base64-encoded, the client answers `username SP hex-digest` and the driver gets the digest
+//! with the challenge in [`Credentials`]. The mechanism has no initial response, so
+//! `AUTH CRAM-MD5 <anything>` is refused with `501` (RFC 4954 §4).
 
 use super::ehlo::AuthBlock;
 use super::{Action, AuthFailure, Pending, Phase, Session, UnexpectedAnswer, replies};
@@ -20,6 +26,8 @@ pub(crate) enum SaslStep {
     LoginUser,
     /// LOGIN: the password for this user.
     LoginPassword(String),
+    /// CRAM-MD5: the answer to this challenge.
+    CramMd5(String),
 }
 
 /// LOGIN's first challenge.
@@ -52,6 +60,12 @@ impl Session {
             (Mechanism::Plain, Some(response)) => self.sasl_response(SaslStep::PlainMessage, response),
             (Mechanism::Login, None) => self.challenge(USERNAME_PROMPT, SaslStep::LoginUser),
             (Mechanism::Login, Some(response)) => self.sasl_response(SaslStep::LoginUser, response),
+            (Mechanism::CramMd5, None) => {
+                // Offered only with a challenge, so there is one.
+                let challenge = self.config.cram_md5_challenge.clone().unwrap_or_default();
+                self.challenge(challenge.as_bytes(), SaslStep::CramMd5(challenge.clone()));
+            }
+            (Mechanism::CramMd5, Some(_)) => self.reply(replies::auth_initial_response_not_allowed()),
         }
     }
 
@@ -82,8 +96,10 @@ impl Session {
                     authzid: None,
                     username,
                     password: Secret::new(password),
+                    challenge: None,
                 })
             }),
+            SaslStep::CramMd5(challenge) => Credentials::decode_cram_md5(response, &challenge).map(Some),
         };
         match outcome {
             Ok(Some(credentials)) => self.ask(Action::Authenticate(credentials), Pending::Auth),

@@ -66,6 +66,11 @@ pub struct SessionConfig {
     /// PLAIN is offered without TLS (setting `authallowplaintext`). With TLS, PLAIN and LOGIN
     /// are always offered; LOGIN is always offered when AUTH is.
     pub allow_plain_without_tls: bool,
+    /// The CRAM-MD5 challenge (RFC 2195 §2, `<random.timestamp@hostname>`) of this connection;
+    /// `Some` offers CRAM-MD5 wherever AUTH is offered, TLS or not (the password never crosses
+    /// the wire). The driver makes a fresh, unpredictable one per connection
+    /// (`altimail_core::password::cram_md5_challenge`); the session only sends it back.
+    pub cram_md5_challenge: Option<String>,
     /// `MAIL FROM:<>` is accepted (setting `allowmailfromnull`).
     pub allow_null_sender: bool,
     /// Bodies with bare CR or LF are accepted, normalised to CRLF
@@ -99,6 +104,7 @@ impl SessionConfig {
             auth_enabled: true,
             auth_requires_tls: false,
             allow_plain_without_tls: false,
+            cram_md5_challenge: None,
             allow_null_sender: true,
             allow_bare_line_endings: true,
             default_domain: None,

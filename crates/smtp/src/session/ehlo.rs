@@ -54,14 +54,21 @@ impl Session {
         }
     }
 
-    /// The mechanisms offered right now: PLAIN (with TLS, or when plain text is allowed) and
-    /// LOGIN, or none when AUTH is not allowed now.
+    /// The mechanisms offered right now: PLAIN (with TLS, or when plain text is allowed), LOGIN
+    /// and CRAM-MD5 (when the driver gave a challenge), or none when AUTH is not allowed now.
     pub(super) fn auth_mechanisms(&self) -> Vec<Mechanism> {
         if self.auth_blocked().is_some() {
             return Vec::new();
         }
-        let plain = self.tls.is_some() || self.config.allow_plain_without_tls;
-        if plain { vec![Mechanism::Plain, Mechanism::Login] } else { vec![Mechanism::Login] }
+        let mut mechanisms = Vec::with_capacity(3);
+        if self.tls.is_some() || self.config.allow_plain_without_tls {
+            mechanisms.push(Mechanism::Plain);
+        }
+        mechanisms.push(Mechanism::Login);
+        if self.config.cram_md5_challenge.is_some() {
+            mechanisms.push(Mechanism::CramMd5);
+        }
+        mechanisms
     }
 }
 

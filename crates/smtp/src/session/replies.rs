@@ -347,6 +347,12 @@ pub fn auth_malformed() -> Reply {
     reply(501, (5, 5, 2), "Malformed authentication data")
 }
 
+/// `501 5.5.2`: an initial response with a mechanism that has none, such as CRAM-MD5
+/// (RFC 4954 §4).
+pub fn auth_initial_response_not_allowed() -> Reply {
+    reply(501, (5, 5, 2), "Initial response not allowed for this mechanism")
+}
+
 /// `503 5.5.1`: AUTH after a successful AUTH (RFC 4954 §4).
 pub fn already_authenticated() -> Reply {
     reply(503, (5, 5, 1), "Already authenticated")

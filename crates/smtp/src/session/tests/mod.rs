@@ -14,7 +14,8 @@ use crate::proto::{Credentials, Mailbox};
 ///
 /// - senders whose local part is `blocked` are refused with 550 5.7.1;
 /// - recipients whose local part starts with `unknown` are refused with 550 5.1.1;
-/// - the password `secret` is right, user `banned` is banned, user `tempfail` fails temporarily;
+/// - the password `secret` is right (for CRAM-MD5: the digest keyed with `secret`), user `banned`
+///   is banned, user `tempfail` fails temporarily;
 /// - messages are queued as `Q1`, `Q2`…; ETRN is started;
 /// - STARTTLS succeeds at once.
 pub(super) struct Harness {
@@ -71,10 +72,16 @@ impl Harness {
                     self.session.tls_started(tls_info()).unwrap();
                 }
                 Action::Authenticate(credentials) => {
-                    let result = match (credentials.username.as_str(), credentials.password.expose()) {
-                        ("banned", _) => Err(AuthFailure::Banned),
-                        ("tempfail", _) => Err(AuthFailure::TempFail),
-                        (user, "secret") if credentials.authzid.is_none() => Ok(user.to_owned()),
+                    let right = match &credentials.challenge {
+                        Some(challenge) => {
+                            altimail_core::password::cram_md5_verify("secret", challenge, credentials.password.expose())
+                        }
+                        None => credentials.password.expose() == "secret",
+                    };
+                    let result = match credentials.username.as_str() {
+                        "banned" => Err(AuthFailure::Banned),
+                        "tempfail" => Err(AuthFailure::TempFail),
+                        user if right && credentials.authzid.is_none() => Ok(user.to_owned()),
                         _ => Err(AuthFailure::Bad),
                     };
                     self.credentials.push(credentials);
