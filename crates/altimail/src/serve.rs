@@ -8,6 +8,7 @@ use anyhow::Context;
 use altimail_core::codes::Protocol;
 use altimail_delivery::{LocalDelivery, Spool};
 use altimail_net::{HmLog, Listeners, Policy};
+use altimail_pop3::server::Pop3Server;
 use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
@@ -15,6 +16,8 @@ use altimail_store::{Store, schema};
 use crate::config::Config;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Listen for SIGTERM from the start: a stop requested during start-up is a graceful stop too.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     config.create_dirs()?;
     let fresh = {
         let db = altimail_store::Db::connect(&config.database)
@@ -44,12 +47,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let delivery = tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped));
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
         .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
+        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .start()
         .await;
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
 
-    shutdown_signal().await;
+    shutdown_signal(term).await;
     cleanup.abort();
     let aborted = listeners.shutdown(SHUTDOWN_GRACE).await;
     if aborted > 0 {
@@ -80,9 +84,8 @@ async fn expire_ranges(db: altimail_store::Db) {
     }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
+async fn shutdown_signal(term: std::io::Result<tokio::signal::unix::Signal>) {
+    let mut term = match term {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("cannot listen for SIGTERM: {e}");

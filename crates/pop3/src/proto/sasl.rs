@@ -1,0 +1,90 @@
+//! SASL for POP3 AUTH (RFC 5034): response decoding and the PLAIN mechanism (RFC 4616).
+//!
+//! Only decoding lives here; the `+ ` continuation and the replies are the session's.
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use super::credentials::{Credentials, Method, Secret};
+
+/// Standard base64, padding optional on input (some clients omit it).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why a SASL exchange failed on the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaslError {
+    /// The client sent `*` (RFC 5034 §4).
+    #[error("authentication cancelled")]
+    Cancelled,
+    /// The response is not base64.
+    #[error("invalid base64")]
+    BadBase64,
+    /// The decoded message is not a valid PLAIN message, or not UTF-8.
+    #[error("malformed credentials")]
+    Malformed,
+}
+
+/// Decodes one client response (a continuation line or an initial response): `*` cancels, `=`
+/// is an empty response (RFC 5034 §4).
+pub fn decode_response(line: &str) -> Result<Vec<u8>, SaslError> {
+    match line.trim_end_matches(' ') {
+        "*" => Err(SaslError::Cancelled),
+        "=" | "" => Ok(Vec::new()),
+        encoded => BASE64.decode(encoded).map_err(|_| SaslError::BadBase64),
+    }
+}
+
+/// Decodes a PLAIN message `authzid NUL authcid NUL passwd` (RFC 4616 §2). An empty authzid, or
+/// one equal to the authcid (case-insensitively), becomes `None`.
+pub fn decode_plain(message: &[u8]) -> Result<Credentials, SaslError> {
+    let text = std::str::from_utf8(message).map_err(|_| SaslError::Malformed)?;
+    let mut parts = text.split('\0');
+    let (Some(authzid), Some(username), Some(password), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(SaslError::Malformed);
+    };
+    if username.is_empty() || password.is_empty() {
+        return Err(SaslError::Malformed);
+    }
+    let authzid = (!authzid.is_empty() && !authzid.eq_ignore_ascii_case(username)).then(|| authzid.to_owned());
+    Ok(Credentials {
+        method: Method::Plain,
+        authzid,
+        username: username.to_owned(),
+        password: Secret::new(password),
+        timestamp: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plain() {
+        let creds = decode_plain(b"\0john@example.com\0secret").unwrap();
+        assert_eq!(
+            (creds.method, creds.authzid, creds.username.as_str(), creds.password.expose()),
+            (Method::Plain, None, "john@example.com", "secret")
+        );
+        assert_eq!(decode_plain(b"John@Example.com\0john@example.com\0pw").unwrap().authzid, None);
+        assert_eq!(decode_plain(b"admin\0john\0pw").unwrap().authzid.as_deref(), Some("admin"));
+        for bad in [&b"john\0pw"[..], b"\0\0pw", b"\0john\0", b"a\0b\0c\0d", b"\0u\0\xff", b""] {
+            assert_eq!(decode_plain(bad), Err(SaslError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_responses() {
+        assert_eq!(decode_response("*"), Err(SaslError::Cancelled));
+        assert_eq!(decode_response("="), Ok(Vec::new()));
+        assert_eq!(decode_response("am9obg=="), Ok(b"john".to_vec()));
+        assert_eq!(decode_response("am9obg"), Ok(b"john".to_vec()));
+        assert_eq!(decode_response("!!!"), Err(SaslError::BadBase64));
+    }
+}

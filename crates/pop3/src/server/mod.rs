@@ -1,0 +1,257 @@
+//! The tokio driver of the POP3 session: owns the socket, TLS, timeouts, the maildrop lock and
+//! the store work the sans-IO [`Session`] asks for.
+//!
+//! One [`Pop3Server`] serves every POP3 port; register it with
+//! `Listeners::builder(..).with_handler(Protocol::Pop3, Pop3Server::new(store))`. Per
+//! connection it reads the settings (greeting, APOP), runs the session, and answers its
+//! actions: logons through the store (failures count towards auto-ban), the INBOX (`mailbox`),
+//! message files streamed through the session's encoder (a large message is never held in
+//! memory and its body is never logged), deletions at QUIT. Every line received and every
+//! status line sent goes to the hMailServer log as `POP3D` `RECEIVED:`/`SENT:`, with secrets
+//! masked.
+//!
+//! The client may stay silent for [`IDLE_TIMEOUT`] (RFC 1939 §3: at least 10 minutes); on
+//! server shutdown the session ends after the command in progress with `-ERR [SYS/TEMP]`. Either
+//! way nothing marked for deletion is deleted.
+
+mod config;
+mod locks;
+mod logon;
+mod mailbox;
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use altimail_net::{Connection, SessionHandler};
+use altimail_store::Store;
+use altimail_store::repo::accounts::Account;
+
+use crate::proto::BodyEncoder;
+use crate::session::{Action, CloseReason, MailboxFailure, MessageFailure, Session, UnexpectedAnswer, replies};
+use locks::MailboxLocks;
+use mailbox::Mailbox;
+
+pub use config::SETTING_APOP;
+
+/// How long a client may stay silent, and the longest a write may stall (RFC 1939 §3: an
+/// autologout timer must be at least 10 minutes).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Read buffer size, for the socket and for message files.
+const READ_CHUNK: usize = 16 * 1024;
+/// Output gathered before it is written (pipelined responses, a message being streamed).
+const FLUSH_AT: usize = 64 * 1024;
+
+/// The POP3 service: one per server, shared by every connection (it holds the maildrop locks).
+#[derive(Debug, Clone)]
+pub struct Pop3Server {
+    store: Store,
+    locks: MailboxLocks,
+}
+
+impl Pop3Server {
+    /// A POP3 service on this store.
+    pub fn new(store: Store) -> Self {
+        Pop3Server { store, locks: MailboxLocks::default() }
+    }
+}
+
+impl SessionHandler for Pop3Server {
+    fn handle(&self, conn: Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let server = self.clone();
+        Box::pin(async move { server.serve(conn).await })
+    }
+}
+
+/// What the driver holds besides the session: the account between logon and opening the
+/// maildrop, the locked maildrop, and the message file opened for the next send.
+#[derive(Default)]
+struct Held {
+    account: Option<Account>,
+    mailbox: Option<Mailbox>,
+    message: Option<tokio::fs::File>,
+}
+
+impl Pop3Server {
+    async fn serve(&self, mut conn: Connection) {
+        let settings = match conn.policy.settings().await {
+            Ok(settings) => settings,
+            Err(e) => {
+                tracing::error!("pop3: settings unavailable: {e}");
+                let mut out = Vec::new();
+                replies::service_unavailable().write_to(&mut out);
+                let _ = write(&mut conn, &out).await;
+                return;
+            }
+        };
+        let mut session = Session::new(config::session_config(&conn, &settings));
+        let mut held = Held::default();
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let shutdown = conn.shutdown_signal();
+        tokio::pin!(shutdown);
+        let mut stopping = false;
+        loop {
+            while let Some(action) = session.poll_action() {
+                let answered = match action {
+                    Action::Reply(response) => {
+                        let start = out.len();
+                        response.write_to(&mut out);
+                        log_sent(&conn, out.get(start..).unwrap_or_default());
+                        if out.len() >= FLUSH_AT && flush(&mut conn, &mut out).await.is_err() {
+                            return;
+                        }
+                        Ok(())
+                    }
+                    Action::Received(line) => {
+                        conn.log_line(&format!("RECEIVED: {line}"));
+                        Ok(())
+                    }
+                    Action::StartTls => {
+                        if flush(&mut conn, &mut out).await.is_err() {
+                            return;
+                        }
+                        conn = match conn.start_tls().await {
+                            Ok(conn) => conn,
+                            Err(e) => {
+                                tracing::debug!("pop3: TLS handshake failed: {e}");
+                                return;
+                            }
+                        };
+                        session.tls_started()
+                    }
+                    Action::Authenticate(credentials) => {
+                        match logon::authenticate(&self.store, &conn, &credentials).await {
+                            Ok(account) => {
+                                let name = account.address.clone();
+                                held.account = Some(account);
+                                session.auth_result(Ok(name))
+                            }
+                            Err(failure) => session.auth_result(Err(failure)),
+                        }
+                    }
+                    Action::OpenMailbox(_) => {
+                        let result = match held.account.take() {
+                            Some(account) => Mailbox::open(&self.store, &self.locks, account).await,
+                            None => Err(MailboxFailure::TempFail),
+                        };
+                        match result {
+                            Ok((mailbox, entries)) => {
+                                held.mailbox = Some(mailbox);
+                                session.mailbox_opened(Ok(entries))
+                            }
+                            Err(failure) => session.mailbox_opened(Err(failure)),
+                        }
+                    }
+                    Action::OpenMessage(entry) => {
+                        let result = match &held.mailbox {
+                            Some(mailbox) => mailbox.open_message(&self.store, &conn, entry.id).await,
+                            None => Err(MessageFailure::TempFail),
+                        };
+                        match result {
+                            Ok(file) => {
+                                held.message = Some(file);
+                                session.message_opened(Ok(()))
+                            }
+                            Err(failure) => session.message_opened(Err(failure)),
+                        }
+                    }
+                    Action::SendMessage(encoder) => {
+                        let Some(file) = held.message.take() else {
+                            tracing::error!("pop3: SendMessage without an opened message");
+                            return;
+                        };
+                        if let Err(e) = send_message(&mut conn, &mut out, file, encoder).await {
+                            tracing::debug!("pop3: sending a message to {}: {e}", conn.peer);
+                            return;
+                        }
+                        Ok(())
+                    }
+                    Action::Commit(ids) => {
+                        let result = match &held.mailbox {
+                            Some(mailbox) => mailbox.commit(&self.store, &ids).await,
+                            None => Err(crate::session::CommitFailed),
+                        };
+                        session.committed(result)
+                    }
+                    Action::Close => {
+                        let _ = flush(&mut conn, &mut out).await;
+                        let _ = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.shutdown()).await;
+                        return;
+                    }
+                };
+                if let Err(UnexpectedAnswer(what)) = answered {
+                    tracing::error!("pop3: driver bug: answered {what} out of turn");
+                    return;
+                }
+            }
+            if flush(&mut conn, &mut out).await.is_err() || session.is_closed() {
+                return;
+            }
+            tokio::select! {
+                read = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.read(&mut buf)) => match read {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(n)) => session.handle_input(buf.get(..n).unwrap_or_default()),
+                    Err(_) => session.close_with(CloseReason::Timeout),
+                },
+                () = &mut shutdown, if !stopping => {
+                    stopping = true;
+                    session.close_with(CloseReason::Shutdown);
+                }
+            }
+        }
+    }
+}
+
+/// Streams an opened message through `encoder`; output is written whenever [`FLUSH_AT`] octets
+/// have gathered, and the rest (with the final `.`) is left in `out`.
+async fn send_message(
+    conn: &mut Connection,
+    out: &mut Vec<u8>,
+    mut file: tokio::fs::File,
+    mut encoder: BodyEncoder,
+) -> io::Result<()> {
+    let mut chunk = vec![0u8; READ_CHUNK];
+    while !encoder.is_done() {
+        let n = file.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        encoder.encode(chunk.get(..n).unwrap_or_default(), out);
+        if out.len() >= FLUSH_AT {
+            flush(conn, out).await?;
+        }
+    }
+    encoder.finish(out);
+    Ok(())
+}
+
+fn log_sent(conn: &Connection, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    conn.log_line(&format!("SENT: {}", text.trim_end()));
+}
+
+/// Writes and empties `out`.
+async fn flush(conn: &mut Connection, out: &mut Vec<u8>) -> io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let result = write(conn, out).await;
+    out.clear();
+    result
+}
+
+/// Writes `bytes`, giving up when the client does not read for [`IDLE_TIMEOUT`].
+async fn write(conn: &mut Connection, bytes: &[u8]) -> io::Result<()> {
+    let write = async {
+        conn.stream.write_all(bytes).await?;
+        conn.stream.flush().await
+    };
+    match tokio::time::timeout(IDLE_TIMEOUT, write).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")),
+    }
+}
