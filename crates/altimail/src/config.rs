@@ -12,10 +12,14 @@
 //! type = "sqlite"        # or "postgresql" / "mysql"
 //! path = "altimail-data/altimail.db"             # sqlite
 //! # host = "127.0.0.1"  port = 5432  name = "hmailserver"  user = "hmail"  password = "..."
+//!
+//! [dns]                  # optional; without it the system resolver (/etc/resolv.conf) is used
+//! servers = ["127.0.0.1:5353"]
 //! ```
 //!
 //! With no file at all, everything lives under `./altimail-data/` with SQLite.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -33,6 +37,14 @@ struct RawConfig {
     directories: RawDirectories,
     #[serde(default)]
     database: RawDatabase,
+    #[serde(default)]
+    dns: RawDns,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDns {
+    servers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +79,8 @@ pub struct Config {
     pub temp_dir: PathBuf,
     pub events_dir: PathBuf,
     pub database: DbConfig,
+    /// DNS servers for outbound delivery; empty = the system resolver.
+    pub dns_servers: Vec<SocketAddr>,
 }
 
 impl Config {
@@ -123,7 +137,15 @@ impl Config {
             }
             other => bail!("[database] type = {other:?}: expected \"sqlite\", \"postgresql\" or \"mysql\""),
         };
+        let dns_servers = raw
+            .dns
+            .servers
+            .unwrap_or_default()
+            .iter()
+            .map(|s| parse_dns_server(s))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Config {
+            dns_servers,
             source,
             data_dir: resolve(d.data, "data"),
             logs_dir: resolve(d.logs, "logs"),
@@ -139,6 +161,17 @@ impl Config {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         Ok(())
+    }
+}
+
+/// `ip:port`, `[v6]:port`, or a bare IP (port 53).
+fn parse_dns_server(s: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    match s.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(ip) => Ok(SocketAddr::new(ip, 53)),
+        Err(_) => bail!("[dns] servers: {s:?} is not an IP address with an optional port"),
     }
 }
 
@@ -175,6 +208,19 @@ mod tests {
         assert!(matches!(c.database, DbConfig::Postgres { port: 5432, ref name, .. } if name == "hm"));
         let c = parse("[database]\ntype = \"mysql\"\nname = \"hm\"\nport = 3307\n").unwrap();
         assert!(matches!(c.database, DbConfig::MySql { port: 3307, .. }));
+    }
+
+    #[test]
+    fn dns_servers() {
+        assert!(Config::load(None).unwrap().dns_servers.is_empty());
+        let c = parse("[dns]\nservers = [\"127.0.0.1:5353\", \"::1\", \"10.0.0.1\"]\n").unwrap();
+        let expected: Vec<SocketAddr> =
+            vec!["127.0.0.1:5353".parse().unwrap(), "[::1]:53".parse().unwrap(), "10.0.0.1:53".parse().unwrap()];
+        assert_eq!(c.dns_servers, expected);
+        let e = parse("[dns]\nservers = [\"dns.example\"]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("dns.example"), "{e:#}");
+        let e = parse("[dns]\nserver = [\"127.0.0.1\"]\n").unwrap_err().to_string();
+        assert!(e.contains("server") && e.contains("line 2"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use anyhow::Context;
 use altimail_core::codes::Protocol;
 use altimail_delivery::{LocalDelivery, Spool};
 use altimail_net::{HmLog, Listeners, Policy};
+use altimail_outbound::RemoteDelivery;
+use altimail_outbound::dns::HickoryDns;
 use altimail_pop3::server::Pop3Server;
 use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::settings::Settings;
@@ -44,7 +46,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let policy = Policy::new(store.db.clone());
     let spool = Spool::start(store.clone());
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
-    let delivery = tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped));
+    let delivery =
+        tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
+    let dns = HickoryDns::resolver(&config.dns_servers);
+    let remote =
+        tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
         .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
@@ -62,6 +68,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = stop_delivery.send(true);
     if tokio::time::timeout(SHUTDOWN_GRACE, delivery).await.is_err() {
         tracing::warn!("local delivery did not stop in time");
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, remote).await.is_err() {
+        tracing::warn!("remote delivery did not stop in time");
     }
     log.application("Altimail Server stopped");
     store.db.close().await;

@@ -10,6 +10,7 @@ mod domain;
 mod list;
 mod output;
 mod port;
+mod queue;
 mod range;
 mod setting;
 
@@ -66,6 +67,9 @@ pub enum Command {
     /// IP ranges: what clients from an address range may do.
     #[command(subcommand)]
     Range(range::RangeCmd),
+    /// The outbound queue: list, show, retry, remove, flush.
+    #[command(subcommand)]
+    Queue(queue::QueueCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -79,6 +83,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Certificate(c) => certificate::run(c, store, out).await,
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
+        Command::Queue(c) => queue::run(c, store, out).await,
         Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),
     }
 }

@@ -1,0 +1,130 @@
+//! `altimail queue …`: the outbound queue (`hm_messages` rows of type 1), listed and managed
+//! through the database, so it works while the server runs.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde::Serialize;
+
+use altimail_core::codes::message_type;
+use altimail_delivery::queue;
+use altimail_store::repo::messages::{self, Message};
+use altimail_store::{Location, Store};
+
+use super::output::{Output, yes_no};
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCmd {
+    /// List queued messages.
+    List,
+    /// Show one queued message with its recipients.
+    Show { id: i64 },
+    /// Make a message due now (its retry count stays).
+    Retry { id: i64 },
+    /// Remove a message from the queue (no bounce is sent).
+    Remove { id: i64 },
+    /// Make every queued message due now.
+    Flush,
+}
+
+/// One queue entry as printed.
+#[derive(Debug, Serialize)]
+struct Entry {
+    id: i64,
+    from: String,
+    recipients: Vec<String>,
+    tries: i64,
+    next_try: String,
+    locked: bool,
+    size: i64,
+    file: String,
+}
+
+async fn entry(store: &Store, m: &Message) -> anyhow::Result<Entry> {
+    let recipients = queue::recipients(&store.db, m.id).await?.into_iter().map(|r| r.address).collect();
+    let never = altimail_store::db::never();
+    Ok(Entry {
+        id: m.id,
+        from: m.from.clone(),
+        recipients,
+        tries: m.tries,
+        next_try: if m.next_try <= never { "now".into() } else { m.next_try.format("%Y-%m-%d %H:%M:%S").to_string() },
+        locked: m.locked,
+        size: m.size,
+        file: store.files.resolve(Location::Queue, &m.file_name).display().to_string(),
+    })
+}
+
+async fn require(store: &Store, id: i64) -> anyhow::Result<Message> {
+    match messages::get(&store.db, id).await? {
+        Some(m) if m.kind == message_type::QUEUED => Ok(m),
+        _ => bail!("no queued message {id}"),
+    }
+}
+
+pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
+    let db = &store.db;
+    match cmd {
+        QueueCmd::List => {
+            let mut all = Vec::new();
+            for m in messages::queue(db).await? {
+                all.push(entry(store, &m).await?);
+            }
+            let rows = all
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        if e.from.is_empty() { "<>".into() } else { e.from.clone() },
+                        e.recipients.join(","),
+                        e.tries.to_string(),
+                        e.next_try.clone(),
+                        yes_no(e.locked),
+                    ]
+                })
+                .collect();
+            out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT TRY", "LOCKED"], rows)
+        }
+        QueueCmd::Show { id } => out.object(&entry(store, &require(store, id).await?).await?),
+        QueueCmd::Retry { id } => {
+            let m = require(store, id).await?;
+            db.execute(
+                "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
+                &[altimail_store::db::never().into(), m.id.into()],
+            )
+            .await?;
+            let e = entry(store, &require(store, id).await?).await?;
+            out.done(&format!("message {id} will be delivered now"), &e)
+        }
+        QueueCmd::Remove { id } => {
+            let m = require(store, id).await?;
+            if m.locked {
+                bail!("message {id} is being delivered right now; try again in a moment");
+            }
+            let e = entry(store, &m).await?;
+            queue::remove(db, m.id).await?;
+            let path = store.files.resolve(Location::Queue, &m.file_name);
+            if let Err(err) = std::fs::remove_file(&path)
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(err).with_context(|| format!("message {id} removed, but not its file {}", path.display()));
+            }
+            out.done(&format!("message {id} removed"), &e)
+        }
+        QueueCmd::Flush => {
+            let n = db
+                .execute(
+                    &format!(
+                        "UPDATE hm_messages SET messagenexttrytime = ? WHERE messagetype = {}",
+                        message_type::QUEUED
+                    ),
+                    &[altimail_store::db::never().into()],
+                )
+                .await?;
+            #[derive(Serialize)]
+            struct Flushed {
+                messages: u64,
+            }
+            out.done(&format!("{n} queued message(s) will be delivered now"), &Flushed { messages: n })
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! An in-process authoritative DNS server for tests (feature `test-dns`): one zone `test.` on
+//! 127.0.0.1:<free port> over UDP and TCP, answering NXDOMAIN for names it does not hold.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::rr::rdata::{A, AAAA, MX, SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+
+/// Records of the `test.` zone.
+#[derive(Debug, Default, Clone)]
+pub struct Zone {
+    records: Vec<(String, RData)>,
+}
+
+fn name(s: &str) -> Name {
+    let s = if s.ends_with('.') { s.to_owned() } else { format!("{s}.") };
+    Name::from_str(&s).unwrap_or_else(|_| Name::root())
+}
+
+impl Zone {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn mx(mut self, domain: &str, preference: u16, host: &str) -> Self {
+        self.records.push((domain.into(), RData::MX(MX::new(preference, name(host)))));
+        self
+    }
+
+    pub fn ip(mut self, host: &str, ip: &str) -> Self {
+        let data = match ip.parse::<IpAddr>() {
+            Ok(IpAddr::V4(v4)) => RData::A(A(v4)),
+            Ok(IpAddr::V6(v6)) => RData::AAAA(AAAA(v6)),
+            Err(_) => return self,
+        };
+        self.records.push((host.into(), data));
+        self
+    }
+
+    pub fn txt(mut self, owner: &str, text: &str) -> Self {
+        let chunks = text.as_bytes().chunks(255).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        self.records.push((owner.into(), RData::TXT(TXT::new(chunks))));
+        self
+    }
+}
+
+/// A running server; it stops when dropped.
+pub struct TestDns {
+    pub addr: SocketAddr,
+    _server: Server<Catalog>,
+}
+
+impl TestDns {
+    /// Starts serving `zone` on a free loopback port.
+    pub async fn start(zone: Zone) -> std::io::Result<TestDns> {
+        let origin = name("test.");
+        let mut handler =
+            InMemoryZoneHandler::<TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
+        let soa = SOA::new(name("ns.test."), name("admin.test."), 1, 3600, 600, 86400, 60);
+        handler.upsert_mut(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
+        for (owner, data) in zone.records {
+            handler.upsert_mut(Record::from_rdata(name(&owner), 60, data), 1);
+        }
+        let mut catalog = Catalog::new();
+        catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        let addr = udp.local_addr()?;
+        let tcp = tokio::net::TcpListener::bind(addr).await?;
+        let mut server = Server::new(catalog);
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 64);
+        Ok(TestDns { addr, _server: server })
+    }
+}

@@ -1,0 +1,420 @@
+//! The remote-delivery worker: claims queued messages with remote recipients
+//! ([`queue::claim`] with [`Work::Remote`]), groups their recipients by destination, delivers
+//! each group in batches of `maxsmtprecipientsinbatch`, and records every recipient's result at
+//! once — an accepted recipient's row is deleted as soon as its transaction is acknowledged, so a
+//! retry (or a restart) never sends to it again. Temporary failures move `messagenexttrytime`
+//! forward and count `messagecurnooftries`; permanent failures and exhausted retries bounce.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use altimail_core::codes::{Security, message_type};
+use altimail_core::time::now_local;
+use altimail_delivery::headers::Headers;
+use altimail_delivery::queue::{self, QueuedRecipient, Work};
+use altimail_delivery::resolve::routes::{self, Route};
+use altimail_delivery::{NewMessage, Recipient, Spool};
+use altimail_net::{HmLog, Severity};
+use altimail_store::repo::domains;
+use altimail_store::repo::messages::{self, Message};
+use altimail_store::repo::settings::Settings;
+use altimail_store::{Location, Store, StoreError};
+
+use crate::bounce::{self, Failed, Original};
+use crate::client::{ClientConfig, Envelope, Failure, StartTls, Status};
+use crate::dkim::{self, DkimConfig, DkimError};
+use crate::dns::Dns;
+use crate::driver::Connector;
+use crate::settings::OutboundSettings;
+use crate::target::{self, Destination, NoHosts};
+
+/// How often due messages are looked for when nothing wakes the worker.
+const POLL: Duration = Duration::from_secs(1);
+/// How long deliveries in progress may take to finish at shutdown.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// The remote-delivery worker.
+#[derive(Clone)]
+pub struct RemoteDelivery {
+    store: Store,
+    spool: Spool,
+    log: HmLog,
+    dns: Arc<dyn Dns>,
+}
+
+/// What one batch produced: a status per recipient and the server that gave it.
+struct BatchResult {
+    statuses: Vec<Status>,
+    remote: Option<IpAddr>,
+}
+
+/// The envelope extras outbound delivery uses (`altimail_envelopes`).
+#[derive(Debug, Default)]
+struct Extras {
+    envid: String,
+    ret: String,
+    smtputf8: bool,
+}
+
+impl RemoteDelivery {
+    pub fn new(store: Store, spool: Spool, log: HmLog, dns: Arc<dyn Dns>) -> Self {
+        RemoteDelivery { store, spool, log, dns }
+    }
+
+    /// Runs until `shutdown` turns true, keeping up to `maxdelivertythreads` deliveries in
+    /// flight (a slow host does not hold up the others). At shutdown deliveries in progress get
+    /// [`STOP_GRACE`] to finish; the rest are cut off, which is safe: accepted recipients are
+    /// already recorded and the next start unlocks the queue.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let wake = self.spool.queued.clone();
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.fill(&mut tasks).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!("remote delivery: {e}"),
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = shutdown.changed() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(STOP_GRACE, drain).await.is_err() {
+            tasks.abort_all();
+        }
+    }
+
+    /// Claims as many due messages as there are free delivery slots and starts them.
+    async fn fill(&self, tasks: &mut JoinSet<()>) -> Result<usize, StoreError> {
+        let settings = OutboundSettings::from_settings(&Settings::load(&self.store.db).await?);
+        let free = settings.threads.saturating_sub(tasks.len());
+        if free == 0 {
+            return Ok(0);
+        }
+        let ids = queue::claim(&self.store.db, Work::Remote, now_local(), u32::try_from(free).unwrap_or(1)).await?;
+        let n = ids.len();
+        for id in ids {
+            tasks.spawn(self.clone().deliver_task(settings.clone(), id));
+        }
+        Ok(n)
+    }
+
+    async fn deliver_task(self, settings: OutboundSettings, id: i64) {
+        if let Err(e) = self.deliver_message(&settings, id).await {
+            tracing::warn!("remote delivery of message {id} failed: {e}; retrying later");
+            let _ = queue::release(&self.store.db, id).await;
+        }
+    }
+
+    /// Delivers due messages once, up to `maxdelivertythreads` at a time, and waits for them;
+    /// returns how many were claimed.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let mut tasks = JoinSet::new();
+        let n = self.fill(&mut tasks).await?;
+        while tasks.join_next().await.is_some() {}
+        Ok(n)
+    }
+
+    async fn deliver_message(&self, settings: &OutboundSettings, id: i64) -> Result<(), StoreError> {
+        let db = &self.store.db;
+        let Some(message) = messages::get(db, id).await? else { return Ok(()) };
+        let path = self.store.files.resolve(Location::Queue, &message.file_name);
+        let raw = match tokio::fs::read(&path).await {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.log.error(
+                    Severity::High,
+                    5006,
+                    "ExternalDelivery",
+                    &format!("Message {id}: file {} is missing; the message is removed from the queue", path.display()),
+                );
+                return queue::remove(db, id).await;
+            }
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let extras = self.extras(id).await?;
+        let data = self.signed(&message, &raw).await;
+        let all_routes = routes::list(db).await?;
+        let rcpts: Vec<QueuedRecipient> =
+            queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id == 0).collect();
+        let (retries, minutes) = retry_policy(settings, &all_routes, &rcpts);
+        let last_try = message.tries >= retries;
+
+        let mut groups: Vec<(Destination, Vec<QueuedRecipient>)> = Vec::new();
+        for r in rcpts {
+            let dest = target::destination(settings, &all_routes, &r.address);
+            match groups.iter_mut().find(|(d, _)| *d == dest) {
+                Some((_, list)) => list.push(r),
+                None => groups.push((dest, vec![r])),
+            }
+        }
+        let mut failed = Vec::new();
+        let mut deferred = false;
+        let mut held = false;
+        for (dest, list) in &groups {
+            if is_etrn(dest, &all_routes) {
+                // Held until the remote side asks with ETRN.
+                held = true;
+                continue;
+            }
+            let size = if settings.batch == 0 { list.len() } else { settings.batch };
+            for chunk in list.chunks(size.max(1)) {
+                self.log.application(&format!(
+                    "SMTPDeliverer - Message {id}: Delivering message from {} to {}. File: {}",
+                    message.from,
+                    chunk.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
+                    path.display()
+                ));
+                let result = self.deliver_batch(settings, dest, &message, &data, &extras, chunk).await;
+                for (r, status) in chunk.iter().zip(result.statuses) {
+                    match status {
+                        Status::Delivered => {
+                            db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()])
+                                .await?;
+                            if let Some(ip) = result.remote {
+                                let local = IpAddr::from([127, 0, 0, 1]);
+                                self.log.awstats_delivered(local, ip, &message.from, &r.address, raw.len() as u64);
+                            }
+                        }
+                        Status::Temporary(f) if !last_try => {
+                            tracing::info!("message {id} to {}: deferred: {}", r.address, f.reply);
+                            deferred = true;
+                        }
+                        Status::Temporary(f) => {
+                            failed.push((r.clone(), failure(r, &f, result.remote, message.tries + 1)))
+                        }
+                        Status::Permanent(f) => failed.push((r.clone(), failure(r, &f, result.remote, 0))),
+                    }
+                }
+            }
+        }
+        if !failed.is_empty() {
+            self.bounce(&message, &raw, &extras, &failed).await?;
+        }
+        let remaining = queue::recipients(db, id).await?;
+        if remaining.is_empty() {
+            queue::remove(db, id).await?;
+            if let Err(e) = tokio::fs::remove_file(&path).await {
+                tracing::warn!("could not remove {}: {e}", path.display());
+            }
+            return Ok(());
+        }
+        if deferred {
+            let next = now_local() + chrono::Duration::minutes(minutes);
+            db.execute(
+                "UPDATE hm_messages SET messagecurnooftries = messagecurnooftries + 1, messagenexttrytime = ?, \
+                 messagelocked = 0 WHERE messageid = ?",
+                &[next.into(), id.into()],
+            )
+            .await?;
+            return Ok(());
+        }
+        if held && remaining.iter().all(|r| r.account_id == 0) {
+            db.execute(
+                "UPDATE hm_messages SET messagetype = ?, messagenexttrytime = ?, messagelocked = 0 WHERE messageid = ?",
+                &[message_type::ETRN_HELD.into(), etrn_hold_time().into(), id.into()],
+            )
+            .await?;
+            return Ok(());
+        }
+        queue::release(db, id).await
+    }
+
+    /// One SMTP transaction for `chunk`, trying the destination's hosts in order.
+    async fn deliver_batch(
+        &self,
+        settings: &OutboundSettings,
+        dest: &Destination,
+        message: &Message,
+        raw: &[u8],
+        extras: &Extras,
+        chunk: &[QueuedRecipient],
+    ) -> BatchResult {
+        let all = |status: Status| BatchResult { statuses: vec![status; chunk.len()], remote: None };
+        let no_server = |reply: String| Failure { command: String::new(), reply };
+        let hosts = match target::hosts(self.dns.as_ref(), settings, dest).await {
+            Ok(h) => h,
+            Err(NoHosts::Temporary(why)) => return all(Status::Temporary(no_server(why))),
+            Err(NoHosts::Permanent(why)) => return all(Status::Permanent(no_server(why))),
+        };
+        let tls = match crate::tls::client_config(settings.verify_certificates) {
+            Ok(t) => t,
+            Err(e) => return all(Status::Temporary(no_server(format!("TLS is not available: {e}")))),
+        };
+        let connector = Connector { tls, bind_ip: settings.bind_ip, log: self.log.clone() };
+        let (starttls, implicit) = match dest.security(settings) {
+            Security::None => (StartTls::Never, false),
+            Security::Tls => (StartTls::Never, true),
+            Security::StartTlsOptional => (StartTls::Opportunistic, false),
+            Security::StartTlsRequired => (StartTls::Required, false),
+        };
+        let envelope = Envelope {
+            sender: message.from.clone(),
+            recipients: chunk.iter().map(|r| r.address.clone()).collect(),
+            data: raw.to_vec(),
+            smtputf8: extras.smtputf8,
+        };
+        let mut last = all(Status::Temporary(no_server(target::NO_MAIL_SERVERS.into())));
+        for host in &hosts {
+            let config =
+                ClientConfig { helo: settings.helo.clone(), starttls, tls_from_start: implicit, auth: dest.auth() };
+            let mut done = connector.deliver(host, config.clone(), envelope.clone()).await;
+            if done.tls_failed && starttls == StartTls::Opportunistic {
+                // hMailServer retries the same host without TLS when the handshake fails.
+                let clear = ClientConfig { starttls: StartTls::Never, ..config };
+                done = connector.deliver(host, clear, envelope.clone()).await;
+            }
+            let connected = !done.outcome.try_next_host;
+            last = BatchResult { statuses: done.outcome.recipients, remote: Some(host.ip) };
+            if last.statuses.len() != chunk.len() {
+                last = all(Status::Temporary(no_server("delivery ended without a result".into())));
+            }
+            if connected {
+                break;
+            }
+        }
+        last
+    }
+
+    /// The message as sent: with a DKIM signature when the sender's domain signs. A missing or
+    /// broken key is logged and the message goes out unsigned (as hMailServer does).
+    async fn signed(&self, message: &Message, raw: &[u8]) -> Vec<u8> {
+        let Some((_, domain)) = message.from.rsplit_once('@') else { return raw.to_vec() };
+        let config = match domains::find(&self.store.db, domain).await {
+            Ok(Some(d)) => DkimConfig::for_domain(&d),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("message {}: DKIM settings unavailable: {e}", message.id);
+                None
+            }
+        };
+        let Some(config) = config else { return raw.to_vec() };
+        let normal = crate::wire::crlf(raw);
+        let signed = match tokio::fs::read(&config.key_file).await {
+            Ok(key) => dkim::sign(&config, &key, &normal),
+            Err(e) => Err(DkimError::Key(config.key_file.clone(), e.to_string())),
+        };
+        match signed {
+            Ok(header) => {
+                let mut out = header.into_bytes();
+                out.extend_from_slice(&normal);
+                out
+            }
+            Err(e) => {
+                self.log.error(Severity::Medium, 5305, "DKIM::Sign", &format!("Message {}: {e}", message.id));
+                normal
+            }
+        }
+    }
+
+    async fn extras(&self, id: i64) -> Result<Extras, StoreError> {
+        let row = self
+            .store
+            .db
+            .fetch_optional("SELECT envid, ret, smtputf8 FROM altimail_envelopes WHERE messageid = ?", &[id.into()])
+            .await?;
+        let Some(row) = row else { return Ok(Extras::default()) };
+        Ok(Extras { envid: row.text("envid")?, ret: row.text("ret")?, smtputf8: row.int("smtputf8")? != 0 })
+    }
+
+    /// Removes the failed recipients from the queue and reports them to the sender.
+    async fn bounce(
+        &self,
+        message: &Message,
+        raw: &[u8],
+        extras: &Extras,
+        failed: &[(QueuedRecipient, Failed)],
+    ) -> Result<(), StoreError> {
+        let db = &self.store.db;
+        let mut reported = Vec::new();
+        for (r, f) in failed {
+            tracing::info!("message {} to {}: failed: {}", message.id, r.address, f.reply);
+            let dsn = db
+                .fetch_optional(
+                    "SELECT notify, orcpt FROM altimail_recipient_dsn WHERE recipientid = ?",
+                    &[r.id.into()],
+                )
+                .await?;
+            let (notify, orcpt) = match dsn {
+                Some(row) => (row.text("notify")?, row.text("orcpt")?),
+                None => (String::new(), String::new()),
+            };
+            db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
+            db.execute("DELETE FROM altimail_recipient_dsn WHERE recipientid = ?", &[r.id.into()]).await?;
+            if bounce::wants_failure_report(&notify) {
+                reported.push(Failed { orcpt, ..f.clone() });
+            }
+        }
+        let settings = Settings::load(db).await?;
+        let headers = Headers::parse(raw);
+        if reported.is_empty() || !bounce::may_bounce(&message.from, &headers, settings.int("rulelooplimit")) {
+            return Ok(());
+        }
+        let host = altimail_delivery::host_name(&settings);
+        let original = Original { sender: &message.from, raw, envid: &extras.envid, ret: &extras.ret };
+        let data = bounce::build(&self.store, &host, &original, &reported).await?;
+        let recipients = match altimail_delivery::resolve::expand(db, &message.from).await {
+            Ok(list) if !list.is_empty() => {
+                list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, &message.from)).collect()
+            }
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                tracing::warn!("bounce to {} not queued: {e}", message.from);
+                return Ok(());
+            }
+        };
+        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
+        if let Err(e) = self.spool.submit(msg).await {
+            tracing::warn!("bounce to {} not queued: {e}", message.from);
+        }
+        Ok(())
+    }
+}
+
+fn failure(r: &QueuedRecipient, f: &Failure, remote: Option<IpAddr>, tries: i64) -> Failed {
+    Failed {
+        address: r.address.clone(),
+        orcpt: String::new(),
+        remote: if f.command.is_empty() { None } else { remote },
+        command: f.command.clone(),
+        reply: if f.reply.is_empty() { "Connection to recipients server failed.".into() } else { f.reply.clone() },
+        tries,
+    }
+}
+
+/// Whether `dest` is a route whose description starts with "ETRN".
+fn is_etrn(dest: &Destination, all_routes: &[Route]) -> bool {
+    match dest {
+        Destination::Fixed { route_id, .. } if *route_id > 0 => {
+            all_routes.iter().any(|r| r.id == *route_id && r.is_etrn())
+        }
+        _ => false,
+    }
+}
+
+/// hMailServer marks ETRN-held messages with this next-try time (`1901-01-01 00:00:01`).
+fn etrn_hold_time() -> chrono::NaiveDateTime {
+    altimail_store::db::never() + chrono::Duration::seconds(1)
+}
+
+/// Retries and minutes between them: the settings, or — when recipients go through routes —
+/// the largest values of those routes (hMailServer takes the maximum over matching routes).
+fn retry_policy(settings: &OutboundSettings, all_routes: &[Route], rcpts: &[QueuedRecipient]) -> (i64, i64) {
+    let matching: Vec<&Route> = rcpts.iter().filter_map(|r| target::route_for(all_routes, &r.address)).collect();
+    if matching.is_empty() {
+        return (settings.retries, settings.minutes_between_retries);
+    }
+    let retries = matching.iter().map(|r| r.number_of_tries).max().unwrap_or(0).max(0);
+    let minutes = matching.iter().map(|r| r.minutes_between_tries).max().unwrap_or(0).max(1);
+    (retries, minutes)
+}
