@@ -89,8 +89,21 @@ impl LocalDelivery {
         }
         let ids = queue::claim(&self.store.db, Work::Local, now_local(), 32).await?;
         let n = ids.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        // One read of the settings per batch, not per message.
+        let settings = match Settings::load(&self.store.db).await {
+            Ok(s) => s,
+            Err(e) => {
+                for id in ids {
+                    let _ = queue::release(&self.store.db, id).await;
+                }
+                return Err(e);
+            }
+        };
         for id in ids {
-            if let Err(e) = self.deliver_message(id).await {
+            if let Err(e) = self.deliver_message(id, &settings).await {
                 tracing::warn!("delivery of message {id} failed: {e}; retrying later");
                 let _ = queue::release(&self.store.db, id).await;
             }
@@ -98,11 +111,10 @@ impl LocalDelivery {
         Ok(n)
     }
 
-    async fn deliver_message(&self, id: i64) -> Result<(), StoreError> {
+    async fn deliver_message(&self, id: i64, settings: &Settings) -> Result<(), StoreError> {
         let db = &self.store.db;
         let Some(message) = messages::get(db, id).await? else { return Ok(()) };
-        let settings = Settings::load(db).await?;
-        let host = crate::host::host_name(&settings);
+        let host = crate::host::host_name(settings);
         let path = self.store.files.resolve(Location::Queue, &message.file_name);
         let raw = match tokio::fs::read(&path).await {
             Ok(raw) => raw,
@@ -131,7 +143,7 @@ impl LocalDelivery {
                 r.address,
                 path.display()
             ));
-            let outcome = match self.deliver_to(&settings, &host, &message, &raw, &headers, r).await {
+            let outcome = match self.deliver_to(settings, &host, &message, &raw, &headers, r).await {
                 Ok(o) => o,
                 Err(e) => Outcome::Deferred(e.to_string()),
             };
@@ -157,7 +169,7 @@ impl LocalDelivery {
             }
         }
         if !failures.is_empty() {
-            self.bounce(&host, &settings, &message.from, &raw, &headers, &failures).await;
+            self.bounce(&host, settings, &message.from, &raw, &headers, &failures).await;
         }
         let remaining = queue::recipients(db, id).await?;
         if remaining.is_empty() {
