@@ -48,6 +48,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     let delivery =
         tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
+    // External accounts (hm_fetchaccounts) are downloaded into the spool like received mail.
+    let fetcher = tokio::spawn(
+        altimail_fetch::Fetcher::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()),
+    );
     let dns = HickoryDns::resolver(&config.dns_servers);
     let remote =
         tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
@@ -66,6 +70,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{aborted} session(s) did not end within {}s and were closed", SHUTDOWN_GRACE.as_secs());
     }
     let _ = stop_delivery.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, fetcher).await.is_err() {
+        tracing::warn!("external account downloads did not stop in time");
+    }
     if tokio::time::timeout(SHUTDOWN_GRACE, delivery).await.is_err() {
         tracing::warn!("local delivery did not stop in time");
     }

@@ -7,6 +7,7 @@ mod account;
 mod alias;
 mod certificate;
 mod domain;
+mod fetch;
 mod list;
 mod output;
 mod port;
@@ -70,6 +71,9 @@ pub enum Command {
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
+    /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
+    #[command(subcommand)]
+    Fetch(fetch::FetchCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -84,6 +88,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
+        Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),
     }
 }

@@ -6,6 +6,7 @@ pub mod aliases;
 pub mod certificates;
 pub mod domain_aliases;
 pub mod domains;
+pub mod fetch_accounts;
 pub mod folders;
 pub mod lists;
 pub mod logon_failures;

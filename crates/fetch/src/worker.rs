@@ -1,0 +1,120 @@
+//! The scheduler: every few seconds, each active external account whose `fanexttry` has come is
+//! locked (`falocked`), downloaded, and rescheduled `faminutes` later, whatever the outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use tokio::sync::{Notify, watch};
+
+use altimail_core::time::now_local;
+use altimail_delivery::Spool;
+use altimail_net::HmLog;
+use altimail_store::repo::fetch_accounts::{self, FetchAccount};
+use altimail_store::{Store, StoreError};
+
+use crate::download::{FetchError, Report};
+
+/// How often the scheduler looks for due accounts.
+pub const POLL: Duration = Duration::from_secs(5);
+
+/// Downloads external accounts into local mailboxes through the spool.
+#[derive(Clone)]
+pub struct Fetcher {
+    pub(crate) store: Store,
+    pub(crate) spool: Spool,
+    pub(crate) log: HmLog,
+    /// Notified to look for due accounts at once.
+    pub wake: Arc<Notify>,
+}
+
+impl Fetcher {
+    pub fn new(store: Store, spool: Spool, log: HmLog) -> Fetcher {
+        Fetcher { store, spool, log, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Runs until `shutdown` turns true. Clears stale locks first (nothing can be downloading
+    /// at start-up). A download in progress at shutdown is finished, not cut off.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match fetch_accounts::unlock_all(&self.store.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("unlocked {n} external account(s) left locked by an earlier run"),
+            Err(e) => tracing::warn!("could not unlock external accounts: {e}"),
+        }
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.run_due_until(now_local(), &shutdown).await {
+                tracing::warn!("external accounts: {e}");
+            }
+            tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// Downloads every account due at `now`, one after another; returns how many ran.
+    pub async fn run_due(&self, now: NaiveDateTime) -> Result<usize, StoreError> {
+        let (_keep, never) = watch::channel(false);
+        self.run_due_until(now, &never).await
+    }
+
+    /// [`Fetcher::run_due`], starting no further download once `shutdown` is true.
+    async fn run_due_until(&self, now: NaiveDateTime, shutdown: &watch::Receiver<bool>) -> Result<usize, StoreError> {
+        let due = fetch_accounts::due(&self.store.db, now).await?;
+        let mut ran = 0;
+        for fa in due {
+            if *shutdown.borrow() {
+                break;
+            }
+            if self.run_account(&fa).await?.is_some() {
+                ran += 1;
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Locks, downloads and reschedules one account. `Ok(None)` when another worker holds its
+    /// lock; `Ok(Some(Err(_)))` when the download failed (it has been logged and rescheduled).
+    pub async fn run_account(&self, fa: &FetchAccount) -> Result<Option<Result<Report, FetchError>>, StoreError> {
+        let db = &self.store.db;
+        if !fetch_accounts::try_lock(db, fa.id).await? {
+            return Ok(None);
+        }
+        let result = self.download(fa).await;
+        match &result {
+            Ok(r) => {
+                tracing::info!(
+                    account = %fa.name, downloaded = r.downloaded, deleted = r.deleted,
+                    "external account downloaded"
+                );
+                if r.downloaded > 0 {
+                    self.spool.queued.notify_one();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(account = %fa.name, server = %fa.server_address, "external account download failed: {e}");
+                self.log.application(&format!(
+                    "ExternalAccount - {}: download from {}:{} failed: {e}",
+                    fa.name, fa.server_address, fa.server_port
+                ));
+            }
+        }
+        let next = now_local() + chrono::Duration::minutes(fa.minutes.max(1));
+        fetch_accounts::finish(db, fa.id, next).await?;
+        Ok(Some(result))
+    }
+
+    /// Locks and downloads the account with id `id` now, whatever its schedule.
+    pub async fn run_now(&self, id: i64) -> Result<Option<Result<Report, FetchError>>, StoreError> {
+        let fa = fetch_accounts::require(&self.store.db, id).await?;
+        self.run_account(&fa).await
+    }
+}
