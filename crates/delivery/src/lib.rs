@@ -13,6 +13,7 @@ mod host;
 pub mod local;
 pub mod queue;
 pub mod resolve;
+pub mod signature;
 pub mod spool;
 
 pub use host::host_name;

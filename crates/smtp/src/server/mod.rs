@@ -357,12 +357,21 @@ impl SmtpServer {
             // Every recipient was an alias with an empty target: accepted, nothing to deliver.
             return Ok(0);
         }
+        // hMailServer's SignatureAdder: mail from a sender on a local domain gets the account and
+        // domain signatures (before our Received header, which is not part of the body anyway).
+        let rcpts: Vec<&str> = tx.recipients.iter().map(|r| r.address.as_str()).collect();
+        let signed =
+            match altimail_delivery::signature::for_sender(&self.store, &tx.sender, &rcpts, &message.body).await {
+                Some((plain, html)) => Some(altimail_delivery::signature::add(&message.body, &plain, &html)),
+                None => None,
+            };
+        let body = signed.as_deref().unwrap_or(&message.body);
         let now = altimail_delivery::generated::rfc5322_now();
         let mut data = received::received_header(envelope, conn.peer_ip(), host, &now).into_bytes();
         if envelope.authenticated.is_some() {
-            data.extend_from_slice(received::submission_headers(&message.body, host, &now).as_bytes());
+            data.extend_from_slice(received::submission_headers(body, host, &now).as_bytes());
         }
-        data.extend_from_slice(&message.body);
+        data.extend_from_slice(body);
         let p = &envelope.params;
         let extras = EnvelopeExtras {
             envid: p.envid.clone().unwrap_or_default(),
