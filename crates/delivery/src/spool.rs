@@ -147,6 +147,9 @@ async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<No
                 for (p, id) in batch.into_iter().zip(ids) {
                     let _ = p.reply.send(Ok(id));
                 }
+                // Wake every waiting worker (local and remote); the stored permit covers a
+                // worker that is busy right now.
+                queued.notify_waiters();
                 queued.notify_one();
             }
             Err(e) => {
