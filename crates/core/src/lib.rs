@@ -15,4 +15,5 @@ pub mod blowfish;
 pub mod codes;
 pub mod ip;
 pub mod password;
+pub mod sasl;
 pub mod time;

@@ -41,22 +41,12 @@ pub fn decode_response(line: &str) -> Result<Vec<u8>, SaslError> {
 /// Decodes a PLAIN message `authzid NUL authcid NUL passwd` (RFC 4616 §2). An empty authzid, or
 /// one equal to the authcid (case-insensitively), becomes `None`.
 pub fn decode_plain(message: &[u8]) -> Result<Credentials, SaslError> {
-    let text = std::str::from_utf8(message).map_err(|_| SaslError::Malformed)?;
-    let mut parts = text.split('\0');
-    let (Some(authzid), Some(username), Some(password), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(SaslError::Malformed);
-    };
-    if username.is_empty() || password.is_empty() {
-        return Err(SaslError::Malformed);
-    }
-    let authzid = (!authzid.is_empty() && !authzid.eq_ignore_ascii_case(username)).then(|| authzid.to_owned());
+    let parts = altimail_core::sasl::split_plain(message).ok_or(SaslError::Malformed)?;
     Ok(Credentials {
         method: Method::Plain,
-        authzid,
-        username: username.to_owned(),
-        password: Secret::new(password),
+        authzid: parts.authzid,
+        username: parts.username,
+        password: Secret::new(parts.password),
         timestamp: None,
     })
 }
