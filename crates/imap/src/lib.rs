@@ -22,6 +22,7 @@ pub mod mutf7;
 pub mod parse;
 pub mod search;
 pub mod sequence;
+pub mod wire;
 
 pub use command::{Command, CommandBody};
 pub use error::ParseError;

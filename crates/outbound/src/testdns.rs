@@ -70,12 +70,26 @@ impl TestDns {
         }
         let mut catalog = Catalog::new();
         catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
-        let addr = udp.local_addr()?;
-        let tcp = tokio::net::TcpListener::bind(addr).await?;
+        let (udp, tcp, addr) = bind_pair().await?;
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64);
         Ok(TestDns { addr, _server: server })
     }
+}
+
+/// A UDP socket and a TCP listener on the same free loopback port. The port the
+/// system picks for UDP may already be taken on the TCP side (an outgoing
+/// connection's local port, say), so a few ports are tried.
+async fn bind_pair() -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener, std::net::SocketAddr)> {
+    let mut last = None;
+    for _ in 0..32 {
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        let addr = udp.local_addr()?;
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
