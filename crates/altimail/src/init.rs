@@ -14,6 +14,7 @@ use altimail_store::{Db, StoreError};
 ///   the self-signed certificate until a real one is added;
 /// - TLS 1.2 and 1.3 (`SslVersions` 24) instead of hMailServer's TLS 1.0–1.2;
 /// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application);
+/// - IMAP AUTHENTICATE PLAIN and SASL-IR offered;
 /// - clients from the "Internet" range must use TLS before they authenticate (range option
 ///   "tls-for-auth"), so passwords never cross the network in clear text.
 pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> {
@@ -40,5 +41,8 @@ pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> 
     }
     settings::set_integer(db, "SslVersions", 8 | 16).await?;
     settings::set_integer(db, "logging", 1 | 2 | 4 | 8 | 16 | 64).await?;
+    // IMAP AUTHENTICATE PLAIN with an initial response (RFC 4959): what clients expect today.
+    settings::set_integer(db, "EnableImapSASLPlain", 1).await?;
+    settings::set_integer(db, "EnableImapSASLInitialResponse", 1).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use altimail_delivery::{LocalDelivery, Spool};
 use altimail_net::{HmLog, Listeners, Policy};
 use altimail_outbound::RemoteDelivery;
 use altimail_outbound::dns::HickoryDns;
+use altimail_imap_server::ImapServer;
 use altimail_pop3::server::Pop3Server;
 use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::settings::Settings;
@@ -58,6 +59,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
         .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
+        .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
         .start()
         .await;
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.

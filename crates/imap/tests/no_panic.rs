@@ -78,8 +78,47 @@ fn drive(bytes: &[u8], split: usize, limits: Limits) {
     }
 }
 
+/// Everything the fragmenter yields for `bytes` pushed in `chunk`-byte pieces.
+fn frames(
+    bytes: &[u8],
+    chunk: usize,
+    limits: Limits,
+) -> Vec<Result<altimail_imap::Frame, altimail_imap::fragment::FragmentError>> {
+    let mut f = Fragmenter::new(limits);
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk.max(1)) {
+        f.push(piece);
+        loop {
+            match f.poll() {
+                Ok(None) => break,
+                Ok(Some(frame)) => out.push(Ok(frame)),
+                Err(e) => out.push(Err(e)),
+            }
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Same property as the `fragment` fuzz target: without refusals, chunking changes nothing,
+    /// and every command frame ends with LF within the command cap.
+    #[test]
+    fn chunking_does_not_change_frames(bytes in imapish(), chunk in 1usize..16) {
+        for limits in [Limits::default(), Limits { max_literal: 4, max_literals: 2, max_command: 64, non_sync: NonSyncLiterals::Minus }] {
+            let chunked = frames(&bytes, chunk, limits);
+            for frame in &chunked {
+                if let Ok(altimail_imap::Frame::Command(c)) = frame {
+                    prop_assert!(c.ends_with(b"\n") && c.len() <= limits.max_command);
+                }
+            }
+            let whole = frames(&bytes, usize::MAX, limits);
+            if chunked.iter().chain(&whole).all(Result::is_ok) {
+                prop_assert_eq!(chunked, whole);
+            }
+        }
+    }
 
     #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512), split in 0usize..512) {

@@ -1,0 +1,62 @@
+//! The IMAP server of Altimail: IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) with the modern
+//! extensions, on hMailServer's mailboxes.
+//!
+//! [`ImapServer`] is the `SessionHandler` for IMAP ports. Per connection it drives the sans-IO
+//! core of `altimail-imap` (the command assembler and parser, the selected-mailbox view, the
+//! message structure and the search engine) against the store, owning the socket, TLS and the
+//! timeouts. Changes made by other sessions, by SMTP delivery and by POP3 reach a selected
+//! mailbox through the store's change bus, and IDLE pushes them as they happen.
+//!
+//! Layout, one command family per file:
+//!
+//! * `session`: the connection loop, reading commands, dispatch, untagged updates, logging.
+//! * `auth`: LOGIN and AUTHENTICATE PLAIN, the first-login folder set-up.
+//! * `mailboxes`: CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS, NAMESPACE.
+//! * `select`: SELECT, EXAMINE, CLOSE, UNSELECT, and re-synchronising the view.
+//! * `fetch`: FETCH and the message-structure cache.
+//! * `flags`: STORE.
+//! * `search`: SEARCH, SORT, THREAD.
+//! * `transfer`: APPEND, COPY, MOVE, EXPUNGE.
+//! * `acl` and `quota`: RFC 4314 and RFC 9208 on hMailServer's data.
+//! * `names`: paths, the folder trees, LIST patterns. `config`: the settings of a connection.
+
+#![warn(unreachable_pub)]
+
+mod acl;
+mod auth;
+mod config;
+mod fetch;
+mod flags;
+mod mailboxes;
+mod names;
+mod quota;
+mod search;
+mod select;
+mod session;
+mod transfer;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use altimail_net::{Connection, SessionHandler};
+use altimail_store::Store;
+
+/// The IMAP service: one per server, shared by every connection.
+#[derive(Debug, Clone)]
+pub struct ImapServer {
+    store: Store,
+}
+
+impl ImapServer {
+    /// An IMAP service on this store.
+    pub fn new(store: Store) -> Self {
+        ImapServer { store }
+    }
+}
+
+impl SessionHandler for ImapServer {
+    fn handle(&self, conn: Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let store = self.store.clone();
+        Box::pin(async move { session::run(store, conn).await })
+    }
+}

@@ -1,0 +1,396 @@
+//! CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE, LIST (with LIST-EXTENDED, LIST-STATUS,
+//! SPECIAL-USE), LSUB and STATUS.
+
+use std::collections::HashMap;
+
+use altimail_core::time::now_local;
+use altimail_imap::command::{ListReturn, ListSelect, StatusItem};
+use altimail_imap::wire;
+use altimail_store::StoreError;
+use altimail_store::repo::acl::Rights;
+use altimail_store::repo::folders::{self, Folder, TOP_LEVEL};
+use altimail_store::repo::{mailbox, special_use};
+
+use crate::names::{Owner, Pattern, Tree};
+use crate::session::{Done, Outcome, Session, bad, no};
+
+/// Special-use attributes a client may ask for at CREATE (RFC 6154).
+const SPECIAL_USES: &[&str] = &["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
+
+/// One mailbox as LIST shows it.
+struct Listed {
+    name: String,
+    attributes: Vec<String>,
+    subscribed: bool,
+    /// The folder behind it (None for the virtual public root).
+    folder: Option<Folder>,
+    selectable: bool,
+}
+
+impl Session {
+    fn account_id(&self) -> i64 {
+        self.account.as_ref().map_or(0, |a| a.id)
+    }
+
+    pub(crate) async fn create(&mut self, wire_name: &str, special_use: &[String]) -> Outcome {
+        let path = self.path(wire_name)?;
+        for attr in special_use {
+            if !SPECIAL_USES.iter().any(|s| s.eq_ignore_ascii_case(attr)) {
+                return no("[USEATTR] Unsupported special-use attribute");
+            }
+        }
+        if path.owner == Owner::Account && path.components.len() == 1 && path.components[0] == "INBOX" {
+            return no("[ALREADYEXISTS] INBOX always exists");
+        }
+        if path.owner == Owner::Account && path.components.first().is_some_and(|c| c.starts_with('#')) {
+            return no("[CANNOT] Folder names may not start with #");
+        }
+        let tree = self.tree(path.owner).await?;
+        let components: Vec<&str> = path.components.iter().map(String::as_str).collect();
+        if tree.find(&components).is_some() {
+            return no("[ALREADYEXISTS] Mailbox already exists");
+        }
+        let owner_id = match path.owner {
+            Owner::Account => self.account_id(),
+            Owner::Public => 0,
+        };
+        // The deepest existing ancestor decides the rights on public folders.
+        let mut parent = TOP_LEVEL;
+        let mut depth = 0;
+        while depth < components.len() - 1 {
+            match tree.child(parent, components[depth]) {
+                Some(f) => parent = f.id,
+                None => break,
+            }
+            depth += 1;
+        }
+        if path.owner == Owner::Public {
+            let allowed = match tree.get(parent) {
+                Some(p) => self.rights(Owner::Public, p, &tree).await?.contains(Rights::CREATE),
+                None => false,
+            };
+            if !allowed {
+                return no("[NOPERM] Permission denied");
+            }
+        }
+        let db = &self.store.db;
+        let mut created = None;
+        for name in &components[depth..] {
+            match folders::create(db, owner_id, parent, name, now_local()).await {
+                Ok(f) => {
+                    parent = f.id;
+                    created = Some(f);
+                }
+                Err(StoreError::Conflict(_)) => return no("[ALREADYEXISTS] Mailbox already exists"),
+                Err(StoreError::Invalid(why)) => return no(format!("[CANNOT] {why}")),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(f) = created
+            && !special_use.is_empty()
+        {
+            let attrs: Vec<String> = special_use
+                .iter()
+                .filter_map(|a| SPECIAL_USES.iter().find(|s| s.eq_ignore_ascii_case(a)).map(|s| (*s).to_owned()))
+                .collect();
+            special_use::set(db, f.id, &attrs).await?;
+        }
+        Ok("CREATE completed".into())
+    }
+
+    pub(crate) async fn delete(&mut self, wire_name: &str) -> Outcome {
+        let found = self.find_mailbox(wire_name).await?;
+        if found.owner == Owner::Account && found.folder.parent_id == TOP_LEVEL && found.folder.name == "INBOX" {
+            return no("[CANNOT] INBOX cannot be deleted");
+        }
+        if !found.rights.contains(Rights::DELETE_MAILBOX) {
+            return no("[NOPERM] Permission denied");
+        }
+        let tree = self.tree(found.owner).await?;
+        if tree.has_children(found.folder.id) {
+            return no("[CANNOT] Mailbox has children, delete them first");
+        }
+        if self.selected.as_ref().is_some_and(|o| o.folder.id == found.folder.id) {
+            self.selected = None;
+        }
+        let address = self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default();
+        let location = match found.owner {
+            Owner::Account => altimail_store::Location::Account(&address),
+            Owner::Public => altimail_store::Location::Public,
+        };
+        folders::delete(&self.store, &found.folder, location).await?;
+        Ok("DELETE completed".into())
+    }
+
+    pub(crate) async fn rename(&mut self, from: &str, to: &str) -> Outcome {
+        let found = self.find_mailbox(from).await?;
+        let target = self.path(to)?;
+        if target.owner != found.owner {
+            return no("[CANNOT] Cannot move a mailbox between namespaces");
+        }
+        if !found.rights.contains(Rights::DELETE_MAILBOX) {
+            return no("[NOPERM] Permission denied");
+        }
+        let tree = self.tree(found.owner).await?;
+        let components: Vec<&str> = target.components.iter().map(String::as_str).collect();
+        if tree.find(&components).is_some() {
+            return no("[ALREADYEXISTS] Target mailbox already exists");
+        }
+        if found.owner == Owner::Account && components.first() == Some(&"INBOX") && components.len() == 1 {
+            return no("[ALREADYEXISTS] Target mailbox already exists");
+        }
+        let is_inbox =
+            found.owner == Owner::Account && found.folder.parent_id == TOP_LEVEL && found.folder.name == "INBOX";
+        let owner_id = match found.owner {
+            Owner::Account => self.account_id(),
+            Owner::Public => 0,
+        };
+        // Make the target's missing parents; refuse to move a mailbox under itself.
+        let db = &self.store.db;
+        let mut parent = TOP_LEVEL;
+        for name in &components[..components.len() - 1] {
+            parent = match tree.child(parent, name) {
+                Some(f) if f.id == found.folder.id => return no("[CANNOT] Cannot move a mailbox into itself"),
+                Some(f) => f.id,
+                None => folders::create(db, owner_id, parent, name, now_local()).await?.id,
+            };
+            if !is_inbox && tree.subtree(found.folder.id).iter().any(|f| f.id == parent) {
+                return no("[CANNOT] Cannot move a mailbox into itself");
+            }
+        }
+        let Some(last) = components.last() else { return bad("Invalid target name") };
+        if is_inbox {
+            // RFC 9051 §6.3.6: INBOX's messages move to the new mailbox, INBOX stays, empty.
+            let new = match folders::create(db, owner_id, parent, last, now_local()).await {
+                Ok(f) => f,
+                Err(StoreError::Conflict(_)) => return no("[ALREADYEXISTS] Target mailbox already exists"),
+                Err(e) => return Err(e.into()),
+            };
+            let ids: Vec<i64> = mailbox::messages(db, found.folder.id).await?.iter().map(|m| m.id).collect();
+            if !ids.is_empty() {
+                let address = self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default();
+                let loc = altimail_store::Location::Account(&address);
+                mailbox::move_messages(&self.store, &found.folder, loc, &ids, &new, loc).await?;
+            }
+            return Ok("RENAME completed".into());
+        }
+        match folders::rename(db, found.folder.id, parent, last).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return no("[ALREADYEXISTS] Target mailbox already exists"),
+            Err(StoreError::Invalid(why)) => return no(format!("[CANNOT] {why}")),
+            Err(e) => return Err(e.into()),
+        }
+        Ok("RENAME completed".into())
+    }
+
+    pub(crate) async fn subscribe(&mut self, wire_name: &str, on: bool) -> Outcome {
+        let found = self.find_mailbox(wire_name).await?;
+        folders::set_subscribed(&self.store.db, found.folder.id, on).await?;
+        Ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }.into())
+    }
+
+    /// Every mailbox the account can see, in tree order, with its base attributes.
+    async fn listable(&self) -> Result<Vec<Listed>, Done> {
+        let namer = self.namer();
+        let mut out = Vec::new();
+        let special: HashMap<i64, Vec<String>> = {
+            let mut m: HashMap<i64, Vec<String>> = HashMap::new();
+            for (id, attr) in special_use::list(&self.store.db, self.account_id()).await? {
+                m.entry(id).or_default().push(attr);
+            }
+            m
+        };
+        for owner in [Owner::Account, Owner::Public] {
+            let tree = self.tree(owner).await?;
+            if owner == Owner::Public {
+                if tree.folders().is_empty() {
+                    continue;
+                }
+                out.push(Listed {
+                    name: namer.join(Owner::Public, &[]),
+                    attributes: vec!["\\Noselect".into(), "\\HasChildren".into()],
+                    subscribed: false,
+                    folder: None,
+                    selectable: false,
+                });
+            }
+            for f in dfs(&tree) {
+                let rights = self.rights(owner, f, &tree).await?;
+                if !rights.contains(Rights::LOOKUP) && !rights.contains(Rights::READ) {
+                    continue;
+                }
+                let mut attributes =
+                    vec![if tree.has_children(f.id) { "\\HasChildren" } else { "\\HasNoChildren" }.to_owned()];
+                let selectable = rights.contains(Rights::READ);
+                if !selectable {
+                    attributes.push("\\Noselect".into());
+                }
+                if let Some(uses) = special.get(&f.id) {
+                    attributes.extend(uses.iter().cloned());
+                }
+                out.push(Listed {
+                    name: namer.join(owner, &tree.components(f.id)),
+                    attributes,
+                    subscribed: f.subscribed,
+                    folder: Some(f.clone()),
+                    selectable,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn list(
+        &mut self,
+        select: &[ListSelect],
+        reference: &str,
+        patterns: &[String],
+        returns: &[ListReturn],
+    ) -> Outcome {
+        let d = self.cfg.delimiter;
+        if patterns.len() == 1 && patterns[0].is_empty() {
+            let line = format!("* LIST (\\Noselect) {} \"\"\r\n", crate::fetch::quoted_char(d));
+            self.out.extend_from_slice(line.as_bytes());
+            return Ok("LIST completed".into());
+        }
+        let subscribed_only = select.contains(&ListSelect::Subscribed);
+        let recursive = select.contains(&ListSelect::RecursiveMatch);
+        let special_only = select.contains(&ListSelect::SpecialUse);
+        if recursive && !subscribed_only {
+            return bad("RECURSIVEMATCH needs another selection option");
+        }
+        let want_subscribed = subscribed_only || returns.contains(&ListReturn::Subscribed);
+        let status_items = returns.iter().find_map(|r| match r {
+            ListReturn::Status(items) => Some(items.clone()),
+            _ => None,
+        });
+        let matchers: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(reference, p, d)).collect();
+        let all = self.listable().await?;
+        let mut lines: Vec<(Listed, Option<&'static str>)> = Vec::new();
+        for (i, item) in all.iter().enumerate() {
+            let matched = matchers.iter().any(|m| m.matches(&item.name));
+            if subscribed_only {
+                if matched && item.subscribed {
+                    lines.push((clone_listed(item), None));
+                } else if matched && recursive {
+                    // A parent whose descendant is subscribed (RFC 5258 CHILDINFO).
+                    let prefix = format!("{}{d}", item.name);
+                    if all[i + 1..].iter().any(|o| o.subscribed && o.name.starts_with(&prefix)) {
+                        lines.push((clone_listed(item), Some("SUBSCRIBED")));
+                    }
+                }
+                continue;
+            }
+            if !matched {
+                continue;
+            }
+            if special_only && !item.attributes.iter().any(|a| SPECIAL_USES.contains(&a.as_str())) {
+                continue;
+            }
+            lines.push((clone_listed(item), None));
+        }
+        for (item, childinfo) in lines {
+            let mut attrs = item.attributes.clone();
+            if subscribed_only && !item.subscribed {
+                attrs.retain(|a| a != "\\Subscribed");
+            }
+            if want_subscribed && item.subscribed {
+                attrs.push("\\Subscribed".into());
+            }
+            let mut line = format!("* LIST ({}) {} ", attrs.join(" "), crate::fetch::quoted_char(d)).into_bytes();
+            wire::string(&mut line, item.name.as_bytes());
+            if let Some(info) = childinfo {
+                line.extend_from_slice(format!(" (\"CHILDINFO\" (\"{info}\"))").as_bytes());
+            }
+            line.extend_from_slice(b"\r\n");
+            self.out.extend_from_slice(&line);
+            if let (Some(items), Some(folder), true) = (&status_items, &item.folder, item.selectable) {
+                self.status_line(&item.name, folder, items).await?;
+            }
+        }
+        Ok("LIST completed".into())
+    }
+
+    pub(crate) async fn lsub(&mut self, reference: &str, pattern: &str) -> Outcome {
+        let d = self.cfg.delimiter;
+        let matcher = Pattern::new(reference, pattern, d);
+        for item in self.listable().await? {
+            if item.subscribed && matcher.matches(&item.name) {
+                let mut line = format!("* LSUB () {} ", crate::fetch::quoted_char(d)).into_bytes();
+                wire::string(&mut line, item.name.as_bytes());
+                line.extend_from_slice(b"\r\n");
+                self.out.extend_from_slice(&line);
+            }
+        }
+        Ok("LSUB completed".into())
+    }
+
+    pub(crate) async fn status(&mut self, wire_name: &str, items: &[StatusItem]) -> Outcome {
+        let found = self.find_mailbox(wire_name).await?;
+        if !found.rights.contains(Rights::READ) {
+            return no("[NOPERM] Permission denied");
+        }
+        if items.contains(&StatusItem::HighestModSeq) {
+            self.enabled.condstore = true;
+        }
+        let name = self.namer().join(found.owner, &self.tree(found.owner).await?.components(found.folder.id));
+        self.status_line(&name, &found.folder, items).await?;
+        Ok("STATUS completed".into())
+    }
+
+    async fn status_line(&mut self, name: &str, folder: &Folder, items: &[StatusItem]) -> Result<(), Done> {
+        let s = mailbox::status(&self.store.db, folder).await?;
+        let mut parts = Vec::new();
+        for item in items {
+            parts.push(match item {
+                StatusItem::Messages => format!("MESSAGES {}", s.messages),
+                StatusItem::Recent => format!("RECENT {}", s.recent),
+                StatusItem::UidNext => format!("UIDNEXT {}", s.uid_next),
+                StatusItem::UidValidity => format!("UIDVALIDITY {}", s.uid_validity),
+                StatusItem::Unseen => format!("UNSEEN {}", s.unseen),
+                StatusItem::Deleted => format!("DELETED {}", s.deleted),
+                StatusItem::Size => format!("SIZE {}", s.size),
+                StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", s.highest_modseq.max(1)),
+                StatusItem::AppendLimit => format!("APPENDLIMIT {}", self.cfg.append_limit),
+            });
+        }
+        let mut line = b"* STATUS ".to_vec();
+        wire::string(&mut line, name.as_bytes());
+        line.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
+        self.out.extend_from_slice(&line);
+        Ok(())
+    }
+}
+
+fn clone_listed(l: &Listed) -> Listed {
+    Listed {
+        name: l.name.clone(),
+        attributes: l.attributes.clone(),
+        subscribed: l.subscribed,
+        folder: l.folder.clone(),
+        selectable: l.selectable,
+    }
+}
+
+/// Folders depth-first, parents before children, INBOX first and siblings by name.
+fn dfs(tree: &Tree) -> Vec<&Folder> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Folder> = sorted_children(tree, TOP_LEVEL);
+    stack.reverse();
+    while let Some(f) = stack.pop() {
+        out.push(f);
+        if out.len() > 100_000 {
+            break;
+        }
+        let mut kids = sorted_children(tree, f.id);
+        kids.reverse();
+        stack.extend(kids);
+    }
+    out
+}
+
+fn sorted_children(tree: &Tree, parent: i64) -> Vec<&Folder> {
+    let mut kids: Vec<&Folder> = tree.children(parent).filter(|f| f.id != parent).collect();
+    kids.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
+    kids
+}

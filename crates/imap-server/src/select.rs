@@ -1,0 +1,256 @@
+//! SELECT, EXAMINE, CLOSE and UNSELECT; finding a mailbox by name with its rights; keeping the
+//! selected view in step with the store and writing its untagged updates.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use altimail_imap::command::SelectParam;
+use altimail_imap::mailbox::{Entry, SelectedMailbox, UpdateOptions, write_flags};
+use altimail_imap::sequence::SequenceSet;
+use altimail_store::StoreError;
+use altimail_store::repo::acl::{self, Rights};
+use altimail_store::repo::folders::{self, Folder};
+use altimail_store::repo::mailbox::{self, MailboxMessage};
+
+use crate::names::{NameError, Owner, Path, Tree};
+use crate::session::{Done, Open, Outcome, Session, bad, no};
+
+/// What the view does not hold about a message.
+#[derive(Debug, Clone)]
+pub(crate) struct Meta {
+    pub id: i64,
+    /// CONDSTORE mod-sequence (the view keeps none, to stay small).
+    pub modseq: u64,
+    pub size: u64,
+    pub internal_date: NaiveDateTime,
+    pub file_name: String,
+}
+
+/// A mailbox found by name.
+pub(crate) struct Found {
+    pub folder: Folder,
+    pub owner: Owner,
+    pub rights: Rights,
+}
+
+/// The system flags, in the order they are announced.
+const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+pub(crate) fn entry(m: &MailboxMessage) -> Entry {
+    Entry { id: m.id, uid: m.uid, flags: m.flags, keywords: m.keywords.clone(), modseq: m.modseq }
+}
+
+pub(crate) fn meta(m: &MailboxMessage) -> Meta {
+    Meta {
+        id: m.id,
+        modseq: m.modseq.max(1),
+        size: m.size,
+        internal_date: m.internal_date,
+        file_name: m.file_name.clone(),
+    }
+}
+
+impl Session {
+    /// The account's folder tree, or the public one.
+    pub(crate) async fn tree(&self, owner: Owner) -> Result<Tree, StoreError> {
+        let account_id = match owner {
+            Owner::Account => self.account.as_ref().map_or(0, |a| a.id),
+            Owner::Public => 0,
+        };
+        Ok(Tree::new(folders::list(&self.store.db, account_id).await?))
+    }
+
+    /// Parses a mailbox name, answering `NO` for names that cannot exist.
+    pub(crate) fn path(&self, wire: &str) -> Result<Path, Done> {
+        self.namer().parse(wire).map_err(|e| match e {
+            NameError::Encoding => Done::No("[CANNOT] Invalid mailbox name encoding".into()),
+            NameError::Invalid(why) => Done::No(format!("[CANNOT] Invalid mailbox name: {why}")),
+        })
+    }
+
+    /// The rights of the logged-on account on a folder of `tree`.
+    pub(crate) async fn rights(&self, owner: Owner, folder: &Folder, tree: &Tree) -> Result<Rights, StoreError> {
+        if owner == Owner::Account || !self.cfg.acl {
+            return Ok(Rights::ALL);
+        }
+        let account_id = self.account.as_ref().map_or(0, |a| a.id);
+        acl::rights(&self.store.db, account_id, folder, tree.folders()).await
+    }
+
+    /// An existing mailbox the account may see.
+    pub(crate) async fn find_mailbox(&self, wire: &str) -> Result<Found, Done> {
+        let path = self.path(wire)?;
+        let tree = self.tree(path.owner).await?;
+        let components: Vec<&str> = path.components.iter().map(String::as_str).collect();
+        let Some(folder) = tree.find(&components) else {
+            return no("[NONEXISTENT] Mailbox does not exist");
+        };
+        let rights = self.rights(path.owner, folder, &tree).await?;
+        if !rights.contains(Rights::LOOKUP) && !rights.contains(Rights::READ) {
+            return no("[NONEXISTENT] Mailbox does not exist");
+        }
+        Ok(Found { folder: folder.clone(), owner: path.owner, rights })
+    }
+
+    pub(crate) async fn select(&mut self, wire: &str, examine: bool, params: &[SelectParam]) -> Outcome {
+        let mut qresync = None;
+        for p in params {
+            match p {
+                SelectParam::CondStore => self.enabled.condstore = true,
+                SelectParam::QResync { .. } if !self.enabled.qresync => return bad("QRESYNC is not enabled"),
+                SelectParam::QResync { uid_validity, mod_seq, known_uids, .. } => {
+                    qresync = Some((*uid_validity, *mod_seq, known_uids.clone()))
+                }
+            }
+        }
+        if self.selected.take().is_some() && self.enabled.qresync {
+            self.out.extend_from_slice(b"* OK [CLOSED] Previous mailbox closed\r\n");
+        }
+        let found = self.find_mailbox(wire).await?;
+        if !found.rights.contains(Rights::READ) {
+            return no("[NOPERM] Permission denied");
+        }
+        let read_only = examine
+            || !(found.rights.contains(Rights::SEEN)
+                || found.rights.contains(Rights::WRITE)
+                || found.rights.contains(Rights::DELETE_MESSAGES));
+        let db = &self.store.db;
+        let watch = self.store.changes.subscribe(found.folder.id);
+        let messages = mailbox::messages(db, found.folder.id).await?;
+        let recent = if read_only { Vec::new() } else { mailbox::claim_recent(db, found.folder.id).await? };
+        let status = mailbox::status(db, &found.folder).await?;
+        let keywords = mailbox::keywords_in_use(db, found.folder.id).await?;
+        let entries = messages.iter().map(entry).collect();
+        let meta = messages.iter().map(|m| (m.uid, meta(m))).collect::<HashMap<_, _>>();
+        let view = SelectedMailbox::new(
+            found.folder.id,
+            entries,
+            &recent,
+            status.uid_validity,
+            status.uid_next,
+            status.highest_modseq,
+            read_only,
+        );
+        let owner_address = match found.owner {
+            Owner::Account => self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default(),
+            Owner::Public => String::new(),
+        };
+        let mut kw = String::new();
+        for k in &keywords {
+            kw.push(' ');
+            kw.push_str(k);
+        }
+        let out = &mut self.out;
+        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+        if read_only {
+            out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+        } else {
+            out.extend_from_slice(
+                format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw} \\*)] Flags permitted\r\n").as_bytes(),
+            );
+        }
+        out.extend_from_slice(format!("* {} EXISTS\r\n", view.exists()).as_bytes());
+        if !self.enabled.rev2 {
+            out.extend_from_slice(format!("* {} RECENT\r\n", view.recent()).as_bytes());
+            if let Some(seq) = view.first_unseen() {
+                out.extend_from_slice(format!("* OK [UNSEEN {seq}] First unseen\r\n").as_bytes());
+            }
+        }
+        out.extend_from_slice(format!("* OK [UIDVALIDITY {}] UIDs valid\r\n", view.uid_validity()).as_bytes());
+        out.extend_from_slice(format!("* OK [UIDNEXT {}] Predicted next UID\r\n", view.uid_next()).as_bytes());
+        out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", view.highest_modseq().max(1)).as_bytes());
+        let mut open =
+            Open { view, folder: found.folder, owner: found.owner, owner_address, rights: found.rights, watch, meta };
+        if let Some((validity, since, known)) = qresync
+            && validity == open.view.uid_validity()
+        {
+            self.resync(&mut open, since, known.as_ref()).await?;
+        }
+        self.selected = Some(open);
+        let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
+        Ok(format!("[{mode}] {} completed", if examine { "EXAMINE" } else { "SELECT" }))
+    }
+
+    /// QRESYNC at SELECT (RFC 7162 §3.2.5): what vanished and what changed since `since`.
+    async fn resync(&mut self, open: &mut Open, since: u64, known: Option<&SequenceSet>) -> Result<(), StoreError> {
+        let mut vanished = mailbox::vanished_since(&self.store.db, open.folder.id, since).await?;
+        if let Some(known) = known {
+            let known = open.view.resolve(known, true, &[]).ok();
+            let _ = known;
+            // Only UIDs the client says it knows need to be reported; the rest are harmless.
+        }
+        vanished.sort_unstable();
+        vanished.dedup();
+        if !vanished.is_empty() {
+            self.out.extend_from_slice(b"* VANISHED (EARLIER) ");
+            self.out.extend_from_slice(&altimail_imap::query::compact_set(&vanished));
+            self.out.extend_from_slice(b"\r\n");
+        }
+        for seq in 1..=open.view.exists() {
+            let Some(e) = open.view.entry(seq) else { continue };
+            let modseq = open.meta.get(&e.uid).map_or(1, |m| m.modseq);
+            if modseq > since {
+                let mut line = format!("* {seq} FETCH (UID {} FLAGS ", e.uid).into_bytes();
+                write_flags(&mut line, e.flags, e.keywords, e.recent);
+                line.extend_from_slice(format!(" MODSEQ ({modseq}))\r\n").as_bytes());
+                self.out.extend_from_slice(&line);
+            }
+        }
+        Ok(())
+    }
+
+    /// CLOSE (expunging silently when read-write) and UNSELECT.
+    pub(crate) async fn close(&mut self, expunge: bool) -> Outcome {
+        let Some(open) = self.selected.take() else {
+            return bad("No mailbox selected");
+        };
+        if expunge && !open.view.read_only() && open.rights.contains(Rights::EXPUNGE) {
+            let ids: Vec<i64> = (1..=open.view.exists())
+                .filter_map(|seq| open.view.entry(seq))
+                .filter(|e| e.flags & altimail_core::codes::flags::DELETED != 0)
+                .map(|e| e.id)
+                .collect();
+            if !ids.is_empty() {
+                mailbox::expunge(&self.store, &open.folder, open.location(), &ids).await?;
+            }
+        }
+        Ok(if expunge { "CLOSE completed" } else { "UNSELECT completed" }.into())
+    }
+
+    /// Brings the view up to date with the store: always when `force`, else only when the
+    /// change bus says the folder changed.
+    pub(crate) async fn refresh(&mut self, force: bool) -> Result<(), StoreError> {
+        let Some(open) = self.selected.as_mut() else { return Ok(()) };
+        let changed = open.watch.has_changed().unwrap_or(false);
+        if !changed && !force {
+            return Ok(());
+        }
+        open.watch.borrow_and_update();
+        let db = &self.store.db;
+        let messages = mailbox::messages(db, open.folder.id).await?;
+        let recent = if open.view.read_only() { Vec::new() } else { mailbox::claim_recent(db, open.folder.id).await? };
+        let status = mailbox::status(db, &open.folder).await?;
+        open.meta = messages.iter().map(|m| (m.uid, meta(m))).collect();
+        open.view.sync(messages.iter().map(entry).collect(), &recent, status.highest_modseq, status.uid_next);
+        Ok(())
+    }
+
+    pub(crate) fn update_options(&self, allow_expunge: bool, uid: bool) -> UpdateOptions {
+        UpdateOptions {
+            allow_expunge,
+            qresync: self.enabled.qresync,
+            condstore: self.enabled.condstore,
+            rev2: self.enabled.rev2,
+            uid_in_fetch: uid || self.enabled.rev2 || self.enabled.qresync,
+        }
+    }
+
+    /// Writes the view's pending untagged updates.
+    pub(crate) fn write_updates(&mut self, allow_expunge: bool) {
+        let opts = self.update_options(allow_expunge, false);
+        if let Some(open) = self.selected.as_mut() {
+            open.view.write_updates(&mut self.out, opts);
+        }
+    }
+}

@@ -1,0 +1,692 @@
+//! One IMAP connection: reading commands through the sans-IO assembler and parser, dispatching
+//! them by state, writing responses and untagged updates, logging, timeouts and shutdown.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+
+use altimail_imap::command::{Command, CommandBody};
+use altimail_imap::fragment::{FragmentError, Fragmenter, Frame, Limits, NonSyncLiterals, TooBig};
+use altimail_imap::mailbox::SelectedMailbox;
+use altimail_imap::parse::{parse_command, tag_of};
+use altimail_net::{Connection, Severity};
+use altimail_store::repo::accounts::Account;
+use altimail_store::repo::acl::Rights;
+use altimail_store::repo::folders::Folder;
+use altimail_store::{Location, Store, StoreError};
+
+use crate::config::Config;
+use crate::names::{Namer, Owner};
+use crate::select::Meta;
+
+/// How long an authenticated client may stay silent (RFC 9051 §5.4: at least 30 minutes).
+pub(crate) const AUTOLOGOUT: Duration = Duration::from_secs(30 * 60);
+/// How long a client that has not logged on may stay silent.
+const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
+/// The longest a write may stall before the client is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Socket reads.
+const READ_CHUNK: usize = 8 * 1024;
+/// Output gathered before it is written.
+pub(crate) const FLUSH_AT: usize = 64 * 1024;
+/// Consecutive bad commands before the client is disconnected.
+const MAX_BAD_COMMANDS: u32 = 20;
+/// Longest command line logged.
+const MAX_LOGGED: usize = 512;
+
+/// Extensions the client turned on (ENABLE, or implicitly for CONDSTORE).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Enabled {
+    pub condstore: bool,
+    pub qresync: bool,
+    pub utf8: bool,
+    pub rev2: bool,
+}
+
+/// The selected mailbox: the session's view of it and what is needed to work on it.
+pub(crate) struct Open {
+    pub view: SelectedMailbox,
+    pub folder: Folder,
+    pub owner: Owner,
+    /// The owning account's address (files live under it); empty for public folders.
+    pub owner_address: String,
+    pub rights: Rights,
+    pub watch: watch::Receiver<u64>,
+    /// Size, arrival time and file of each message, by UID.
+    pub meta: std::collections::HashMap<u32, Meta>,
+}
+
+/// A message of the view, copied out so the session can be borrowed again.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub id: i64,
+    pub uid: u32,
+    pub flags: i64,
+    pub keywords: Vec<String>,
+    pub recent: bool,
+    pub meta: Meta,
+}
+
+impl Open {
+    /// Message `seq` with what the session knows of it.
+    pub(crate) fn message(&self, seq: u32) -> Option<Seen> {
+        let e = self.view.entry(seq)?;
+        let meta = self.meta.get(&e.uid)?.clone();
+        Some(Seen { id: e.id, uid: e.uid, flags: e.flags, keywords: e.keywords.to_vec(), recent: e.recent, meta })
+    }
+
+    /// Records this session's own flag change in the view and the metadata.
+    pub(crate) fn stored(&mut self, uid: u32, flags: i64, keywords: Vec<String>, modseq: u64) {
+        self.view.set_flags(uid, flags, keywords, modseq);
+        if let Some(m) = self.meta.get_mut(&uid) {
+            m.modseq = modseq;
+        }
+    }
+
+    pub(crate) fn location(&self) -> Location<'_> {
+        match self.owner {
+            Owner::Public => Location::Public,
+            Owner::Account => Location::Account(&self.owner_address),
+        }
+    }
+}
+
+/// How a command ended: the tagged status and its text (which may start with a response code).
+pub(crate) enum Done {
+    Ok(String),
+    No(String),
+    Bad(String),
+}
+
+impl From<StoreError> for Done {
+    fn from(e: StoreError) -> Self {
+        tracing::error!("imap: store error: {e}");
+        Done::No("[SERVERBUG] Internal error, try again later".into())
+    }
+}
+
+/// A handler's result: `Ok(text)` answers `OK text`.
+pub(crate) type Outcome = Result<String, Done>;
+
+pub(crate) fn no<T>(text: impl Into<String>) -> Result<T, Done> {
+    Err(Done::No(text.into()))
+}
+
+pub(crate) fn bad<T>(text: impl Into<String>) -> Result<T, Done> {
+    Err(Done::Bad(text.into()))
+}
+
+pub(crate) struct Session {
+    pub store: Store,
+    pub conn: Connection,
+    pub cfg: Config,
+    pub out: Vec<u8>,
+    frag: Fragmenter,
+    pub account: Option<Account>,
+    pub selected: Option<Open>,
+    pub enabled: Enabled,
+    /// UIDs saved by `SEARCH RETURN (SAVE)` (RFC 5182).
+    pub saved: Vec<u32>,
+    bad_commands: u32,
+    shutdown: watch::Receiver<bool>,
+    /// Set when the connection must end after this command (BYE sent).
+    pub closing: bool,
+    /// Recently scanned message structures, by message id.
+    pub structures: Vec<(i64, std::sync::Arc<altimail_imap::message::MessageStructure>)>,
+}
+
+pub(crate) async fn run(store: Store, conn: Connection) {
+    let settings = match conn.policy.settings().await {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!("imap: settings unavailable: {e}");
+            let mut conn = conn;
+            let _ = conn.stream.write_all(b"* BYE Service temporarily unavailable\r\n").await;
+            return;
+        }
+    };
+    let cfg = Config::new(&conn, &settings);
+    let shutdown = conn.shutdown.clone();
+    let mut session = Session {
+        store,
+        conn,
+        cfg,
+        out: Vec::with_capacity(256),
+        frag: Fragmenter::new(Limits::default()),
+        account: None,
+        selected: None,
+        enabled: Enabled::default(),
+        saved: Vec::new(),
+        bad_commands: 0,
+        shutdown,
+        closing: false,
+        structures: Vec::new(),
+    };
+    let greeting = format!("* OK [CAPABILITY {}] {}\r\n", session.capabilities(), session.cfg.greeting);
+    session.send_logged(greeting.as_bytes());
+    loop {
+        match session.serve().await {
+            Flow::StartTls => match session.upgrade().await {
+                Some(upgraded) => session = upgraded,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+}
+
+/// What the connection does after a command.
+pub(crate) enum Flow {
+    Continue,
+    End,
+    StartTls,
+}
+
+/// Why reading stopped.
+pub(crate) enum Stop {
+    /// The client closed the connection or an I/O error happened.
+    Closed,
+    /// The client was silent too long.
+    Timeout,
+    /// The server is stopping.
+    Shutdown,
+}
+
+impl Session {
+    /// Runs commands until the connection ends or asks for TLS.
+    async fn serve(&mut self) -> Flow {
+        loop {
+            let frame = match self.next_command().await {
+                Ok(frame) => frame,
+                Err(stop) => {
+                    self.end(stop).await;
+                    return Flow::End;
+                }
+            };
+            match self.handle(frame).await {
+                Flow::Continue => {}
+                Flow::End => {
+                    let _ = self.flush().await;
+                    let _ = tokio::time::timeout(WRITE_TIMEOUT, self.conn.stream.shutdown()).await;
+                    return Flow::End;
+                }
+                Flow::StartTls => return Flow::StartTls,
+            }
+            if self.bad_commands >= MAX_BAD_COMMANDS {
+                self.send_logged(b"* BYE Too many invalid commands\r\n");
+                let _ = self.flush().await;
+                return Flow::End;
+            }
+        }
+    }
+
+    /// Replaces the connection by its TLS upgrade, keeping the session.
+    async fn upgrade(self) -> Option<Session> {
+        let Session {
+            store,
+            conn,
+            cfg,
+            out,
+            frag,
+            account,
+            selected,
+            enabled,
+            saved,
+            bad_commands,
+            shutdown,
+            closing,
+            structures,
+        } = self;
+        let conn = match conn.start_tls().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::debug!("imap: TLS handshake failed: {e}");
+                return None;
+            }
+        };
+        // Anything the client sent before the handshake is discarded (no command injection).
+        let frag = Fragmenter::new(frag.limits());
+        Some(Session {
+            store,
+            conn,
+            cfg,
+            out,
+            frag,
+            account,
+            selected,
+            enabled,
+            saved,
+            bad_commands,
+            shutdown,
+            closing,
+            structures,
+        })
+    }
+
+    /// Says goodbye when the reason allows it.
+    pub(crate) async fn end(&mut self, stop: Stop) {
+        let line: &[u8] = match stop {
+            Stop::Closed => return,
+            Stop::Timeout => b"* BYE Autologout; idle for too long\r\n",
+            Stop::Shutdown => b"* BYE Server shutting down\r\n",
+        };
+        self.send_logged(line);
+        let _ = self.flush().await;
+    }
+
+    /// The next complete command (or continuation line), reading as needed. Answers `+` to
+    /// synchronising literals and refuses commands over the caps.
+    pub(crate) async fn next_command(&mut self) -> Result<Vec<u8>, Stop> {
+        loop {
+            match self.frag.poll() {
+                Ok(Some(Frame::Command(bytes))) => return Ok(bytes),
+                Ok(Some(Frame::Continue)) => {
+                    self.out.extend_from_slice(b"+ Ready for literal data\r\n");
+                    self.flush().await.map_err(|_| Stop::Closed)?;
+                }
+                Ok(None) => {
+                    self.flush().await.map_err(|_| Stop::Closed)?;
+                    self.read_more().await?;
+                }
+                Err(refused) => self.refused(refused),
+            }
+        }
+    }
+
+    fn refused(&mut self, e: FragmentError) {
+        let tag = e.tag.unwrap_or_else(|| "*".to_owned());
+        let line = match e.kind {
+            TooBig::Literal { size } => format!("{tag} NO [TOOBIG] Literal of {size} octets is too large\r\n"),
+            TooBig::NonSyncLiteral { .. } => format!("{tag} BAD Non-synchronizing literal over 4096 octets\r\n"),
+            TooBig::NonSyncNotAllowed => format!("{tag} BAD Non-synchronizing literals are not allowed\r\n"),
+            TooBig::TooManyLiterals => format!("{tag} BAD Too many literals in one command\r\n"),
+            TooBig::CommandTooLong => format!("{tag} BAD Command line too long\r\n"),
+        };
+        self.bad_commands += 1;
+        self.send_logged(line.as_bytes());
+    }
+
+    /// Reads more client bytes into the assembler.
+    pub(crate) async fn read_more(&mut self) -> Result<(), Stop> {
+        let timeout = if self.account.is_some() { AUTOLOGOUT } else { PRE_AUTH_TIMEOUT };
+        let mut buf = [0u8; READ_CHUNK];
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            read = tokio::time::timeout(timeout, self.conn.stream.read(&mut buf)) => match read {
+                Ok(Ok(0)) | Ok(Err(_)) => Err(Stop::Closed),
+                Ok(Ok(n)) => {
+                    self.frag.push(buf.get(..n).unwrap_or_default());
+                    Ok(())
+                }
+                Err(_) => Err(Stop::Timeout),
+            },
+            _ = shutdown.wait_for(|stopping| *stopping) => Err(Stop::Shutdown),
+        }
+    }
+
+    /// Handles one command.
+    async fn handle(&mut self, bytes: Vec<u8>) -> Flow {
+        let cmd = match parse_command(&bytes) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                self.log_received(&bytes, None);
+                self.bad_commands += 1;
+                let tag = tag_of(&bytes).unwrap_or_else(|| "*".to_owned());
+                self.send_logged(format!("{tag} BAD Error in IMAP command: {e}\r\n").as_bytes());
+                return Flow::Continue;
+            }
+        };
+        self.log_received_command(&cmd, &bytes);
+        drop(bytes);
+        let tag = cmd.tag.clone();
+        let allow_expunge = allows_expunge(&cmd.body);
+        let logout = matches!(cmd.body, CommandBody::Logout);
+        if matches!(cmd.body, CommandBody::StartTls) && !self.conn.is_tls() && self.cfg.starttls {
+            self.send_logged(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
+            return if self.flush().await.is_ok() { Flow::StartTls } else { Flow::End };
+        }
+        let done = self.dispatch(cmd).await;
+        let done = match done {
+            Ok(text) => Done::Ok(text),
+            Err(done) => done,
+        };
+        if matches!(done, Done::Bad(_)) {
+            self.bad_commands += 1;
+        } else {
+            self.bad_commands = 0;
+        }
+        if !logout && self.selected.is_some() && !matches!(done, Done::Bad(_)) {
+            if let Err(e) = self.refresh(false).await {
+                tracing::error!("imap: refreshing the selected mailbox: {e}");
+            }
+            self.write_updates(allow_expunge);
+        }
+        let (status, text) = match &done {
+            Done::Ok(t) => ("OK", t),
+            Done::No(t) => ("NO", t),
+            Done::Bad(t) => ("BAD", t),
+        };
+        self.send_logged(format!("{tag} {status} {text}\r\n").as_bytes());
+        if self.out.len() >= FLUSH_AT && self.flush().await.is_err() {
+            return Flow::End;
+        }
+        if logout || self.closing { Flow::End } else { Flow::Continue }
+    }
+
+    async fn dispatch(&mut self, cmd: Command) -> Outcome {
+        use CommandBody as C;
+        let tag = cmd.tag;
+        let authenticated = self.account.is_some();
+        let selected = self.selected.is_some();
+        if self.cfg.starttls_required
+            && !self.conn.is_tls()
+            && !matches!(cmd.body, C::Capability | C::Noop | C::Logout | C::StartTls)
+        {
+            return bad("STARTTLS is required.");
+        }
+        match cmd.body {
+            C::Capability => {
+                let line = format!("* CAPABILITY {}\r\n", self.capabilities());
+                self.out.extend_from_slice(line.as_bytes());
+                Ok("CAPABILITY completed".into())
+            }
+            C::Noop | C::Check => {
+                if selected {
+                    self.refresh(true).await?;
+                }
+                Ok(if matches!(cmd.body, C::Check) { "CHECK completed" } else { "NOOP completed" }.into())
+            }
+            C::Logout => {
+                self.out.extend_from_slice(b"* BYE Logging out\r\n");
+                Ok("LOGOUT completed".into())
+            }
+            C::Id(_) => {
+                self.out.extend_from_slice(b"* ID (\"name\" \"Altimail\" \"vendor\" \"Altimail\")\r\n");
+                Ok("ID completed".into())
+            }
+            C::StartTls => self.starttls().await,
+            C::Login { username, password } if !authenticated => self.login(&username, &password).await,
+            C::Authenticate { mechanism, initial_response } if !authenticated => {
+                self.authenticate(&tag, &mechanism, initial_response).await
+            }
+            C::Login { .. } | C::Authenticate { .. } => bad("Already logged in"),
+            _ if !authenticated => bad("Not logged in"),
+            C::Enable(caps) => Ok(self.enable(&caps)),
+            C::Namespace => Ok(self.namespace()),
+            C::Select { mailbox, read_only, params } => self.select(&mailbox.0, read_only, &params).await,
+            C::Create { mailbox, special_use } => self.create(&mailbox.0, &special_use).await,
+            C::Delete(mailbox) => self.delete(&mailbox.0).await,
+            C::Rename { from, to } => self.rename(&from.0, &to.0).await,
+            C::Subscribe(mailbox) => self.subscribe(&mailbox.0, true).await,
+            C::Unsubscribe(mailbox) => self.subscribe(&mailbox.0, false).await,
+            C::List { select, reference, patterns, returns } => {
+                self.list(&select, &reference, &patterns, &returns).await
+            }
+            C::Lsub { reference, pattern } => self.lsub(&reference, &pattern).await,
+            C::Status { mailbox, items } => self.status(&mailbox.0, &items).await,
+            C::Append { mailbox, messages } => self.append(&mailbox.0, messages).await,
+            C::Idle => self.idle(&tag).await,
+            C::GetQuota(root) => self.get_quota(&root).await,
+            C::GetQuotaRoot(mailbox) => self.get_quota_root(&mailbox.0).await,
+            C::GetAcl(mailbox) => self.get_acl(&mailbox.0).await,
+            C::SetAcl { mailbox, identifier, rights } => self.set_acl(&mailbox.0, &identifier, &rights).await,
+            C::DeleteAcl { mailbox, identifier } => self.delete_acl(&mailbox.0, &identifier).await,
+            C::ListRights { mailbox, identifier } => self.list_rights(&mailbox.0, &identifier).await,
+            C::MyRights(mailbox) => self.my_rights(&mailbox.0).await,
+            _ if !selected => bad("No mailbox selected"),
+            C::Close => self.close(true).await,
+            C::Unselect => self.close(false).await,
+            C::Expunge { uids } => self.expunge(uids.as_ref()).await,
+            C::Search { uid, returns, charset, criteria } => {
+                self.search(&tag, uid, returns, charset.as_deref(), criteria).await
+            }
+            C::Fetch { uid, set, attrs, modifiers } => self.fetch(uid, &set, attrs, &modifiers).await,
+            C::Store { uid, set, unchanged_since, mode, silent, flags } => {
+                self.store_flags(uid, &set, unchanged_since, mode, silent, &flags).await
+            }
+            C::Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox.0, false).await,
+            C::Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox.0, true).await,
+            C::Sort { uid, keys, charset, criteria } => self.sort(uid, &keys, &charset, criteria).await,
+            C::Thread { uid, algorithm, charset, criteria } => self.thread(uid, &algorithm, &charset, criteria).await,
+        }
+    }
+
+    /// The CAPABILITY list for the current state.
+    pub(crate) fn capabilities(&self) -> String {
+        let mut caps = vec!["IMAP4rev1", "IMAP4rev2", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE"];
+        let tls = self.conn.is_tls();
+        if self.account.is_none() {
+            if self.cfg.starttls && !tls {
+                caps.push("STARTTLS");
+            }
+            let login_allowed = tls || !(self.cfg.starttls_required || self.cfg.auth_requires_tls);
+            if !login_allowed {
+                caps.push("LOGINDISABLED");
+            } else if self.cfg.sasl_plain {
+                caps.push("AUTH=PLAIN");
+            }
+            return caps.join(" ");
+        }
+        caps.extend([
+            "NAMESPACE",
+            "UNSELECT",
+            "UIDPLUS",
+            "MOVE",
+            "CHILDREN",
+            "SPECIAL-USE",
+            "CREATE-SPECIAL-USE",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "STATUS=SIZE",
+            "ESEARCH",
+            "SEARCHRES",
+            "CONDSTORE",
+            "QRESYNC",
+            "BINARY",
+            "UTF8=ACCEPT",
+            "MULTIAPPEND",
+        ]);
+        if self.cfg.sort {
+            caps.extend(["SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]);
+        }
+        if self.cfg.quota {
+            caps.extend(["QUOTA", "QUOTA=RES-STORAGE"]);
+        }
+        if self.cfg.acl {
+            caps.extend(["ACL", "RIGHTS=texk"]);
+        }
+        let mut s = caps.join(" ");
+        s.push_str(&format!(" APPENDLIMIT={}", self.cfg.append_limit));
+        s
+    }
+
+    fn enable(&mut self, caps: &[String]) -> String {
+        let mut turned_on = Vec::new();
+        for cap in caps {
+            let upper = cap.to_ascii_uppercase();
+            let newly = match upper.as_str() {
+                "CONDSTORE" => !std::mem::replace(&mut self.enabled.condstore, true),
+                "QRESYNC" => {
+                    self.enabled.condstore = true;
+                    !std::mem::replace(&mut self.enabled.qresync, true)
+                }
+                "UTF8=ACCEPT" => !std::mem::replace(&mut self.enabled.utf8, true),
+                "IMAP4REV2" => !std::mem::replace(&mut self.enabled.rev2, true),
+                _ => false,
+            };
+            if newly {
+                turned_on.push(upper);
+            }
+        }
+        if !turned_on.is_empty() {
+            self.out.extend_from_slice(format!("* ENABLED {}\r\n", turned_on.join(" ")).as_bytes());
+        } else {
+            self.out.extend_from_slice(b"* ENABLED\r\n");
+        }
+        "ENABLE completed".into()
+    }
+
+    fn namespace(&mut self) -> String {
+        let d = crate::fetch::quoted_char(self.cfg.delimiter);
+        let public = self.namer().join(Owner::Public, &[]);
+        let mut line = format!("* NAMESPACE ((\"\" {d})) NIL ((");
+        let mut enc = Vec::new();
+        altimail_imap::wire::string(&mut enc, format!("{public}{}", self.cfg.delimiter).as_bytes());
+        line.push_str(&String::from_utf8_lossy(&enc));
+        line.push_str(&format!(" {d}))\r\n"));
+        self.out.extend_from_slice(line.as_bytes());
+        "NAMESPACE completed".into()
+    }
+
+    /// The name converter for the current state (UTF8=ACCEPT changes it).
+    pub(crate) fn namer(&self) -> Namer {
+        Namer { delimiter: self.cfg.delimiter, public_name: self.cfg.public_name.clone(), utf8: self.enabled.utf8 }
+    }
+
+    /// Limits of the assembler after logon: APPENDLIMIT for literals.
+    pub(crate) fn raise_limits(&mut self) {
+        let max = self.cfg.append_limit;
+        self.frag.set_limits(Limits {
+            max_literal: max,
+            max_literals: 64,
+            max_command: usize::try_from(max.saturating_add(1024 * 1024)).unwrap_or(usize::MAX),
+            non_sync: NonSyncLiterals::Plus,
+        });
+    }
+
+    /// Writes and empties the output buffer.
+    pub(crate) async fn flush(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = match tokio::time::timeout(WRITE_TIMEOUT, self.conn.stream.write_all(&self.out)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "client not reading")),
+        };
+        self.out.clear();
+        if self.out.capacity() > 4 * FLUSH_AT {
+            self.out.shrink_to(1024);
+        }
+        match result {
+            Ok(()) => self.conn.stream.flush().await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends a line to the output and logs it.
+    pub(crate) fn send_logged(&mut self, line: &[u8]) {
+        self.out.extend_from_slice(line);
+        if self.cfg.log_commands {
+            let text = String::from_utf8_lossy(line);
+            self.conn.log_line(&format!("SENT: {}", truncate(text.trim_end())));
+        }
+    }
+
+    fn log_received(&self, bytes: &[u8], redacted: Option<String>) {
+        if !self.cfg.log_commands {
+            return;
+        }
+        let text = match redacted {
+            Some(text) => text,
+            None => {
+                let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+                String::from_utf8_lossy(first).trim_end().to_owned()
+            }
+        };
+        self.conn.log_line(&format!("RECEIVED: {}", truncate(&text)));
+    }
+
+    fn log_received_command(&self, cmd: &Command, bytes: &[u8]) {
+        if !self.cfg.log_commands {
+            return;
+        }
+        let text = match &cmd.body {
+            CommandBody::Login { username, .. } => {
+                format!("{} LOGIN {} ***", cmd.tag, String::from_utf8_lossy(username))
+            }
+            CommandBody::Authenticate { mechanism, .. } => format!("{} AUTHENTICATE {mechanism} ***", cmd.tag),
+            _ => return self.log_received(bytes, None),
+        };
+        self.log_received(&[], Some(text));
+    }
+
+    /// Records an internal error in hMailServer's error log.
+    pub(crate) fn log_error(&self, what: &str, e: &dyn std::fmt::Display) {
+        self.conn.log.error(Severity::Medium, 5400, what, &e.to_string());
+    }
+}
+
+fn truncate(text: &str) -> &str {
+    match text.char_indices().nth(MAX_LOGGED) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// Non-UID FETCH, STORE and SEARCH may not be answered with EXPUNGE (RFC 9051 §7.5.1).
+fn allows_expunge(body: &CommandBody) -> bool {
+    use CommandBody as C;
+    !matches!(
+        body,
+        C::Fetch { uid: false, .. }
+            | C::Store { uid: false, .. }
+            | C::Search { uid: false, .. }
+            | C::Sort { uid: false, .. }
+            | C::Thread { uid: false, .. }
+    )
+}
+
+impl Session {
+    /// IDLE (RFC 2177): updates are pushed as the change bus reports them, until `DONE`.
+    pub(crate) async fn idle(&mut self, _tag: &str) -> Outcome {
+        if !self.cfg.idle {
+            return bad("IDLE is disabled");
+        }
+        self.out.extend_from_slice(b"+ idling\r\n");
+        loop {
+            if self.selected.is_some() {
+                self.refresh(false).await?;
+                self.write_updates(true);
+            }
+            if self.flush().await.is_err() {
+                self.closing = true;
+                return bad("Connection lost");
+            }
+            // Anything already received ends the wait at once.
+            match self.frag.poll() {
+                Ok(Some(Frame::Command(line))) => {
+                    return if altimail_imap::parse::parse_idle_done(&line).is_ok() {
+                        Ok("IDLE terminated".into())
+                    } else {
+                        bad("Expected DONE")
+                    };
+                }
+                Ok(Some(Frame::Continue)) | Err(_) => return bad("Expected DONE"),
+                Ok(None) => {}
+            }
+            let mut watch = self.selected.as_ref().map(|o| o.watch.clone());
+            let changed = async {
+                match watch.as_mut() {
+                    Some(w) => {
+                        if w.changed().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                read = self.read_more() => {
+                    if let Err(stop) = read {
+                        self.end(stop).await;
+                        self.closing = true;
+                        return bad("IDLE ended");
+                    }
+                }
+                () = changed => {}
+            }
+        }
+    }
+}
