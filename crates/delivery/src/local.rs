@@ -254,21 +254,12 @@ impl LocalDelivery {
         let inbox = folders::ensure_inbox(&self.store.db, account.id).await?;
         let result = async {
             let mut tx = self.store.db.begin().await?;
-            tx.execute(
-                "UPDATE hm_imapfolders SET foldercurrentuid = foldercurrentuid + 1 WHERE folderid = ?",
-                &[inbox.id.into()],
-            )
-            .await?;
-            let uid = tx
-                .fetch_optional("SELECT foldercurrentuid FROM hm_imapfolders WHERE folderid = ?", &[inbox.id.into()])
-                .await?
-                .map(|row| row.int("foldercurrentuid"))
-                .transpose()?
-                .unwrap_or(0);
+            // Locks the INBOX row until the commit, so UIDs become visible in order.
+            let allocation = folders::allocate(&mut tx, inbox.id, 1).await?;
             tx.insert(
                 "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
                  messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
-                 messageuid) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?)",
+                 messageuid, messagemodseq) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?)",
                 &[
                     account.id.into(),
                     inbox.id.into(),
@@ -279,7 +270,8 @@ impl LocalDelivery {
                     altimail_store::db::never().into(),
                     flags::RECENT.into(),
                     message.created.into(),
-                    uid.into(),
+                    allocation.first_uid.into(),
+                    i64::try_from(allocation.modseq).unwrap_or(i64::MAX).into(),
                 ],
                 "messageid",
             )
@@ -288,8 +280,11 @@ impl LocalDelivery {
             tx.commit().await
         }
         .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&path).await;
+        match &result {
+            Ok(()) => self.store.changes.notify(inbox.id),
+            Err(_) => {
+                let _ = tokio::fs::remove_file(&path).await;
+            }
         }
         result
     }

@@ -65,6 +65,7 @@ impl Session {
         let modseq =
             if updates.is_empty() { 0 } else { mailbox::update_flags(&self.store, folder_id, &updates).await? };
         let Some(open) = self.selected.as_mut() else { return bad("No mailbox selected") };
+        open.announce_keywords(updates.iter().flat_map(|u| u.keywords.iter()), &mut self.out);
         let mut changed = updates.iter();
         for (seq, entry_uid) in touched {
             if let Some(u) = changed.as_slice().first().filter(|u| open.view.entry(seq).is_some_and(|e| e.id == u.id)) {

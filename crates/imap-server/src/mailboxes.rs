@@ -17,6 +17,23 @@ use crate::session::{Done, Outcome, Session, bad, no};
 /// Special-use attributes a client may ask for at CREATE (RFC 6154).
 const SPECIAL_USES: &[&str] = &["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
 
+/// The creation time of a new folder, which is its UIDVALIDITY: a second after the last one
+/// handed out when needed, so a mailbox deleted and made again at once gets a new UIDVALIDITY.
+fn creation_time() -> chrono::NaiveDateTime {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_local();
+    let secs = now.and_utc().timestamp();
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = secs.max(last + 1);
+        match LAST.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return chrono::DateTime::from_timestamp(next, 0).map_or(now, |t| t.naive_utc()),
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// One mailbox as LIST shows it.
 struct Listed {
     name: String,
@@ -76,8 +93,10 @@ impl Session {
         let db = &self.store.db;
         let mut created = None;
         for name in &components[depth..] {
-            match folders::create(db, owner_id, parent, name, now_local()).await {
+            match folders::create(db, owner_id, parent, name, creation_time()).await {
                 Ok(f) => {
+                    // hMailServer subscribes new folders; IMAP leaves that to SUBSCRIBE.
+                    folders::set_subscribed(db, f.id, false).await?;
                     parent = f.id;
                     created = Some(f);
                 }
@@ -152,7 +171,7 @@ impl Session {
             parent = match tree.child(parent, name) {
                 Some(f) if f.id == found.folder.id => return no("[CANNOT] Cannot move a mailbox into itself"),
                 Some(f) => f.id,
-                None => folders::create(db, owner_id, parent, name, now_local()).await?.id,
+                None => folders::create(db, owner_id, parent, name, creation_time()).await?.id,
             };
             if !is_inbox && tree.subtree(found.folder.id).iter().any(|f| f.id == parent) {
                 return no("[CANNOT] Cannot move a mailbox into itself");
@@ -161,7 +180,7 @@ impl Session {
         let Some(last) = components.last() else { return bad("Invalid target name") };
         if is_inbox {
             // RFC 9051 §6.3.6: INBOX's messages move to the new mailbox, INBOX stays, empty.
-            let new = match folders::create(db, owner_id, parent, last, now_local()).await {
+            let new = match folders::create(db, owner_id, parent, last, creation_time()).await {
                 Ok(f) => f,
                 Err(StoreError::Conflict(_)) => return no("[ALREADYEXISTS] Target mailbox already exists"),
                 Err(e) => return Err(e.into()),
@@ -248,16 +267,16 @@ impl Session {
         returns: &[ListReturn],
     ) -> Outcome {
         let d = self.cfg.delimiter;
+        let subscribed_only = select.contains(&ListSelect::Subscribed);
+        let recursive = select.contains(&ListSelect::RecursiveMatch);
+        let special_only = select.contains(&ListSelect::SpecialUse);
+        if recursive && !subscribed_only && !special_only {
+            return bad("RECURSIVEMATCH needs another selection option");
+        }
         if patterns.len() == 1 && patterns[0].is_empty() {
             let line = format!("* LIST (\\Noselect) {} \"\"\r\n", crate::fetch::quoted_char(d));
             self.out.extend_from_slice(line.as_bytes());
             return Ok("LIST completed".into());
-        }
-        let subscribed_only = select.contains(&ListSelect::Subscribed);
-        let recursive = select.contains(&ListSelect::RecursiveMatch);
-        let special_only = select.contains(&ListSelect::SpecialUse);
-        if recursive && !subscribed_only {
-            return bad("RECURSIVEMATCH needs another selection option");
         }
         let want_subscribed = subscribed_only || returns.contains(&ListReturn::Subscribed);
         let status_items = returns.iter().find_map(|r| match r {
@@ -274,8 +293,11 @@ impl Session {
                     lines.push((clone_listed(item), None));
                 } else if matched && recursive {
                     // A parent whose descendant is subscribed (RFC 5258 CHILDINFO).
+                    // Only for descendants the patterns do not list themselves.
                     let prefix = format!("{}{d}", item.name);
-                    if all[i + 1..].iter().any(|o| o.subscribed && o.name.starts_with(&prefix)) {
+                    if all[i + 1..].iter().any(|o| {
+                        o.subscribed && o.name.starts_with(&prefix) && !matchers.iter().any(|m| m.matches(&o.name))
+                    }) {
                         lines.push((clone_listed(item), Some("SUBSCRIBED")));
                     }
                 }
@@ -314,9 +336,19 @@ impl Session {
     pub(crate) async fn lsub(&mut self, reference: &str, pattern: &str) -> Outcome {
         let d = self.cfg.delimiter;
         let matcher = Pattern::new(reference, pattern, d);
-        for item in self.listable().await? {
-            if item.subscribed && matcher.matches(&item.name) {
-                let mut line = format!("* LSUB () {} ", crate::fetch::quoted_char(d)).into_bytes();
+        let all = self.listable().await?;
+        for (i, item) in all.iter().enumerate() {
+            if !matcher.matches(&item.name) {
+                continue;
+            }
+            // RFC 3501 §6.3.9: a parent that is not subscribed but has subscribed children
+            // matched by `%` is shown as \Noselect.
+            let prefix = format!("{}{d}", item.name);
+            let parent_only =
+                !item.subscribed && all[i + 1..].iter().any(|o| o.subscribed && o.name.starts_with(&prefix));
+            if item.subscribed || (parent_only && pattern.ends_with('%')) {
+                let attrs = if item.subscribed { "" } else { "\\Noselect" };
+                let mut line = format!("* LSUB ({attrs}) {} ", crate::fetch::quoted_char(d)).into_bytes();
                 wire::string(&mut line, item.name.as_bytes());
                 line.extend_from_slice(b"\r\n");
                 self.out.extend_from_slice(&line);

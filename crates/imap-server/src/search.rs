@@ -112,7 +112,21 @@ impl Session {
         let keys = self.prepare_keys(charset, criteria)?;
         let hits = self.matching(&keys, Needs::default(), |_, _| {}).await?;
         let ids: Vec<u32> = hits.iter().map(|h| if uid { h.uid } else { h.seq }).collect();
-        let modseq = uses_modseq(&keys).then(|| hits.iter().map(|h| h.modseq).max()).flatten();
+        let mut modseq = uses_modseq(&keys).then(|| hits.iter().map(|h| h.modseq).max()).flatten();
+        // RFC 7162 §3.1.5: the MODSEQ of what is returned; MIN/MAX alone return one message each.
+        if let (Some(_), Some(r)) = (modseq, returns.as_ref())
+            && !r.is_empty()
+            && !r.iter().any(|x| matches!(x, SearchReturn::All | SearchReturn::Count))
+        {
+            let mut m = 0;
+            if r.contains(&SearchReturn::Min) {
+                m = m.max(hits.first().map_or(0, |h| h.modseq));
+            }
+            if r.contains(&SearchReturn::Max) {
+                m = m.max(hits.last().map_or(0, |h| h.modseq));
+            }
+            modseq = Some(m);
+        }
         match returns {
             None => {
                 let mut line = b"* SEARCH".to_vec();

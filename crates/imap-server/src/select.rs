@@ -37,6 +37,21 @@ pub(crate) struct Found {
 /// The system flags, in the order they are announced.
 const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
+/// `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]` with the mailbox's keywords.
+pub(crate) fn write_flag_lists(out: &mut Vec<u8>, keywords: &[String], read_only: bool) {
+    let mut kw = String::new();
+    for k in keywords {
+        kw.push(' ');
+        kw.push_str(k);
+    }
+    out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+    if read_only {
+        out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+    } else {
+        out.extend_from_slice(format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw} \\*)] Flags permitted\r\n").as_bytes());
+    }
+}
+
 pub(crate) fn entry(m: &MailboxMessage) -> Entry {
     Entry { id: m.id, uid: m.uid, flags: m.flags, keywords: m.keywords.clone(), modseq: m.modseq }
 }
@@ -118,7 +133,13 @@ impl Session {
         let db = &self.store.db;
         let watch = self.store.changes.subscribe(found.folder.id);
         let messages = mailbox::messages(db, found.folder.id).await?;
-        let recent = if read_only { Vec::new() } else { mailbox::claim_recent(db, found.folder.id).await? };
+        // EXAMINE shows \Recent without taking it from the session that will SELECT.
+        let recent = if read_only {
+            let bit = altimail_core::codes::flags::RECENT;
+            messages.iter().filter(|m| m.flags & bit != 0).map(|m| m.uid).collect()
+        } else {
+            mailbox::claim_recent(db, found.folder.id).await?
+        };
         let status = mailbox::status(db, &found.folder).await?;
         let keywords = mailbox::keywords_in_use(db, found.folder.id).await?;
         let entries = messages.iter().map(entry).collect();
@@ -160,8 +181,16 @@ impl Session {
         out.extend_from_slice(format!("* OK [UIDVALIDITY {}] UIDs valid\r\n", view.uid_validity()).as_bytes());
         out.extend_from_slice(format!("* OK [UIDNEXT {}] Predicted next UID\r\n", view.uid_next()).as_bytes());
         out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", view.highest_modseq().max(1)).as_bytes());
-        let mut open =
-            Open { view, folder: found.folder, owner: found.owner, owner_address, rights: found.rights, watch, meta };
+        let mut open = Open {
+            view,
+            folder: found.folder,
+            owner: found.owner,
+            owner_address,
+            rights: found.rights,
+            watch,
+            meta,
+            keywords,
+        };
         if let Some((validity, since, known)) = qresync
             && validity == open.view.uid_validity()
         {
@@ -232,6 +261,7 @@ impl Session {
         let recent = if open.view.read_only() { Vec::new() } else { mailbox::claim_recent(db, open.folder.id).await? };
         let status = mailbox::status(db, &open.folder).await?;
         open.meta = messages.iter().map(|m| (m.uid, meta(m))).collect();
+        open.announce_keywords(messages.iter().flat_map(|m| m.keywords.iter()), &mut self.out);
         open.view.sync(messages.iter().map(entry).collect(), &recent, status.highest_modseq, status.uid_next);
         Ok(())
     }

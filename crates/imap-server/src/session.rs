@@ -56,6 +56,8 @@ pub(crate) struct Open {
     pub watch: watch::Receiver<u64>,
     /// Size, arrival time and file of each message, by UID.
     pub meta: std::collections::HashMap<u32, Meta>,
+    /// Keywords announced in FLAGS so far.
+    pub keywords: Vec<String>,
 }
 
 /// A message of the view, copied out so the session can be borrowed again.
@@ -82,6 +84,20 @@ impl Open {
         self.view.set_flags(uid, flags, keywords, modseq);
         if let Some(m) = self.meta.get_mut(&uid) {
             m.modseq = modseq;
+        }
+    }
+
+    /// Announces keywords not yet in FLAGS (clients may reject flags they were not told of).
+    pub(crate) fn announce_keywords<'k>(&mut self, found: impl IntoIterator<Item = &'k String>, out: &mut Vec<u8>) {
+        let mut grew = false;
+        for k in found {
+            if !self.keywords.iter().any(|known| known.eq_ignore_ascii_case(k)) {
+                self.keywords.push(k.clone());
+                grew = true;
+            }
+        }
+        if grew {
+            crate::select::write_flag_lists(out, &self.keywords, self.view.read_only());
         }
     }
 
@@ -347,7 +363,23 @@ impl Session {
             self.send_logged(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
             return if self.flush().await.is_ok() { Flow::StartTls } else { Flow::End };
         }
+        if self.selected.is_some()
+            && let Err(e) = self.refresh(false).await
+        {
+            tracing::error!("imap: refreshing the selected mailbox: {e}");
+        }
+        let condstore_before = self.enabled.condstore;
+        let selecting = matches!(cmd.body, CommandBody::Select { .. });
         let done = self.dispatch(cmd).await;
+        if !condstore_before
+            && self.enabled.condstore
+            && !selecting
+            && let Some(open) = self.selected.as_ref()
+        {
+            // RFC 7162 §3.1: the first CONDSTORE-enabling command tells the mailbox's HIGHESTMODSEQ.
+            let line = format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", open.view.highest_modseq().max(1));
+            self.out.extend_from_slice(line.as_bytes());
+        }
         let done = match done {
             Ok(text) => Done::Ok(text),
             Err(done) => done,

@@ -129,16 +129,18 @@ impl Session {
             return Ok(format!("{}{name} completed", if uid { "UID " } else { "" }));
         }
         let same_folder = self.selected.as_ref().is_some_and(|o| o.folder.id == found.folder.id);
-        if moving && same_folder {
-            return no("[CANNOT] Source and destination are the same mailbox");
-        }
         if !moving {
             self.check_quota(found.owner, size).await?;
         }
         let Some(open) = self.selected.as_ref() else { return bad("No mailbox selected") };
         let from = open.location();
         let to = self.location_of(found.owner);
-        let new_uids = if moving {
+        let new_uids = if moving && same_folder {
+            // Moving within a mailbox gives the messages new UIDs (RFC 6851 allows it).
+            let uids = mailbox::copy(&self.store, from, &ids, &found.folder, to).await?;
+            mailbox::expunge(&self.store, &open.folder, from, &ids).await?;
+            uids
+        } else if moving {
             mailbox::move_messages(&self.store, &open.folder, from, &ids, &found.folder, to).await?
         } else {
             mailbox::copy(&self.store, from, &ids, &found.folder, to).await?

@@ -175,14 +175,18 @@ impl<'a> Cursor<'a> {
     pub fn string(&mut self) -> Result<Vec<u8>, ParseError> {
         match self.peek() {
             Some(b'"') => self.quoted(),
-            Some(b'{' | b'~') => Ok(self.literal()?.0.to_vec()),
+            Some(b'{') => Ok(self.literal()?.0.to_vec()),
+            Some(b'~') if self.buf.get(self.pos + 1) == Some(&b'{') => Ok(self.literal()?.0.to_vec()),
             _ => Err(self.expected("string")),
         }
     }
     /// An `astring`: atom (ASTRING-CHAR incl. `]`) or string.
     pub fn astring(&mut self) -> Result<Vec<u8>, ParseError> {
+        // `~` is an atom character unless a binary literal `~{` starts (RFC 3516).
+        let binary_literal = self.peek() == Some(b'~') && self.buf.get(self.pos + 1) == Some(&b'{');
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string(),
+            Some(b'"' | b'{') => self.string(),
+            Some(b'~') if binary_literal => self.string(),
             _ => {
                 let a = self.take_while(|b| is_atom_char(b) || b == b']');
                 if a.is_empty() { Err(self.expected("astring")) } else { Ok(a.to_vec()) }
@@ -206,8 +210,10 @@ impl<'a> Cursor<'a> {
     /// A `list-mailbox`: list-chars (incl. `%` and `*`) or string.
     pub fn list_mailbox(&mut self) -> Result<String, ParseError> {
         let at = self.pos;
+        let binary_literal = self.peek() == Some(b'~') && self.buf.get(self.pos + 1) == Some(&b'{');
         let v = match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string()?,
+            Some(b'"' | b'{') => self.string()?,
+            Some(b'~') if binary_literal => self.string()?,
             _ => {
                 let a = self.take_while(|b| is_atom_char(b) || matches!(b, b']' | b'%' | b'*'));
                 if a.is_empty() {

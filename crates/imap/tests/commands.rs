@@ -498,3 +498,13 @@ fn acl() {
         CommandBody::ListRights { mailbox: mb("INBOX"), identifier: "fred".into() }
     );
 }
+
+#[test]
+fn tilde_is_an_atom_char_unless_a_binary_literal_follows() {
+    assert_eq!(p("a1 SELECT ~foo\r\n"), CommandBody::Select { mailbox: mb("~foo"), read_only: false, params: vec![] });
+    match p("a1 LIST \"\" ~foo\r\n") {
+        CommandBody::List { patterns, .. } => assert_eq!(patterns, vec!["~foo".to_owned()]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p("a1 SELECT ~{3}\r\nabc\r\n"), CommandBody::Select { mailbox: mb("abc"), read_only: false, params: vec![] });
+}

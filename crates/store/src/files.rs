@@ -171,6 +171,28 @@ impl MessageFiles {
     }
 }
 
+impl MessageFiles {
+    /// Makes `dst` a durable duplicate of the (already durable) file `src`: a hard link when the
+    /// file system allows it (message files are never changed in place, only replaced), else a
+    /// copy written like [`MessageFiles::write_durable`]. The directory of `dst` is fsynced.
+    pub fn link_or_copy_durable(src: &Path, dst: &Path) -> Result<(), StoreError> {
+        let dir = dst.parent().ok_or_else(|| StoreError::Invalid(format!("{} has no directory", dst.display())))?;
+        create_dirs_durable(dir)?;
+        if fs::hard_link(src, dst).is_err() {
+            let bytes = fs::read(src).map_err(|e| StoreError::io(src, e))?;
+            Self::write_synced(dst, &bytes)?;
+        }
+        sync_dir(dir).map_err(|e| StoreError::io(dir, e))
+    }
+
+    /// Async form of [`MessageFiles::link_or_copy_durable`], run on the blocking pool.
+    pub async fn link_or_copy_durable_async(src: PathBuf, dst: PathBuf) -> Result<(), StoreError> {
+        tokio::task::spawn_blocking(move || Self::link_or_copy_durable(&src, &dst))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("copy task failed: {e}")))?
+    }
+}
+
 /// A path component that cannot climb out of the data directory.
 fn safe_component(s: &str) -> String {
     let cleaned: String = s.chars().map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c }).collect();

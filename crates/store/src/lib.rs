@@ -2,9 +2,11 @@
 //!
 //! [`Db`] is one SQL layer over SQLite, PostgreSQL and MySQL/MariaDB; [`schema`] creates and
 //! upgrades the `hm_*` tables; [`repo`] holds a typed repository per kind of object (domains,
-//! accounts, aliases, lists, settings, ports, certificates, IP ranges, folders, messages);
+//! accounts, aliases, lists, settings, ports, certificates, IP ranges, folders, messages, and
+//! the IMAP views in `repo::mailbox`, `repo::acl` and `repo::special_use`);
 //! [`files`] places message files where hMailServer puts them and writes them durably.
-//! [`Store`] ties a database to a data directory.
+//! [`Store`] ties a database to a data directory and a [`ChangeBus`] that wakes sessions
+//! watching a folder.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), altimail_store::StoreError> {
@@ -14,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod changes;
 pub mod db;
 mod error;
 pub mod files;
@@ -21,6 +24,7 @@ mod logon;
 pub mod repo;
 pub mod schema;
 
+pub use changes::ChangeBus;
 pub use db::{Db, DbConfig, Dialect, Row, Value};
 pub use error::StoreError;
 pub use files::{Location, MessageFiles};
@@ -37,6 +41,8 @@ use crate::repo::settings::Settings;
 pub struct Store {
     pub db: Db,
     pub files: MessageFiles,
+    /// Wakes sessions watching a folder when its messages change.
+    pub changes: ChangeBus,
 }
 
 /// The setting that keeps new passwords in hMailServer's salted SHA-256 form (type 3), so the
@@ -67,7 +73,7 @@ impl Store {
                 }
             }
         }
-        Ok(Store { db, files: MessageFiles::new(data_dir) })
+        Ok(Store { db, files: MessageFiles::new(data_dir), changes: ChangeBus::default() })
     }
 
     /// The scheme new or changed passwords are stored with.

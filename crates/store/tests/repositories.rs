@@ -303,9 +303,19 @@ async fn existing_hmailserver_database_opens_without_init() {
         {
             let fresh = open(&db, data.path()).await;
             let s = &fresh.db;
-            for t in ["altimail_schema", "altimail_envelopes", "altimail_recipient_dsn", "altimail_autoreplies"] {
+            for t in [
+                "altimail_schema",
+                "altimail_envelopes",
+                "altimail_recipient_dsn",
+                "altimail_autoreplies",
+                "altimail_keywords",
+                "altimail_vanished",
+                "altimail_special_use",
+            ] {
                 s.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
             }
+            s.execute("ALTER TABLE hm_messages DROP COLUMN messagemodseq", &[]).await.unwrap();
+            s.execute("ALTER TABLE hm_imapfolders DROP COLUMN folderhighestmodseq", &[]).await.unwrap();
             s.execute("ALTER TABLE hm_fetchaccounts DROP COLUMN famimerecipientheaders", &[]).await.unwrap();
             for name in [
                 "ImapMasterUser",
@@ -353,6 +363,10 @@ async fn existing_hmailserver_database_opens_without_init() {
         assert_eq!(v, 5601, "{e}: hMailServer's version is left alone");
         let cols = s.fetch_all("SELECT famimerecipientheaders FROM hm_fetchaccounts", &[]).await;
         assert!(cols.is_ok(), "{e}: column added");
+        let cols = s.fetch_all("SELECT messagemodseq FROM hm_messages", &[]).await;
+        assert!(cols.is_ok(), "{e}: Altimail's IMAP columns added");
+        let v = s.fetch_optional("SELECT version FROM altimail_schema", &[]).await.unwrap().unwrap();
+        assert_eq!(v.int("version").unwrap(), altimail_store::schema::ALTIMAIL_SCHEMA_VERSION, "{e}");
         let settings = settings::Settings::load(s).await.unwrap();
         assert_eq!(settings.int("ascheckptrscore"), 1, "{e}: a missing row reads as its default");
         store.db.close().await;

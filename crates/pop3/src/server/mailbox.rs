@@ -4,8 +4,10 @@
 //! Sizes are `hm_messages.messagesize`, as hMailServer reports them (the file size at delivery);
 //! a row without one falls back to the file's size. UIDL is the message's IMAP UID
 //! (`messageuid`), so a client that switches between POP3 and IMAP sees stable ids. QUIT
-//! deletes the rows in one transaction first and the files after: a crash in between leaves
-//! orphan files, never rows that point at nothing. A file that is already gone is fine.
+//! expunges as IMAP does ([`mailbox::expunge`]): the rows in one transaction first and the files
+//! after, so a crash in between leaves orphan files, never rows that point at nothing; a file
+//! that is already gone is fine; the UIDs are recorded as vanished for QRESYNC clients, and IMAP
+//! sessions watching the INBOX are woken.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -13,20 +15,19 @@ use std::path::PathBuf;
 
 use altimail_net::{Connection, Severity};
 use altimail_store::repo::accounts::Account;
-use altimail_store::repo::{folders, messages};
-use altimail_store::{Location, Store, StoreError, Value};
+use altimail_store::repo::folders::{self, Folder};
+use altimail_store::repo::{mailbox, messages};
+use altimail_store::{Location, Store, StoreError};
 
 use super::locks::{MailboxLock, MailboxLocks};
 use crate::session::{CommitFailed, MailboxEntry, MailboxFailure, MessageFailure};
-
-/// Rows deleted per statement at QUIT, so the statement stays within every engine's limit on
-/// bound parameters.
-const DELETE_BATCH: usize = 500;
 
 /// A locked maildrop; dropping it unlocks.
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     account: Account,
+    /// The INBOX; `None` when the account has none yet (then there is nothing to delete).
+    folder: Option<Folder>,
     /// `messagefilename` by `messageid`.
     files: HashMap<i64, String>,
     _lock: MailboxLock,
@@ -40,8 +41,8 @@ impl Mailbox {
         account: Account,
     ) -> Result<(Mailbox, Vec<MailboxEntry>), MailboxFailure> {
         let lock = locks.try_lock(account.id).ok_or(MailboxFailure::InUse)?;
-        let rows = match inbox(store, &account).await {
-            Ok(rows) => rows,
+        let (folder, rows) = match inbox(store, &account).await {
+            Ok(found) => found,
             Err(e) => {
                 tracing::warn!("pop3: listing the INBOX of {}: {e}", account.address);
                 return Err(MailboxFailure::TempFail);
@@ -57,7 +58,7 @@ impl Mailbox {
             entries.push(MailboxEntry { id: row.id, size, uid: row.uid.to_string() });
             files.insert(row.id, row.file_name);
         }
-        Ok((Mailbox { account, files, _lock: lock }, entries))
+        Ok((Mailbox { account, folder, files, _lock: lock }, entries))
     }
 
     fn path(&self, store: &Store, file_name: &str) -> PathBuf {
@@ -99,46 +100,27 @@ impl Mailbox {
     /// Deletes the messages `ids` (rows in one transaction, then files).
     pub(crate) async fn commit(&self, store: &Store, ids: &[i64]) -> Result<(), CommitFailed> {
         let ids: Vec<i64> = ids.iter().copied().filter(|id| self.files.contains_key(id)).collect();
-        if let Err(e) = delete_rows(store, self.account.id, &ids).await {
+        let Some(folder) = self.folder.as_ref().filter(|_| !ids.is_empty()) else { return Ok(()) };
+        let location = Location::Account(&self.account.address);
+        if let Err(e) = mailbox::expunge(store, folder, location, &ids).await {
             tracing::error!("pop3: deleting {} message(s) of {}: {e}", ids.len(), self.account.address);
             return Err(CommitFailed);
-        }
-        for file_name in ids.iter().filter_map(|id| self.files.get(id)) {
-            let path = self.path(store, file_name);
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!("pop3: could not remove {}: {e}", path.display()),
-            }
         }
         Ok(())
     }
 }
 
-/// The INBOX messages in UID order; none when the account has no INBOX yet.
-async fn inbox(store: &Store, account: &Account) -> Result<Vec<messages::Message>, StoreError> {
+/// The INBOX and its messages in UID order; none when the account has no INBOX yet.
+async fn inbox(store: &Store, account: &Account) -> Result<(Option<Folder>, Vec<messages::Message>), StoreError> {
     match folders::find(&store.db, account.id, folders::TOP_LEVEL, "INBOX").await? {
-        Some(folder) => messages::in_folder(&store.db, account.id, folder.id).await,
-        None => Ok(Vec::new()),
+        Some(folder) => {
+            let rows = messages::in_folder(&store.db, account.id, folder.id).await?;
+            Ok((Some(folder), rows))
+        }
+        None => Ok((None, Vec::new())),
     }
 }
 
 async fn file_size(path: &std::path::Path) -> u64 {
     tokio::fs::metadata(path).await.map_or(0, |m| m.len())
-}
-
-async fn delete_rows(store: &Store, account_id: i64, ids: &[i64]) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut tx = store.db.begin().await?;
-    for batch in ids.chunks(DELETE_BATCH) {
-        let marks = vec!["?"; batch.len()].join(", ");
-        let mut args: Vec<Value> = batch.iter().map(|&id| id.into()).collect();
-        tx.execute(&format!("DELETE FROM hm_message_metadata WHERE metadata_messageid IN ({marks})"), &args).await?;
-        args.insert(0, account_id.into());
-        tx.execute(&format!("DELETE FROM hm_messages WHERE messageaccountid = ? AND messageid IN ({marks})"), &args)
-            .await?;
-    }
-    tx.commit().await
 }

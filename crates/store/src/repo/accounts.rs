@@ -218,6 +218,12 @@ pub async fn delete(db: &Db, id: i64) -> Result<Vec<String>, StoreError> {
         .collect::<Result<_, _>>()?;
     let mut tx = db.begin().await?;
     for sql in [
+        "DELETE FROM altimail_keywords WHERE messageid IN \
+         (SELECT messageid FROM hm_messages WHERE messageaccountid = ? AND messagetype = 2)",
+        "DELETE FROM altimail_vanished WHERE folderid IN (SELECT folderid FROM hm_imapfolders WHERE folderaccountid = ?)",
+        "DELETE FROM altimail_special_use WHERE folderid IN \
+         (SELECT folderid FROM hm_imapfolders WHERE folderaccountid = ?)",
+        "DELETE FROM hm_acl WHERE aclpermissiontype = 0 AND aclpermissionaccountid = ?",
         "DELETE FROM hm_messages WHERE messageaccountid = ? AND messagetype = 2",
         "DELETE FROM hm_imapfolders WHERE folderaccountid = ?",
         "DELETE FROM hm_rule_criterias WHERE criteriaruleid IN (SELECT ruleid FROM hm_rules WHERE ruleaccountid = ?)",

@@ -2,6 +2,7 @@
 //! struct (field names are ours, column names are hMailServer's) and its queries.
 
 pub mod accounts;
+pub mod acl;
 pub mod aliases;
 pub mod certificates;
 pub mod domain_aliases;
@@ -10,13 +11,36 @@ pub mod fetch_accounts;
 pub mod folders;
 pub mod lists;
 pub mod logon_failures;
+pub mod mailbox;
 pub mod messages;
 pub mod ports;
 pub mod ranges;
 pub mod settings;
+pub mod special_use;
 
-use crate::StoreError;
 use crate::db::{Db, Value};
+use crate::{Location, Store, StoreError};
+
+/// Ids bound per `IN (...)` list, within every engine's limit on bound parameters.
+pub(crate) const IN_BATCH: usize = 500;
+
+/// `?, ?, …` for `n` parameters.
+pub(crate) fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Removes message files after their rows are gone; a file already missing is fine, other
+/// failures leave an orphan file and a warning.
+pub(crate) async fn remove_files(store: &Store, location: Location<'_>, files: &[String]) {
+    for name in files {
+        let path = store.files.resolve(location, name);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!("could not remove {}: {e}", path.display()),
+        }
+    }
+}
 
 /// `INSERT INTO table (cols) VALUES (?, …)` returning the new key from column `pk`.
 pub(crate) async fn insert_row(db: &Db, table: &str, pk: &str, values: &[(&str, Value)]) -> Result<i64, StoreError> {

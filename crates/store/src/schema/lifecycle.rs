@@ -14,7 +14,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 2;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 3;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -60,7 +60,51 @@ const OUR_STEPS: &[&str] = &[
         senttime BIGINT NOT NULL,
         PRIMARY KEY (accountid, sender)
     )",
+    // 3: IMAP state hMailServer has no place for. CONDSTORE/QRESYNC (RFC 7162) mod-sequences as
+    //    columns with a default, since hMailServer names its columns in INSERTs (0 reads as 1);
+    //    custom keywords (RFC 9051 §2.3.2), expunged UIDs for VANISHED, and SPECIAL-USE
+    //    attributes (RFC 6154) in side tables.
+    "ALTER TABLE hm_messages ADD COLUMN messagemodseq BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE hm_imapfolders ADD COLUMN folderhighestmodseq BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE altimail_keywords (
+        messageid BIGINT NOT NULL,
+        keyword VARCHAR(255) NOT NULL
+    );
+    CREATE INDEX idx_altimail_keywords ON altimail_keywords (messageid);
+    CREATE TABLE altimail_vanished (
+        folderid BIGINT NOT NULL,
+        uid BIGINT NOT NULL,
+        modseq BIGINT NOT NULL
+    );
+    CREATE INDEX idx_altimail_vanished ON altimail_vanished (folderid, modseq);
+    CREATE TABLE altimail_special_use (
+        folderid BIGINT NOT NULL,
+        attribute VARCHAR(40) NOT NULL
+    );
+    CREATE INDEX idx_altimail_special_use ON altimail_special_use (folderid)",
 ];
+
+/// Whether a statement of a step still has to run. Engines differ in `IF NOT EXISTS` support
+/// (MySQL has none for indexes) and MySQL commits DDL one statement at a time, so a step
+/// interrupted half-way, or run again on a database whose version row was lost, skips what is
+/// already there: a column that exists, a table that exists, and the indexes of such a table.
+async fn still_needed(db: &Db, statement: &str, existing_tables: &mut Vec<String>) -> Result<bool, StoreError> {
+    let words: Vec<String> = statement.split_whitespace().take(6).map(str::to_ascii_lowercase).collect();
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    match (w(0), w(1)) {
+        ("alter", "table") if w(3) == "add" && w(4) == "column" => Ok(!column_exists(db, w(2), w(5)).await?),
+        ("create", "table") => {
+            let name = w(2).trim_end_matches('(').to_owned();
+            if table_exists(db, &name).await? {
+                existing_tables.push(name);
+                return Ok(false);
+            }
+            Ok(true)
+        }
+        ("create", "index") if w(3) == "on" => Ok(!existing_tables.iter().any(|t| t == w(4))),
+        _ => Ok(true),
+    }
+}
 
 async fn table_exists(db: &Db, name: &str) -> Result<bool, StoreError> {
     let row = db.fetch_optional(db.dialect().table_exists_sql(), &[name.into()]).await?;
@@ -170,8 +214,11 @@ pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
     }
     while current < ALTIMAIL_SCHEMA_VERSION {
         let step = OUR_STEPS[current as usize];
+        let mut existing_tables = Vec::new();
         for statement in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            db.execute(statement, &[]).await?;
+            if still_needed(db, statement, &mut existing_tables).await? {
+                db.execute(statement, &[]).await?;
+            }
         }
         current += 1;
         db.execute("UPDATE altimail_schema SET version = ?", &[current.into()]).await?;
