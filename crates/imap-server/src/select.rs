@@ -25,6 +25,9 @@ pub(crate) struct Meta {
     pub size: u64,
     pub internal_date: NaiveDateTime,
     pub file_name: String,
+    /// Flags and keywords as last read from the store (the view holds what the client knows).
+    pub flags: i64,
+    pub keywords: Vec<String>,
 }
 
 /// A mailbox found by name.
@@ -63,6 +66,8 @@ pub(crate) fn meta(m: &MailboxMessage) -> Meta {
         size: m.size,
         internal_date: m.internal_date,
         file_name: m.file_name.clone(),
+        flags: m.flags,
+        keywords: m.keywords.clone(),
     }
 }
 
@@ -132,6 +137,8 @@ impl Session {
                 || found.rights.contains(Rights::DELETE_MESSAGES));
         let db = &self.store.db;
         let watch = self.store.changes.subscribe(found.folder.id);
+        // Read before the messages: a change in between is read again at the next refresh.
+        let synced_modseq = folders::highest_modseq(db, found.folder.id).await?;
         let messages = mailbox::messages(db, found.folder.id).await?;
         // EXAMINE shows \Recent without taking it from the session that will SELECT.
         let recent = if read_only {
@@ -190,6 +197,7 @@ impl Session {
             watch,
             meta,
             keywords,
+            synced_modseq,
         };
         if let Some((validity, since, known)) = qresync
             && validity == open.view.uid_validity()
@@ -248,7 +256,8 @@ impl Session {
     }
 
     /// Brings the view up to date with the store: always when `force`, else only when the
-    /// change bus says the folder changed.
+    /// change bus says the folder changed. Only what changed since the last sync is read: rows
+    /// with a higher modseq, and the UIDs expunged since.
     pub(crate) async fn refresh(&mut self, force: bool) -> Result<(), StoreError> {
         let Some(open) = self.selected.as_mut() else { return Ok(()) };
         let changed = open.watch.has_changed().unwrap_or(false);
@@ -257,12 +266,36 @@ impl Session {
         }
         open.watch.borrow_and_update();
         let db = &self.store.db;
-        let messages = mailbox::messages(db, open.folder.id).await?;
-        let recent = if open.view.read_only() { Vec::new() } else { mailbox::claim_recent(db, open.folder.id).await? };
-        let status = mailbox::status(db, &open.folder).await?;
-        open.meta = messages.iter().map(|m| (m.uid, meta(m))).collect();
-        open.announce_keywords(messages.iter().flat_map(|m| m.keywords.iter()), &mut self.out);
-        open.view.sync(messages.iter().map(entry).collect(), &recent, status.highest_modseq, status.uid_next);
+        let since = open.synced_modseq;
+        let highest = folders::highest_modseq(db, open.folder.id).await?;
+        if highest <= since {
+            return Ok(());
+        }
+        let fresh = mailbox::changed_since(db, open.folder.id, since).await?;
+        let gone = mailbox::vanished_since(db, open.folder.id, since).await?;
+        let arrived = fresh.iter().any(|m| !open.meta.contains_key(&m.uid));
+        for uid in &gone {
+            open.meta.remove(uid);
+        }
+        let mut uid_next = open.view.uid_next();
+        for m in &fresh {
+            uid_next = uid_next.max(m.uid.saturating_add(1));
+            open.meta.insert(m.uid, meta(m));
+        }
+        let recent = if arrived && !open.view.read_only() {
+            mailbox::claim_recent(db, open.folder.id).await?
+        } else {
+            Vec::new()
+        };
+        open.announce_keywords(fresh.iter().flat_map(|m| m.keywords.iter()), &mut self.out);
+        let mut snapshot: Vec<Entry> = open
+            .meta
+            .iter()
+            .map(|(&uid, m)| Entry { id: m.id, uid, flags: m.flags, keywords: m.keywords.clone(), modseq: m.modseq })
+            .collect();
+        snapshot.sort_unstable_by_key(|e| e.uid);
+        open.view.sync(snapshot, &recent, highest, uid_next);
+        open.synced_modseq = highest;
         Ok(())
     }
 

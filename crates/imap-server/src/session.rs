@@ -58,6 +58,8 @@ pub(crate) struct Open {
     pub meta: std::collections::HashMap<u32, Meta>,
     /// Keywords announced in FLAGS so far.
     pub keywords: Vec<String>,
+    /// The store's highest modseq at the last sync.
+    pub synced_modseq: u64,
 }
 
 /// A message of the view, copied out so the session can be borrowed again.
@@ -81,10 +83,12 @@ impl Open {
 
     /// Records this session's own flag change in the view and the metadata.
     pub(crate) fn stored(&mut self, uid: u32, flags: i64, keywords: Vec<String>, modseq: u64) {
-        self.view.set_flags(uid, flags, keywords, modseq);
         if let Some(m) = self.meta.get_mut(&uid) {
             m.modseq = modseq;
+            m.flags = flags;
+            m.keywords = keywords.clone();
         }
+        self.view.set_flags(uid, flags, keywords, modseq);
     }
 
     /// Announces keywords not yet in FLAGS (clients may reject flags they were not told of).

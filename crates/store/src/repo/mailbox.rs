@@ -159,21 +159,40 @@ async fn delete_rows(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
 
 /// The folder's messages in UID order, keywords included.
 pub async fn messages(db: &Db, folder_id: i64) -> Result<Vec<MailboxMessage>, StoreError> {
+    load(db, folder_id, None).await
+}
+
+/// The folder's messages whose modseq is above `modseq` (new or changed since), by UID. With
+/// [`vanished_since`] this brings a view up to date without reading the whole folder.
+pub async fn changed_since(db: &Db, folder_id: i64, modseq: u64) -> Result<Vec<MailboxMessage>, StoreError> {
+    load(db, folder_id, Some(modseq)).await
+}
+
+async fn load(db: &Db, folder_id: i64, since: Option<u64>) -> Result<Vec<MailboxMessage>, StoreError> {
     let account_id = folder_account(db, folder_id).await?;
+    let (filter, k_filter) = match since {
+        Some(_) => (" AND messagemodseq > ?", " AND m.messagemodseq > ?"),
+        None => ("", ""),
+    };
     let sql = format!(
         "SELECT messageid, messageuid, messageflags, messagesize, messagecreatetime, messagemodseq, messagefilename \
-         FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? AND messagetype = {} ORDER BY messageuid",
+         FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? AND messagetype = {}{filter} \
+         ORDER BY messageuid",
         message_type::DELIVERED
     );
-    let rows = db.fetch_all(&sql, &[account_id.into(), folder_id.into()]).await?;
+    let mut params: Vec<Value> = vec![account_id.into(), folder_id.into()];
+    if let Some(m) = since {
+        params.push(modseq_value(m));
+    }
+    let rows = db.fetch_all(&sql, &params).await?;
     let keyword_sql = format!(
         "SELECT k.messageid AS messageid, k.keyword AS keyword FROM altimail_keywords k \
          JOIN hm_messages m ON m.messageid = k.messageid \
-         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}",
+         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}{k_filter}",
         message_type::DELIVERED
     );
     let mut keywords: HashMap<i64, Vec<String>> = HashMap::new();
-    for r in db.fetch_all(&keyword_sql, &[account_id.into(), folder_id.into()]).await? {
+    for r in db.fetch_all(&keyword_sql, &params).await? {
         keywords.entry(r.int("messageid")?).or_default().push(r.text("keyword")?);
     }
     rows.iter()
