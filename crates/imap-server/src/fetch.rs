@@ -333,7 +333,8 @@ impl Session {
         self.out.extend_from_slice(label.as_bytes());
         self.out.push(b' ');
         match data {
-            None => self.out.extend_from_slice(b"NIL"),
+            // A part that does not exist is an empty string, as Dovecot answers.
+            None => wire::literal(&mut self.out, b""),
             Some(SectionData::Bytes(bytes)) => {
                 let (a, b) = partial_range(0, bytes.len() as u64, partial);
                 wire::literal(&mut self.out, bytes.get(a as usize..b as usize).unwrap_or_default());
@@ -387,7 +388,11 @@ impl Session {
         self.out.extend_from_slice(label.as_bytes());
         self.out.push(b' ');
         let Some(section) = s.binary(part) else {
-            self.out.extend_from_slice(b"NIL");
+            if size_only {
+                self.out.push(b'0');
+            } else {
+                wire::literal(&mut self.out, b"");
+            }
             return Ok(());
         };
         // Decoded content is gathered in memory: its size must precede it.

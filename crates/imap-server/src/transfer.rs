@@ -58,6 +58,18 @@ impl Session {
         if !found.rights.contains(Rights::INSERT) {
             return no("[NOPERM] Permission denied");
         }
+        // A `~{n}` literal may carry `binary` parts with NULs: stored as base64 (RFC 3516 §4.4).
+        let messages: Vec<AppendMessage> = messages
+            .into_iter()
+            .map(|mut m| {
+                if m.binary
+                    && let Some(converted) = altimail_imap::message::convert_binary_parts(&m.data)
+                {
+                    m.data = converted;
+                }
+                m
+            })
+            .collect();
         let total: u64 = messages.iter().map(|m| m.data.len() as u64).sum();
         for m in &messages {
             if m.data.is_empty() {

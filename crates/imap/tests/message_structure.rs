@@ -3,7 +3,7 @@
 //! measures messages with CRLF line ends, so its LF inputs are converted before scanning.
 
 use altimail_imap::fetch::SectionText;
-use altimail_imap::message::{Decoder, MessageStructure, Scanner, SectionData, TransferEncoding};
+use altimail_imap::message::{Decoder, MessageStructure, Scanner, SectionData, TransferEncoding, convert_binary_parts};
 use proptest::prelude::*;
 
 fn crlf(s: &str) -> Vec<u8> {
@@ -525,4 +525,46 @@ proptest! {
             prop_assert_eq!(a, b);
         }
     }
+}
+
+fn decoded(msg: &[u8], part: &[u32]) -> Vec<u8> {
+    let s = MessageStructure::parse(msg);
+    let b = s.binary(part).unwrap();
+    let mut d = Decoder::new(b.encoding);
+    let mut out = Vec::new();
+    d.decode(&msg[b.start as usize..b.end as usize], &mut out);
+    d.finish(&mut out);
+    out
+}
+
+/// imaptest's fetch-binary-mime-qp: soft line breaks after transport padding, padding dropped.
+#[test]
+fn imaptest_binary_quoted_printable() {
+    let msg = crlf(
+        "From: user@domain.org\nMime-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"foo\n bar\"\n\n\
+         Root MIME prologue\n\n--foo bar\nContent-Type: text/x-myown; charset=us-ascii\n\
+         Content-Transfer-Encoding: quoted-printable\n\nhello  \nbar=\n\nfoo\t=\nbar\nfoo\t \t= \n=62\n\
+         foo = \t\nbar\nfoo =\n=62\nfoo  \nbar=\n\nfoo_bar\n\n--foo bar--\nRoot MIME epilogue\n",
+    );
+    let out = decoded(&msg, &[1]);
+    assert_eq!(out.len(), 65);
+    assert_eq!(out, crlf("hello\nbar\nfoo\tbar\nfoo\t \tb\nfoo bar\nfoo b\nfoo\nbar\nfoo_bar\n"));
+    assert_eq!(&out[40..], crlf("oo b\nfoo\nbar\nfoo_bar\n").as_slice());
+}
+
+/// imaptest's append-binary: a `binary` part appended as `~{n}` is stored as base64, so
+/// `BODY[1]` holds no NUL and `BINARY[1]` gives back the 7 original bytes.
+#[test]
+fn imaptest_append_binary_conversion() {
+    let mut msg = crlf(
+        "From: user@domain.org\nMime-Version: 1.0\nContent-Type: application/octet-stream\n\
+         Content-Transfer-Encoding: binary\n\n",
+    );
+    msg.extend_from_slice(b"\0-\xe4\n\r\n\n");
+    let stored = convert_binary_parts(&msg).unwrap();
+    let s = MessageStructure::parse(&stored);
+    let Some(SectionData::Range { start, end }) = s.section(&[1], None) else { panic!("no range") };
+    assert!(!stored[start as usize..end as usize].contains(&0));
+    assert_eq!(decoded(&stored, &[1]), b"\0-\xe4\n\r\n\n");
+    assert_eq!(decoded(&msg, &[1]), b"\0-\xe4\n\r\n\n");
 }

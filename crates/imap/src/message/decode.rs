@@ -48,7 +48,9 @@ enum Qp {
     Eq,
     /// `=` and one hex digit.
     EqHex(u8),
-    /// `=` then CR.
+    /// `=` then whitespace (held): a soft line break if the line ends here (RFC 2045 §6.7 (3)).
+    EqWs,
+    /// `=`, maybe whitespace (held), then CR.
     EqCr,
 }
 
@@ -114,7 +116,15 @@ impl Decoder {
                     }
                     Qp::Eq => out.push(b'='),
                     Qp::EqHex(h) => out.extend_from_slice(&[b'=', h]),
-                    Qp::EqCr => out.extend_from_slice(b"=\r"),
+                    Qp::EqWs => {
+                        out.push(b'=');
+                        out.append(&mut self.held);
+                    }
+                    Qp::EqCr => {
+                        out.push(b'=');
+                        out.append(&mut self.held);
+                        out.push(b'\r');
+                    }
                 }
                 self.qp = Qp::Normal;
                 self.held.clear();
@@ -191,6 +201,10 @@ impl Decoder {
             Qp::Eq => match b {
                 b'\r' => self.qp = Qp::EqCr,
                 b'\n' => self.qp = Qp::Normal,
+                b' ' | b'\t' => {
+                    self.held.push(b);
+                    self.qp = Qp::EqWs;
+                }
                 _ if b.is_ascii_hexdigit() => self.qp = Qp::EqHex(b),
                 _ => {
                     out.push(b'=');
@@ -207,10 +221,29 @@ impl Decoder {
                     self.qp(b, out);
                 }
             }
+            Qp::EqWs => match b {
+                b' ' | b'\t' if self.held.len() < MAX_HELD_WHITESPACE => self.held.push(b),
+                b'\r' => self.qp = Qp::EqCr,
+                b'\n' => {
+                    self.held.clear();
+                    self.qp = Qp::Normal;
+                }
+                _ => {
+                    // Not a soft line break after all: the `=` and the whitespace are data.
+                    out.push(b'=');
+                    out.append(&mut self.held);
+                    self.qp = Qp::Normal;
+                    self.qp(b, out);
+                }
+            },
             Qp::EqCr => {
                 self.qp = Qp::Normal;
-                if b != b'\n' {
-                    out.extend_from_slice(b"=\r");
+                if b == b'\n' {
+                    self.held.clear();
+                } else {
+                    out.push(b'=');
+                    out.append(&mut self.held);
+                    out.push(b'\r');
                     self.qp(b, out);
                 }
             }
@@ -268,6 +301,31 @@ mod tests {
         assert_eq!(run(Qp, b"x=\ry"), b"x=\ry");
         assert_eq!(run(Qp, b"tail  "), b"tail  ");
         assert_eq!(run(Qp, b"cr\ronly"), b"cr\ronly");
+    }
+
+    #[test]
+    fn quoted_printable_whitespace_after_soft_break() {
+        use TransferEncoding::QuotedPrintable as Qp;
+        // RFC 2045 §6.7 (3): `=` then transport padding then the line end is a soft line break.
+        assert_eq!(run(Qp, b"a= \r\nb"), b"ab");
+        assert_eq!(run(Qp, b"a=\t \nb"), b"ab");
+        assert_eq!(run(Qp, b"a = \t\r\nb"), b"a b");
+        // Whitespace after `=` that does not end the line is data, as is a bare CR.
+        assert_eq!(run(Qp, b"a= b"), b"a= b");
+        assert_eq!(run(Qp, b"a= \rb"), b"a= \rb");
+        assert_eq!(run(Qp, b"a= "), b"a= ");
+        assert_eq!(run(Qp, b"a=\t=41"), b"a=\tA");
+    }
+
+    #[test]
+    fn quoted_printable_imaptest_body() {
+        // The body of imaptest's fetch-binary-mime-qp message (BINARY.SIZE 65).
+        let body = b"hello  \r\nbar=\r\n\r\nfoo\t=\r\nbar\r\nfoo\t \t= \r\n=62\r\nfoo = \t\r\nbar\r\n\
+                     foo =\r\n=62\r\nfoo  \r\nbar=\r\n\r\nfoo_bar\r\n";
+        let out = run(TransferEncoding::QuotedPrintable, body);
+        let want: &[u8] = b"hello\r\nbar\r\nfoo\tbar\r\nfoo\t \tb\r\nfoo bar\r\nfoo b\r\nfoo\r\nbar\r\nfoo_bar\r\n";
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want));
+        assert_eq!(out.len(), 65);
     }
 
     #[test]

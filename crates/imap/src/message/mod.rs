@@ -13,7 +13,9 @@
 //!   file, which the server streams as is (a `<partial>` is cut from that range by the caller),
 //!   or to synthesized bytes for `HEADER.FIELDS`;
 //! * [`MessageStructure::binary`] gives the range and the transfer encoding that a
-//!   [`Decoder`] undoes while streaming, which also yields `BINARY.SIZE`.
+//!   [`Decoder`] undoes while streaming, which also yields `BINARY.SIZE`;
+//! * [`convert_binary_parts`] re-encodes `binary` parts as base64 when a message is appended
+//!   as a `~{n}` literal, so that `BODY[…]` never has to send NUL bytes.
 //!
 //! Output follows Dovecot where the RFCs leave a choice: media types, parameters and encodings
 //! are sent as they appear in the message (defaults in lower case: `"text" "plain"
@@ -26,12 +28,14 @@
 
 mod address;
 mod body_structure;
+mod convert;
 mod decode;
 mod envelope;
 mod header;
 mod scanner;
 mod section;
 
+pub use convert::convert_binary_parts;
 pub use decode::{Decoder, TransferEncoding};
 pub use scanner::{MAX_DEPTH, MAX_PARTS, Scanner};
 pub use section::{BinarySection, SectionData};
