@@ -73,17 +73,48 @@ pub(crate) struct Mailbox {
 /// The mailboxes of an address header, group members flattened.
 pub(crate) fn addresses(raw: &[u8]) -> Vec<Mailbox> {
     let raw = terminated(raw);
-    let value = MessageStream::new(&raw).parse_address();
-    let to_box = |a: &mail_parser::Addr<'_>| Mailbox {
-        name: a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
-        address: a.address.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
-    };
-    match value {
-        HeaderValue::Address(Address::List(list)) => list.iter().take(MAX_ADDRESSES).map(to_box).collect(),
+    match MessageStream::new(&raw).parse_address() {
+        HeaderValue::Address(Address::List(list)) => list.iter().take(MAX_ADDRESSES).map(mailbox).collect(),
         HeaderValue::Address(Address::Group(groups)) => {
-            groups.iter().flat_map(|g| g.addresses.iter()).take(MAX_ADDRESSES).map(to_box).collect()
+            groups.iter().flat_map(|g| g.addresses.iter()).take(MAX_ADDRESSES).map(mailbox).collect()
         }
         _ => Vec::new(),
+    }
+}
+
+/// The first address of an address header as SORT sees it (RFC 5256 §3, RFC 5957 §3).
+///
+/// A group counts as its own first address, with the group name as addr-mailbox and no host, as
+/// in the IMAP ENVELOPE's group syntax (RFC 9051 §7.5.2); Dovecot sorts groups the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FirstAddress {
+    /// A plain mailbox.
+    Mailbox(Mailbox),
+    /// The start of a group, by its (decoded) name.
+    Group(String),
+}
+
+/// The first address of an address header, or `None` when it has none.
+pub(crate) fn first_address(raw: &[u8]) -> Option<FirstAddress> {
+    let raw = terminated(raw);
+    match MessageStream::new(&raw).parse_address() {
+        HeaderValue::Address(Address::List(list)) => list.first().map(|a| FirstAddress::Mailbox(mailbox(a))),
+        HeaderValue::Address(Address::Group(groups)) => {
+            let group = groups.first()?;
+            match group.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                Some(name) => Some(FirstAddress::Group(name.to_owned())),
+                // Mailboxes before the first group come as a group without a name.
+                None => group.addresses.first().map(|a| FirstAddress::Mailbox(mailbox(a))),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn mailbox(a: &mail_parser::Addr<'_>) -> Mailbox {
+    Mailbox {
+        name: a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
+        address: a.address.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
     }
 }
 
@@ -145,6 +176,12 @@ mod tests {
         assert_eq!((d.year, d.month, d.day, d.hour), (2003, 7, 1, 10));
         assert!(date(b" 31 Feb 2003 10:00:00 +0000").is_none());
         assert!(date(b" garbage").is_none());
+        assert_eq!(first_address(b" team: a@x.org, B <b@x.org>;\r\n"), Some(FirstAddress::Group("team".into())));
+        assert_eq!(first_address(b" empty:;\r\n"), Some(FirstAddress::Group("empty".into())));
+        let before_group = first_address(b" c@x.org, team: a@x.org;\r\n");
+        let c = Mailbox { name: None, address: Some("c@x.org".into()) };
+        assert_eq!(before_group, Some(FirstAddress::Mailbox(c)));
+        assert_eq!(first_address(b" \r\n"), None);
         assert_eq!(ids(b" <a@b> <c@d>\r\n"), vec!["a@b", "c@d"]);
         assert_eq!(ids(b" <only@one>"), vec!["only@one"]);
         assert!(ids(b"").is_empty());

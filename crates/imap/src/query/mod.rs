@@ -1,5 +1,5 @@
 //! SEARCH evaluation, SORT, THREAD and ESEARCH output (RFC 9051 §6.4.4, RFC 5256, RFC 5957,
-//! RFC 4731, RFC 5182, RFC 7162 §3.1.5).
+//! RFC 4731, RFC 5182, RFC 5267, RFC 7162 §3.1.5, RFC 9394).
 //!
 //! The server describes each message with [`MessageFacts`] (index data it already has) and, only
 //! when [`needs`] or [`sort_needs_headers`] say so, the parsed message. Loading the file is the
@@ -19,15 +19,17 @@ mod esearch;
 mod eval;
 pub mod fold;
 mod headers;
+mod partial;
 mod set;
 mod sort;
 mod subject;
 mod thread;
 
 pub use charset::{BadCharset, search_charset};
-pub use esearch::esearch;
+pub use esearch::{Esearch, context_update, esearch, esearch_reply, result_diff};
 pub use eval::{SearchContext, matches, needs};
-pub use set::compact_set;
+pub use partial::PartialRange;
+pub use set::{compact_set, ordered_set};
 pub use sort::{SortItem, sort, sort_item, sort_needs_headers};
 pub use subject::base_subject;
 pub use thread::{ThreadItem, thread, thread_item};

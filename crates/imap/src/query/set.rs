@@ -1,4 +1,5 @@
-//! Sequence sets from lists of numbers, for ESEARCH `ALL` (RFC 4731) and COPYUID (RFC 4315).
+//! Sequence sets from lists of numbers, for ESEARCH `ALL` (RFC 4731), ESORT (RFC 5267) and
+//! COPYUID (RFC 4315).
 
 use crate::wire::number;
 
@@ -9,14 +10,20 @@ pub fn compact_set(ids: &[u32]) -> Vec<u8> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
+    ordered_set(&sorted)
+}
+
+/// `ids` as a sequence set that keeps their order, for a sorted result (RFC 5267 §3.2): only
+/// ascending runs of consecutive numbers are joined, so `5 3 4 2 1` gives `5,3:4,2,1`.
+pub fn ordered_set(ids: &[u32]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
+    while i < ids.len() {
+        let start = ids[i];
         let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end.wrapping_add(1) {
+        while i + 1 < ids.len() && end != u32::MAX && ids[i + 1] == end + 1 {
             i += 1;
-            end = sorted[i];
+            end = ids[i];
         }
         if !out.is_empty() {
             out.push(b',');
@@ -47,6 +54,15 @@ mod tests {
         ];
         for (ids, want) in cases {
             assert_eq!(String::from_utf8(compact_set(ids)).unwrap(), *want, "{ids:?}");
+        }
+    }
+
+    #[test]
+    fn ordered_sets() {
+        let cases: &[(&[u32], &str)] =
+            &[(&[], ""), (&[5, 3, 4, 2, 1], "5,3:4,2,1"), (&[1, 2, 3], "1:3"), (&[u32::MAX, 1, 2], "4294967295,1:2")];
+        for (ids, want) in cases {
+            assert_eq!(String::from_utf8(ordered_set(ids)).unwrap(), *want, "{ids:?}");
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use mail_parser::Message;
 
-use super::headers::{self, addresses};
+use super::headers::{self, FirstAddress, first_address};
 use super::{MessageFacts, base_subject, internal_timestamp, sent_timestamp, subject_text};
 use crate::command::{SortBy, SortKey};
 
@@ -75,21 +75,31 @@ fn casemap(s: &str) -> String {
     s.to_ascii_uppercase()
 }
 
-fn first_mailbox(message: Option<&Message<'_>>, header: &str) -> Option<headers::Mailbox> {
-    message.and_then(|m| headers::first(m, header)).and_then(|raw| addresses(raw).into_iter().next())
+fn first(message: Option<&Message<'_>>, header: &str) -> Option<FirstAddress> {
+    message.and_then(|m| headers::first(m, header)).and_then(first_address)
 }
 
-/// The addr-mailbox (local part) of the first address, or empty (RFC 5256 §3).
+/// The addr-mailbox (local part) of the first address, or empty (RFC 5256 §3). A group's
+/// addr-mailbox is its name.
 fn mailbox_of(message: Option<&Message<'_>>, header: &str) -> String {
-    let addr = first_mailbox(message, header).and_then(|a| a.address).unwrap_or_default();
-    let local = addr.rsplit_once('@').map_or(addr.as_str(), |(l, _)| l);
-    casemap(local)
+    match first(message, header) {
+        Some(FirstAddress::Mailbox(m)) => {
+            let addr = m.address.unwrap_or_default();
+            casemap(addr.rsplit_once('@').map_or(addr.as_str(), |(local, _)| local))
+        }
+        Some(FirstAddress::Group(name)) => casemap(&name),
+        None => String::new(),
+    }
 }
 
-/// The display name of the first address, else its addr-spec, else empty (RFC 5957 §3).
+/// The display name of the first address, else its addr-spec, else empty (RFC 5957 §3). A group
+/// has no display name, and its addr-spec is its name alone.
 fn display_of(message: Option<&Message<'_>>, header: &str) -> String {
-    let mailbox = first_mailbox(message, header).unwrap_or_default();
-    casemap(&mailbox.name.or(mailbox.address).unwrap_or_default())
+    match first(message, header) {
+        Some(FirstAddress::Mailbox(m)) => casemap(&m.name.or(m.address).unwrap_or_default()),
+        Some(FirstAddress::Group(name)) => casemap(&name),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
