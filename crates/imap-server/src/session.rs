@@ -28,7 +28,7 @@ const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
 /// The longest a write may stall before the client is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Socket reads.
-const READ_CHUNK: usize = 8 * 1024;
+const READ_CHUNK: usize = 4 * 1024;
 /// Output gathered before it is written.
 pub(crate) const FLUSH_AT: usize = 64 * 1024;
 /// Consecutive bad commands before the client is disconnected.
@@ -442,50 +442,52 @@ impl Session {
                 self.out.extend_from_slice(b"* ID (\"name\" \"Altimail\" \"vendor\" \"Altimail\")\r\n");
                 Ok("ID completed".into())
             }
-            C::StartTls => self.starttls().await,
-            C::Login { username, password } if !authenticated => self.login(&username, &password).await,
+            C::StartTls => Box::pin(self.starttls()).await,
+            C::Login { username, password } if !authenticated => Box::pin(self.login(&username, &password)).await,
             C::Authenticate { mechanism, initial_response } if !authenticated => {
-                self.authenticate(&tag, &mechanism, initial_response).await
+                Box::pin(self.authenticate(&tag, &mechanism, initial_response)).await
             }
             C::Login { .. } | C::Authenticate { .. } => bad("Already logged in"),
             _ if !authenticated => bad("Not logged in"),
             C::Enable(caps) => Ok(self.enable(&caps)),
             C::Namespace => Ok(self.namespace()),
-            C::Select { mailbox, read_only, params } => self.select(&mailbox.0, read_only, &params).await,
-            C::Create { mailbox, special_use } => self.create(&mailbox.0, &special_use).await,
-            C::Delete(mailbox) => self.delete(&mailbox.0).await,
-            C::Rename { from, to } => self.rename(&from.0, &to.0).await,
-            C::Subscribe(mailbox) => self.subscribe(&mailbox.0, true).await,
-            C::Unsubscribe(mailbox) => self.subscribe(&mailbox.0, false).await,
+            C::Select { mailbox, read_only, params } => Box::pin(self.select(&mailbox.0, read_only, &params)).await,
+            C::Create { mailbox, special_use } => Box::pin(self.create(&mailbox.0, &special_use)).await,
+            C::Delete(mailbox) => Box::pin(self.delete(&mailbox.0)).await,
+            C::Rename { from, to } => Box::pin(self.rename(&from.0, &to.0)).await,
+            C::Subscribe(mailbox) => Box::pin(self.subscribe(&mailbox.0, true)).await,
+            C::Unsubscribe(mailbox) => Box::pin(self.subscribe(&mailbox.0, false)).await,
             C::List { select, reference, patterns, returns } => {
-                self.list(&select, &reference, &patterns, &returns).await
+                Box::pin(self.list(&select, &reference, &patterns, &returns)).await
             }
-            C::Lsub { reference, pattern } => self.lsub(&reference, &pattern).await,
-            C::Status { mailbox, items } => self.status(&mailbox.0, &items).await,
-            C::Append { mailbox, messages } => self.append(&mailbox.0, messages).await,
-            C::Idle => self.idle(&tag).await,
-            C::GetQuota(root) => self.get_quota(&root).await,
-            C::GetQuotaRoot(mailbox) => self.get_quota_root(&mailbox.0).await,
-            C::GetAcl(mailbox) => self.get_acl(&mailbox.0).await,
-            C::SetAcl { mailbox, identifier, rights } => self.set_acl(&mailbox.0, &identifier, &rights).await,
-            C::DeleteAcl { mailbox, identifier } => self.delete_acl(&mailbox.0, &identifier).await,
-            C::ListRights { mailbox, identifier } => self.list_rights(&mailbox.0, &identifier).await,
-            C::MyRights(mailbox) => self.my_rights(&mailbox.0).await,
+            C::Lsub { reference, pattern } => Box::pin(self.lsub(&reference, &pattern)).await,
+            C::Status { mailbox, items } => Box::pin(self.status(&mailbox.0, &items)).await,
+            C::Append { mailbox, messages } => Box::pin(self.append(&mailbox.0, messages)).await,
+            C::Idle => Box::pin(self.idle(&tag)).await,
+            C::GetQuota(root) => Box::pin(self.get_quota(&root)).await,
+            C::GetQuotaRoot(mailbox) => Box::pin(self.get_quota_root(&mailbox.0)).await,
+            C::GetAcl(mailbox) => Box::pin(self.get_acl(&mailbox.0)).await,
+            C::SetAcl { mailbox, identifier, rights } => Box::pin(self.set_acl(&mailbox.0, &identifier, &rights)).await,
+            C::DeleteAcl { mailbox, identifier } => Box::pin(self.delete_acl(&mailbox.0, &identifier)).await,
+            C::ListRights { mailbox, identifier } => Box::pin(self.list_rights(&mailbox.0, &identifier)).await,
+            C::MyRights(mailbox) => Box::pin(self.my_rights(&mailbox.0)).await,
             _ if !selected => bad("No mailbox selected"),
-            C::Close => self.close(true).await,
-            C::Unselect => self.close(false).await,
-            C::Expunge { uids } => self.expunge(uids.as_ref()).await,
+            C::Close => Box::pin(self.close(true)).await,
+            C::Unselect => Box::pin(self.close(false)).await,
+            C::Expunge { uids } => Box::pin(self.expunge(uids.as_ref())).await,
             C::Search { uid, returns, charset, criteria } => {
-                self.search(&tag, uid, returns, charset.as_deref(), criteria).await
+                Box::pin(self.search(&tag, uid, returns, charset.as_deref(), criteria)).await
             }
-            C::Fetch { uid, set, attrs, modifiers } => self.fetch(uid, &set, attrs, &modifiers).await,
+            C::Fetch { uid, set, attrs, modifiers } => Box::pin(self.fetch(uid, &set, attrs, &modifiers)).await,
             C::Store { uid, set, unchanged_since, mode, silent, flags } => {
-                self.store_flags(uid, &set, unchanged_since, mode, silent, &flags).await
+                Box::pin(self.store_flags(uid, &set, unchanged_since, mode, silent, &flags)).await
             }
-            C::Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox.0, false).await,
-            C::Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox.0, true).await,
-            C::Sort { uid, keys, charset, criteria } => self.sort(uid, &keys, &charset, criteria).await,
-            C::Thread { uid, algorithm, charset, criteria } => self.thread(uid, &algorithm, &charset, criteria).await,
+            C::Copy { uid, set, mailbox } => Box::pin(self.copy(uid, &set, &mailbox.0, false)).await,
+            C::Move { uid, set, mailbox } => Box::pin(self.copy(uid, &set, &mailbox.0, true)).await,
+            C::Sort { uid, keys, charset, criteria } => Box::pin(self.sort(uid, &keys, &charset, criteria)).await,
+            C::Thread { uid, algorithm, charset, criteria } => {
+                Box::pin(self.thread(uid, &algorithm, &charset, criteria)).await
+            }
         }
     }
 
@@ -602,7 +604,8 @@ impl Session {
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "client not reading")),
         };
         self.out.clear();
-        if self.out.capacity() > 4 * FLUSH_AT {
+        // A large response must not stay allocated for the life of an idle connection.
+        if self.out.capacity() > 16 * 1024 {
             self.out.shrink_to(1024);
         }
         match result {
