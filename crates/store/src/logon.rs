@@ -61,7 +61,7 @@ impl Store {
         if !account.active {
             return Ok(Err(LogonRefused::AccountInactive));
         }
-        if !account.verify_password(password) {
+        if !verify_off_runtime(&account, password).await {
             return Ok(Err(LogonRefused::BadPassword));
         }
         let preferred = self.password_scheme().await?;
@@ -83,4 +83,16 @@ impl Store {
         account.last_logon = now;
         Ok(Ok(account))
     }
+}
+
+/// Checks a password on a blocking thread, a few at a time: an Argon2id check takes tens of
+/// milliseconds and 19 MiB, which must neither stall the sessions sharing a runtime thread nor
+/// multiply with the number of clients logging on at once.
+async fn verify_off_runtime(account: &accounts::Account, password: &str) -> bool {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots =
+        SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let Ok(_slot) = slots.acquire().await else { return false };
+    let (account, password) = (account.clone(), password.to_owned());
+    tokio::task::spawn_blocking(move || account.verify_password(&password)).await.unwrap_or(false)
 }
