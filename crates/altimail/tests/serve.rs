@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use altimail_testkit::backends;
-use common::{Install, Server, eventually, free_port, wait_listening};
+use common::{Install, Server, eventually, eventually_within, free_port, wait_listening};
 
 /// The first line the server sends, or "" when it closes without a word.
 fn first_line(port: u16) -> String {
@@ -113,7 +113,8 @@ async fn serve_initialises_an_empty_database() {
     let i = Install::new(altimail_testkit::ScratchDb::sqlite());
     let mut server = Server::start(&i);
     // The standard ports need root; the server keeps running with what it could bind.
-    eventually("schema created", || i.run(&["domain", "list"]).0 == 0);
+    // Creating every table is slow on MariaDB (each DDL statement commits on its own).
+    eventually_within("schema created", Duration::from_secs(60), || i.run(&["domain", "list"]).0 == 0);
     let ports = i.json(&["port", "list"]);
     assert_eq!(ports.as_array().unwrap().len(), 7, "hMailServer's four ports plus 465, 993 and 995");
     let status = server.stop(Duration::from_secs(25));

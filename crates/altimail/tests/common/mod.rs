@@ -182,10 +182,15 @@ pub fn wait_listening(port: u16) {
 }
 
 /// Waits until `check` holds (changes apply within about a second).
-pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+pub fn eventually(what: &str, check: impl FnMut() -> bool) {
+    eventually_within(what, Duration::from_secs(5), check);
+}
+
+/// Waits up to `limit` until `check` holds.
+pub fn eventually_within(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
     while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within 5 s");
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
