@@ -506,5 +506,8 @@ fn tilde_is_an_atom_char_unless_a_binary_literal_follows() {
         CommandBody::List { patterns, .. } => assert_eq!(patterns, vec!["~foo".to_owned()]),
         other => panic!("{other:?}"),
     }
-    assert_eq!(p("a1 SELECT ~{3}\r\nabc\r\n"), CommandBody::Select { mailbox: mb("abc"), read_only: false, params: vec![] });
+    assert_eq!(
+        p("a1 SELECT ~{3}\r\nabc\r\n"),
+        CommandBody::Select { mailbox: mb("abc"), read_only: false, params: vec![] }
+    );
 }
