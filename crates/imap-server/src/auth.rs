@@ -39,7 +39,7 @@ impl Session {
         self.logon(user, pass, None).await
     }
 
-    pub(crate) async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<String>) -> Outcome {
+    pub(crate) async fn authenticate(&mut self, mechanism: &str, initial: Option<String>) -> Outcome {
         if !mechanism.eq_ignore_ascii_case("PLAIN") || !self.cfg.sasl_plain {
             return no("Unsupported authentication mechanism");
         }
@@ -61,7 +61,6 @@ impl Session {
                 String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_owned()
             }
         };
-        let _ = tag;
         if response == "*" {
             return bad("Authentication cancelled");
         }

@@ -23,11 +23,6 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Message structures kept per session (clients fetch BODYSTRUCTURE, then parts).
 const STRUCTURE_CACHE: usize = 16;
 
-/// `"."` for a delimiter, escaped as a quoted string.
-pub(crate) fn quoted_char(c: char) -> String {
-    if c == '\\' || c == '"' { format!("\"\\{c}\"") } else { format!("\"{c}\"") }
-}
-
 /// INTERNALDATE as `"25-Nov-2026 17:53:40 +0100"`: hMailServer stores server local time.
 pub(crate) fn internal_date(date: NaiveDateTime) -> String {
     let local = Local.from_local_datetime(&date).earliest().map(|d| d.fixed_offset());
@@ -86,20 +81,6 @@ fn parts_spec(part: &[u32]) -> String {
     part.iter().map(u32::to_string).collect::<Vec<_>>().join(".")
 }
 
-/// Whether a UID is in a UID set (`*` read as unbounded; `$` as everything).
-pub(crate) fn uid_in_set(set: &SequenceSet, uid: u32) -> bool {
-    use altimail_imap::sequence::SeqBound;
-    let SequenceSet::Ranges(ranges) = set else { return true };
-    let n = |b: &SeqBound| match b {
-        SeqBound::Num(n) => *n,
-        SeqBound::Star => u32::MAX,
-    };
-    ranges.iter().any(|(a, b)| {
-        let (lo, hi) = (n(a).min(n(b)), n(a).max(n(b)));
-        (lo..=hi).contains(&uid)
-    })
-}
-
 /// Cuts `<offset.length>` out of `start..end`; returns the new range and the origin echoed.
 fn partial_range(start: u64, end: u64, partial: Option<(u32, u32)>) -> (u64, u64) {
     match partial {
@@ -151,7 +132,7 @@ impl Session {
         };
         if let (true, Some(since)) = (vanished, changed_since) {
             let mut gone = mailbox::vanished_since(&self.store.db, open.folder.id, since).await?;
-            gone.retain(|&u| uid_in_set(set, u));
+            gone.retain(|&u| set.covers(u));
             if !gone.is_empty() {
                 gone.sort_unstable();
                 gone.dedup();

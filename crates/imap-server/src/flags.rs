@@ -1,6 +1,5 @@
 //! STORE: flags and keywords, with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3).
 
-use altimail_core::codes::flags as hm_flags;
 use altimail_imap::command::{Flag, StoreMode};
 use altimail_imap::mailbox::{apply_store, write_flags};
 use altimail_imap::sequence::SequenceSet;
@@ -42,6 +41,7 @@ impl Session {
             Err(_) => return bad("Invalid message sequence number"),
         };
         let mut updates = Vec::new();
+        // Messages to answer for: (sequence number, UID, index of their update if they changed).
         let mut touched = Vec::new();
         let mut modified = Vec::new();
         for &seq in &seqs {
@@ -51,14 +51,11 @@ impl Session {
                 continue;
             }
             let (bits, keywords) = apply_store(mode, (e.flags, &e.keywords), &flags);
-            // The Recent and virus-scan bits are the server's; they are kept as they are.
-            let bits = (bits & !(hm_flags::RECENT | hm_flags::VIRUS_SCAN))
-                | (e.flags & (hm_flags::RECENT | hm_flags::VIRUS_SCAN));
             if bits != e.flags || keywords != e.keywords {
+                touched.push((seq, e.uid, Some(updates.len())));
                 updates.push(FlagUpdate { id: e.id, flags: bits, keywords });
-                touched.push((seq, e.uid));
             } else if !silent {
-                touched.push((seq, e.uid));
+                touched.push((seq, e.uid, None));
             }
         }
         let folder_id = open.folder.id;
@@ -66,37 +63,27 @@ impl Session {
             if updates.is_empty() { 0 } else { mailbox::update_flags(&self.store, folder_id, &updates).await? };
         let Some(open) = self.selected.as_mut() else { return bad("No mailbox selected") };
         open.announce_keywords(updates.iter().flat_map(|u| u.keywords.iter()), &mut self.out);
-        let mut changed = updates.iter();
-        for (seq, entry_uid) in touched {
-            if let Some(u) = changed.as_slice().first().filter(|u| open.view.entry(seq).is_some_and(|e| e.id == u.id)) {
-                open.stored(entry_uid, u.flags, u.keywords.clone(), modseq);
-                changed.next();
+        for (seq, message_uid, update) in touched {
+            if let Some(u) = update.and_then(|i| updates.get(i)) {
+                open.stored(message_uid, u.flags, u.keywords.clone(), modseq);
             }
             if silent && !(condstore && unchanged_since.is_some()) {
                 continue;
             }
             let Some(e) = open.message(seq) else { continue };
-            let mut line = format!("* {seq} FETCH (").into_bytes();
             let mut items = Vec::new();
             if !silent {
-                items.extend_from_slice(b"FLAGS ");
-                write_flags(&mut items, e.flags, &e.keywords, e.recent);
+                let mut flags = b"FLAGS ".to_vec();
+                write_flags(&mut flags, e.flags, &e.keywords, e.recent);
+                items.push(String::from_utf8_lossy(&flags).into_owned());
             }
             if opts.uid_in_fetch {
-                if !items.is_empty() {
-                    items.push(b' ');
-                }
-                items.extend_from_slice(format!("UID {}", e.uid).as_bytes());
+                items.push(format!("UID {}", e.uid));
             }
             if condstore {
-                if !items.is_empty() {
-                    items.push(b' ');
-                }
-                items.extend_from_slice(format!("MODSEQ ({})", e.meta.modseq).as_bytes());
+                items.push(format!("MODSEQ ({})", e.meta.modseq));
             }
-            line.extend_from_slice(&items);
-            line.extend_from_slice(b")\r\n");
-            self.out.extend_from_slice(&line);
+            self.out.extend_from_slice(format!("* {seq} FETCH ({})\r\n", items.join(" ")).as_bytes());
         }
         if !modified.is_empty() {
             let set = altimail_imap::query::compact_set(&modified);

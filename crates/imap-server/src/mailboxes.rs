@@ -11,7 +11,7 @@ use altimail_store::repo::acl::Rights;
 use altimail_store::repo::folders::{self, Folder, TOP_LEVEL};
 use altimail_store::repo::{mailbox, special_use};
 
-use crate::names::{Owner, Pattern, Tree};
+use crate::names::{Owner, Pattern, Tree, quoted_delimiter};
 use crate::session::{Done, Outcome, Session, bad, no};
 
 /// Special-use attributes a client may ask for at CREATE (RFC 6154).
@@ -35,6 +35,7 @@ fn creation_time() -> chrono::NaiveDateTime {
 }
 
 /// One mailbox as LIST shows it.
+#[derive(Clone)]
 struct Listed {
     name: String,
     attributes: Vec<String>,
@@ -132,12 +133,7 @@ impl Session {
         if self.selected.as_ref().is_some_and(|o| o.folder.id == found.folder.id) {
             self.selected = None;
         }
-        let address = self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default();
-        let location = match found.owner {
-            Owner::Account => altimail_store::Location::Account(&address),
-            Owner::Public => altimail_store::Location::Public,
-        };
-        folders::delete(&self.store, &found.folder, location).await?;
+        folders::delete(&self.store, &found.folder, self.location_of(found.owner)).await?;
         Ok("DELETE completed".into())
     }
 
@@ -187,8 +183,7 @@ impl Session {
             };
             let ids: Vec<i64> = mailbox::messages(db, found.folder.id).await?.iter().map(|m| m.id).collect();
             if !ids.is_empty() {
-                let address = self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default();
-                let loc = altimail_store::Location::Account(&address);
+                let loc = self.location_of(Owner::Account);
                 mailbox::move_messages(&self.store, &found.folder, loc, &ids, &new, loc).await?;
             }
             return Ok("RENAME completed".into());
@@ -274,7 +269,7 @@ impl Session {
             return bad("RECURSIVEMATCH needs another selection option");
         }
         if patterns.len() == 1 && patterns[0].is_empty() {
-            let line = format!("* LIST (\\Noselect) {} \"\"\r\n", crate::fetch::quoted_char(d));
+            let line = format!("* LIST (\\Noselect) {} \"\"\r\n", quoted_delimiter(d));
             self.out.extend_from_slice(line.as_bytes());
             return Ok("LIST completed".into());
         }
@@ -290,7 +285,7 @@ impl Session {
             let matched = matchers.iter().any(|m| m.matches(&item.name));
             if subscribed_only {
                 if matched && item.subscribed {
-                    lines.push((clone_listed(item), None));
+                    lines.push((item.clone(), None));
                 } else if matched && recursive {
                     // A parent whose descendant is subscribed (RFC 5258 CHILDINFO).
                     // Only for descendants the patterns do not list themselves.
@@ -298,7 +293,7 @@ impl Session {
                     if all[i + 1..].iter().any(|o| {
                         o.subscribed && o.name.starts_with(&prefix) && !matchers.iter().any(|m| m.matches(&o.name))
                     }) {
-                        lines.push((clone_listed(item), Some("SUBSCRIBED")));
+                        lines.push((item.clone(), Some("SUBSCRIBED")));
                     }
                 }
                 continue;
@@ -309,7 +304,7 @@ impl Session {
             if special_only && !item.attributes.iter().any(|a| SPECIAL_USES.contains(&a.as_str())) {
                 continue;
             }
-            lines.push((clone_listed(item), None));
+            lines.push((item.clone(), None));
         }
         for (item, childinfo) in lines {
             let mut attrs = item.attributes.clone();
@@ -319,7 +314,7 @@ impl Session {
             if want_subscribed && item.subscribed {
                 attrs.push("\\Subscribed".into());
             }
-            let mut line = format!("* LIST ({}) {} ", attrs.join(" "), crate::fetch::quoted_char(d)).into_bytes();
+            let mut line = format!("* LIST ({}) {} ", attrs.join(" "), quoted_delimiter(d)).into_bytes();
             wire::string(&mut line, item.name.as_bytes());
             if let Some(info) = childinfo {
                 line.extend_from_slice(format!(" (\"CHILDINFO\" (\"{info}\"))").as_bytes());
@@ -348,7 +343,7 @@ impl Session {
                 !item.subscribed && all[i + 1..].iter().any(|o| o.subscribed && o.name.starts_with(&prefix));
             if item.subscribed || (parent_only && pattern.ends_with('%')) {
                 let attrs = if item.subscribed { "" } else { "\\Noselect" };
-                let mut line = format!("* LSUB ({attrs}) {} ", crate::fetch::quoted_char(d)).into_bytes();
+                let mut line = format!("* LSUB ({attrs}) {} ", quoted_delimiter(d)).into_bytes();
                 wire::string(&mut line, item.name.as_bytes());
                 line.extend_from_slice(b"\r\n");
                 self.out.extend_from_slice(&line);
@@ -391,16 +386,6 @@ impl Session {
         line.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
         self.out.extend_from_slice(&line);
         Ok(())
-    }
-}
-
-fn clone_listed(l: &Listed) -> Listed {
-    Listed {
-        name: l.name.clone(),
-        attributes: l.attributes.clone(),
-        subscribed: l.subscribed,
-        folder: l.folder.clone(),
-        selectable: l.selectable,
     }
 }
 

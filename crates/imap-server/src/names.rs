@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use altimail_imap::mutf7;
+use altimail_store::Location;
 use altimail_store::repo::folders::{Folder, TOP_LEVEL};
 
 /// Deepest folder nesting hMailServer allows.
@@ -99,6 +100,21 @@ impl Tree {
 pub(crate) enum Owner {
     Account,
     Public,
+}
+
+impl Owner {
+    /// Where the tree's message files live; `address` is the owning account's.
+    pub(crate) fn location(self, address: &str) -> Location<'_> {
+        match self {
+            Owner::Account => Location::Account(address),
+            Owner::Public => Location::Public,
+        }
+    }
+}
+
+/// The delimiter as a quoted string, as LIST, LSUB and NAMESPACE show it.
+pub(crate) fn quoted_delimiter(d: char) -> String {
+    if d == '\\' || d == '"' { format!("\"\\{d}\"") } else { format!("\"{d}\"") }
 }
 
 /// A mailbox name split into its tree and components (modified UTF-7, as stored).

@@ -66,7 +66,7 @@ impl Session {
             let raw = if needs.body {
                 self.read_message(&meta.file_name).await
             } else if headers {
-                self.structure_for_search(meta.id, &meta.file_name).await
+                self.structure_of(meta.id, &meta.file_name).await.header_block().to_vec()
             } else {
                 Vec::new()
             };
@@ -77,10 +77,6 @@ impl Session {
             }
         }
         Ok(hits)
-    }
-
-    async fn structure_for_search(&mut self, id: i64, file: &str) -> Vec<u8> {
-        self.structure_of(id, file).await.header_block().to_vec()
     }
 
     async fn read_message(&self, file: &str) -> Vec<u8> {

@@ -7,7 +7,6 @@ use chrono::NaiveDateTime;
 
 use altimail_imap::command::SelectParam;
 use altimail_imap::mailbox::{Entry, SelectedMailbox, UpdateOptions, write_flags};
-use altimail_imap::sequence::SequenceSet;
 use altimail_store::StoreError;
 use altimail_store::repo::acl::{self, Rights};
 use altimail_store::repo::folders::{self, Folder};
@@ -119,9 +118,7 @@ impl Session {
             match p {
                 SelectParam::CondStore => self.enabled.condstore = true,
                 SelectParam::QResync { .. } if !self.enabled.qresync => return bad("QRESYNC is not enabled"),
-                SelectParam::QResync { uid_validity, mod_seq, known_uids, .. } => {
-                    qresync = Some((*uid_validity, *mod_seq, known_uids.clone()))
-                }
+                SelectParam::QResync { uid_validity, mod_seq, .. } => qresync = Some((*uid_validity, *mod_seq)),
             }
         }
         if self.selected.take().is_some() && self.enabled.qresync {
@@ -199,10 +196,10 @@ impl Session {
             keywords,
             synced_modseq,
         };
-        if let Some((validity, since, known)) = qresync
+        if let Some((validity, since)) = qresync
             && validity == open.view.uid_validity()
         {
-            self.resync(&mut open, since, known.as_ref()).await?;
+            self.resync(&mut open, since).await?;
         }
         self.selected = Some(open);
         let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
@@ -210,13 +207,8 @@ impl Session {
     }
 
     /// QRESYNC at SELECT (RFC 7162 §3.2.5): what vanished and what changed since `since`.
-    async fn resync(&mut self, open: &mut Open, since: u64, known: Option<&SequenceSet>) -> Result<(), StoreError> {
+    async fn resync(&mut self, open: &mut Open, since: u64) -> Result<(), StoreError> {
         let mut vanished = mailbox::vanished_since(&self.store.db, open.folder.id, since).await?;
-        if let Some(known) = known {
-            let known = open.view.resolve(known, true, &[]).ok();
-            let _ = known;
-            // Only UIDs the client says it knows need to be reported; the rest are harmless.
-        }
         vanished.sort_unstable();
         vanished.dedup();
         if !vanished.is_empty() {

@@ -64,7 +64,7 @@ pub(crate) struct Open {
 
 /// A message of the view, copied out so the session can be borrowed again.
 #[derive(Debug, Clone)]
-pub(crate) struct Seen {
+pub(crate) struct ViewMessage {
     pub id: i64,
     pub uid: u32,
     pub flags: i64,
@@ -75,10 +75,17 @@ pub(crate) struct Seen {
 
 impl Open {
     /// Message `seq` with what the session knows of it.
-    pub(crate) fn message(&self, seq: u32) -> Option<Seen> {
+    pub(crate) fn message(&self, seq: u32) -> Option<ViewMessage> {
         let e = self.view.entry(seq)?;
         let meta = self.meta.get(&e.uid)?.clone();
-        Some(Seen { id: e.id, uid: e.uid, flags: e.flags, keywords: e.keywords.to_vec(), recent: e.recent, meta })
+        Some(ViewMessage {
+            id: e.id,
+            uid: e.uid,
+            flags: e.flags,
+            keywords: e.keywords.to_vec(),
+            recent: e.recent,
+            meta,
+        })
     }
 
     /// Records this session's own flag change in the view and the metadata.
@@ -106,10 +113,7 @@ impl Open {
     }
 
     pub(crate) fn location(&self) -> Location<'_> {
-        match self.owner {
-            Owner::Public => Location::Public,
-            Owner::Account => Location::Account(&self.owner_address),
-        }
+        self.owner.location(&self.owner_address)
     }
 }
 
@@ -244,22 +248,8 @@ impl Session {
 
     /// Replaces the connection by its TLS upgrade, keeping the session.
     async fn upgrade(self) -> Option<Session> {
-        let Session {
-            store,
-            conn,
-            cfg,
-            out,
-            frag,
-            account,
-            selected,
-            enabled,
-            saved,
-            bad_commands,
-            shutdown,
-            closing,
-            structures,
-        } = self;
-        let conn = match conn.start_tls().await {
+        let limits = self.frag.limits();
+        let conn = match self.conn.start_tls().await {
             Ok(conn) => conn,
             Err(e) => {
                 tracing::debug!("imap: TLS handshake failed: {e}");
@@ -267,22 +257,7 @@ impl Session {
             }
         };
         // Anything the client sent before the handshake is discarded (no command injection).
-        let frag = Fragmenter::new(frag.limits());
-        Some(Session {
-            store,
-            conn,
-            cfg,
-            out,
-            frag,
-            account,
-            selected,
-            enabled,
-            saved,
-            bad_commands,
-            shutdown,
-            closing,
-            structures,
-        })
+        Some(Session { conn, frag: Fragmenter::new(limits), ..self })
     }
 
     /// Says goodbye when the reason allows it.
@@ -445,7 +420,7 @@ impl Session {
             C::StartTls => Box::pin(self.starttls()).await,
             C::Login { username, password } if !authenticated => Box::pin(self.login(&username, &password)).await,
             C::Authenticate { mechanism, initial_response } if !authenticated => {
-                Box::pin(self.authenticate(&tag, &mechanism, initial_response)).await
+                Box::pin(self.authenticate(&mechanism, initial_response)).await
             }
             C::Login { .. } | C::Authenticate { .. } => bad("Already logged in"),
             _ if !authenticated => bad("Not logged in"),
@@ -463,7 +438,7 @@ impl Session {
             C::Lsub { reference, pattern } => Box::pin(self.lsub(&reference, &pattern)).await,
             C::Status { mailbox, items } => Box::pin(self.status(&mailbox.0, &items)).await,
             C::Append { mailbox, messages } => Box::pin(self.append(&mailbox.0, messages)).await,
-            C::Idle => Box::pin(self.idle(&tag)).await,
+            C::Idle => Box::pin(self.idle()).await,
             C::GetQuota(root) => Box::pin(self.get_quota(&root)).await,
             C::GetQuotaRoot(mailbox) => Box::pin(self.get_quota_root(&mailbox.0)).await,
             C::GetAcl(mailbox) => Box::pin(self.get_acl(&mailbox.0)).await,
@@ -567,7 +542,7 @@ impl Session {
     }
 
     fn namespace(&mut self) -> String {
-        let d = crate::fetch::quoted_char(self.cfg.delimiter);
+        let d = crate::names::quoted_delimiter(self.cfg.delimiter);
         let public = self.namer().join(Owner::Public, &[]);
         let mut line = format!("* NAMESPACE ((\"\" {d})) NIL ((");
         let mut enc = Vec::new();
@@ -576,6 +551,11 @@ impl Session {
         line.push_str(&format!(" {d}))\r\n"));
         self.out.extend_from_slice(line.as_bytes());
         "NAMESPACE completed".into()
+    }
+
+    /// Where the message files of a tree of the logged-on account live.
+    pub(crate) fn location_of(&self, owner: Owner) -> Location<'_> {
+        owner.location(self.account.as_ref().map_or("", |a| a.address.as_str()))
     }
 
     /// The name converter for the current state (UTF8=ACCEPT changes it).
@@ -679,7 +659,7 @@ fn allows_expunge(body: &CommandBody) -> bool {
 
 impl Session {
     /// IDLE (RFC 2177): updates are pushed as the change bus reports them, until `DONE`.
-    pub(crate) async fn idle(&mut self, _tag: &str) -> Outcome {
+    pub(crate) async fn idle(&mut self) -> Outcome {
         if !self.cfg.idle {
             return bad("IDLE is disabled");
         }

@@ -7,7 +7,6 @@ use altimail_core::time::now_local;
 use altimail_imap::command::{AppendMessage, DateTime};
 use altimail_imap::mailbox::to_bits;
 use altimail_imap::sequence::SequenceSet;
-use altimail_store::Location;
 use altimail_store::repo::acl::Rights;
 use altimail_store::repo::{mailbox, messages};
 
@@ -29,13 +28,6 @@ impl Session {
         match self.find_mailbox(wire).await {
             Err(Done::No(text)) if text.starts_with("[NONEXISTENT]") => no("[TRYCREATE] Mailbox does not exist"),
             other => other,
-        }
-    }
-
-    fn location_of(&self, owner: Owner) -> Location<'_> {
-        match owner {
-            Owner::Account => Location::Account(self.account.as_ref().map_or("", |a| a.address.as_str())),
-            Owner::Public => Location::Public,
         }
     }
 
@@ -105,9 +97,8 @@ impl Session {
                 .await?;
             uids.push(uid);
         }
-        let status = mailbox::status(&self.store.db, &found.folder).await?;
         let set = altimail_imap::query::compact_set(&uids);
-        Ok(format!("[APPENDUID {} {}] APPEND completed", status.uid_validity, String::from_utf8_lossy(&set)))
+        Ok(format!("[APPENDUID {} {}] APPEND completed", found.folder.uid_validity(), String::from_utf8_lossy(&set)))
     }
 
     /// COPY and MOVE (RFC 6851): MOVE announces COPYUID untagged, then the expunges.
@@ -157,10 +148,9 @@ impl Session {
         } else {
             mailbox::copy(&self.store, from, &ids, &found.folder, to).await?
         };
-        let status = mailbox::status(&self.store.db, &found.folder).await?;
         let code = format!(
             "COPYUID {} {} {}",
-            status.uid_validity,
+            found.folder.uid_validity(),
             String::from_utf8_lossy(&altimail_imap::query::compact_set(&src_uids)),
             String::from_utf8_lossy(&altimail_imap::query::compact_set(&new_uids))
         );
@@ -193,7 +183,7 @@ impl Session {
                 continue;
             }
             if let Some(set) = uids
-                && !crate::fetch::uid_in_set(set, e.uid)
+                && !set.covers(e.uid)
             {
                 continue;
             }

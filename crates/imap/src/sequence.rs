@@ -41,6 +41,22 @@ pub fn sequence_set(c: &mut Cursor<'_>) -> Result<SequenceSet, ParseError> {
     }
 }
 
+impl SequenceSet {
+    /// Whether `n` is in the set when `*` is read as unbounded, as for UIDs the server no longer
+    /// has (VANISHED, UID EXPUNGE). `$` is resolved by the caller; here it covers everything.
+    pub fn covers(&self, n: u32) -> bool {
+        let SequenceSet::Ranges(ranges) = self else { return true };
+        let value = |b: &SeqBound| match b {
+            SeqBound::Num(n) => *n,
+            SeqBound::Star => u32::MAX,
+        };
+        ranges.iter().any(|(a, b)| {
+            let (a, b) = (value(a), value(b));
+            (a.min(b)..=a.max(b)).contains(&n)
+        })
+    }
+}
+
 /// True if the next byte can start a sequence set.
 pub fn starts_sequence(c: &Cursor<'_>) -> bool {
     matches!(c.peek(), Some(b'0'..=b'9' | b'*' | b'$'))
@@ -65,5 +81,13 @@ mod tests {
         assert!(p("0").is_err());
         assert!(p("1:").is_err());
         assert!(p("99999999999").is_err());
+    }
+
+    #[test]
+    fn covers_reads_star_as_unbounded() {
+        let set = p("3:1,9:*").unwrap();
+        assert!(set.covers(1) && set.covers(3) && set.covers(9) && set.covers(u32::MAX));
+        assert!(!set.covers(4) && !set.covers(8));
+        assert!(SequenceSet::Saved.covers(5));
     }
 }
