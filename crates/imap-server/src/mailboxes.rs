@@ -9,7 +9,7 @@ use altimail_imap::wire;
 use altimail_store::StoreError;
 use altimail_store::repo::acl::Rights;
 use altimail_store::repo::folders::{self, Folder, TOP_LEVEL};
-use altimail_store::repo::{mailbox, special_use};
+use altimail_store::repo::{mailbox, special_use, subscriptions};
 
 use crate::names::{Owner, Pattern, Tree, quoted_delimiter};
 use crate::session::{Done, Outcome, Session, bad, no};
@@ -106,6 +106,13 @@ impl Session {
                 Err(e) => return Err(e.into()),
             }
         }
+        // A subscription kept for this name while it did not exist now belongs to the folder.
+        if let Some(f) = &created
+            && path.owner == Owner::Account
+            && subscriptions::remove(db, owner_id, &self.stored_path(&path.components)).await?
+        {
+            folders::set_subscribed(db, f.id, true).await?;
+        }
         if let Some(f) = created
             && !special_use.is_empty()
         {
@@ -134,6 +141,11 @@ impl Session {
             self.selected = None;
         }
         folders::delete(&self.store, &found.folder, self.location_of(found.owner)).await?;
+        if found.owner == Owner::Account && found.folder.subscribed {
+            // The subscription outlives the mailbox (RFC 9051 §6.3.4).
+            let name = self.stored_path(&tree.components(found.folder.id));
+            subscriptions::add(&self.store.db, self.account_id(), &name).await?;
+        }
         Ok("DELETE completed".into())
     }
 
@@ -197,10 +209,51 @@ impl Session {
         Ok("RENAME completed".into())
     }
 
+    /// SUBSCRIBE and UNSUBSCRIBE. A name of the account's own tree may be subscribed before
+    /// it exists, and stays subscribed after it is deleted (RFC 9051 §6.3.7).
     pub(crate) async fn subscribe(&mut self, wire_name: &str, on: bool) -> Outcome {
-        let found = self.find_mailbox(wire_name).await?;
-        folders::set_subscribed(&self.store.db, found.folder.id, on).await?;
-        Ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }.into())
+        let done = if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" };
+        let missing = match self.find_mailbox(wire_name).await {
+            Ok(found) => {
+                folders::set_subscribed(&self.store.db, found.folder.id, on).await?;
+                return Ok(done.into());
+            }
+            Err(Done::No(text)) if text.starts_with("[NONEXISTENT]") => text,
+            Err(other) => return Err(other),
+        };
+        let path = self.path(wire_name)?;
+        if path.owner != Owner::Account {
+            return Err(Done::No(missing));
+        }
+        let (db, name) = (&self.store.db, self.stored_path(&path.components));
+        if on {
+            subscriptions::add(db, self.account_id(), &name).await?;
+        } else if !subscriptions::remove(db, self.account_id(), &name).await? {
+            return Err(Done::No(missing));
+        }
+        Ok(done.into())
+    }
+
+    /// A path of the account's tree as subscriptions keep it: stored names joined by the delimiter.
+    fn stored_path<S: AsRef<str>>(&self, components: &[S]) -> String {
+        let parts: Vec<&str> = components.iter().map(AsRef::as_ref).collect();
+        parts.join(&self.cfg.delimiter.to_string())
+    }
+
+    /// Subscribed names without a mailbox, as LIST (SUBSCRIBED) and LSUB show them.
+    async fn missing_subscriptions(&self) -> Result<Vec<Listed>, Done> {
+        let namer = self.namer();
+        let names = subscriptions::list(&self.store.db, self.account_id()).await?;
+        Ok(names
+            .into_iter()
+            .map(|stored| Listed {
+                name: namer.to_wire(&stored),
+                attributes: vec!["\\NonExistent".into()],
+                subscribed: true,
+                folder: None,
+                selectable: false,
+            })
+            .collect())
     }
 
     /// Every mailbox the account can see, in tree order, with its base attributes.
@@ -279,7 +332,10 @@ impl Session {
             _ => None,
         });
         let matchers: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(reference, p, d)).collect();
-        let all = self.listable().await?;
+        let mut all = self.listable().await?;
+        if subscribed_only {
+            all.extend(self.missing_subscriptions().await?);
+        }
         let mut lines: Vec<(Listed, Option<&'static str>)> = Vec::new();
         for (i, item) in all.iter().enumerate() {
             let matched = matchers.iter().any(|m| m.matches(&item.name));
@@ -331,7 +387,8 @@ impl Session {
     pub(crate) async fn lsub(&mut self, reference: &str, pattern: &str) -> Outcome {
         let d = self.cfg.delimiter;
         let matcher = Pattern::new(reference, pattern, d);
-        let all = self.listable().await?;
+        let mut all = self.listable().await?;
+        all.extend(self.missing_subscriptions().await?);
         for (i, item) in all.iter().enumerate() {
             if !matcher.matches(&item.name) {
                 continue;
@@ -342,7 +399,7 @@ impl Session {
             let parent_only =
                 !item.subscribed && all[i + 1..].iter().any(|o| o.subscribed && o.name.starts_with(&prefix));
             if item.subscribed || (parent_only && pattern.ends_with('%')) {
-                let attrs = if item.subscribed { "" } else { "\\Noselect" };
+                let attrs = if item.subscribed && item.folder.is_some() { "" } else { "\\Noselect" };
                 let mut line = format!("* LSUB ({attrs}) {} ", quoted_delimiter(d)).into_bytes();
                 wire::string(&mut line, item.name.as_bytes());
                 line.extend_from_slice(b"\r\n");

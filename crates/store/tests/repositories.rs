@@ -311,6 +311,7 @@ async fn existing_hmailserver_database_opens_without_init() {
                 "altimail_keywords",
                 "altimail_vanished",
                 "altimail_special_use",
+                "altimail_subscriptions",
             ] {
                 s.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
             }

@@ -223,6 +223,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<Vec<String>, StoreError> {
         "DELETE FROM altimail_vanished WHERE folderid IN (SELECT folderid FROM hm_imapfolders WHERE folderaccountid = ?)",
         "DELETE FROM altimail_special_use WHERE folderid IN \
          (SELECT folderid FROM hm_imapfolders WHERE folderaccountid = ?)",
+        "DELETE FROM altimail_subscriptions WHERE accountid = ?",
         "DELETE FROM hm_acl WHERE aclpermissiontype = 0 AND aclpermissionaccountid = ?",
         "DELETE FROM hm_messages WHERE messageaccountid = ? AND messagetype = 2",
         "DELETE FROM hm_imapfolders WHERE folderaccountid = ?",

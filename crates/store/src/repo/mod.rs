@@ -17,6 +17,7 @@ pub mod ports;
 pub mod ranges;
 pub mod settings;
 pub mod special_use;
+pub mod subscriptions;
 
 use crate::db::{Db, Value};
 use crate::{Location, Store, StoreError};

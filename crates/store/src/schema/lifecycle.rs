@@ -14,7 +14,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 3;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 4;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -82,6 +82,13 @@ const OUR_STEPS: &[&str] = &[
         attribute VARCHAR(40) NOT NULL
     );
     CREATE INDEX idx_altimail_special_use ON altimail_special_use (folderid)",
+    // 4: IMAP subscriptions to mailboxes that do not exist (RFC 9051 §6.3.7 keeps a subscription
+    //    when its mailbox is deleted); hMailServer keeps subscriptions on the folder row only.
+    "CREATE TABLE altimail_subscriptions (
+        accountid BIGINT NOT NULL,
+        name VARCHAR(1000) NOT NULL
+    );
+    CREATE INDEX idx_altimail_subscriptions ON altimail_subscriptions (accountid)",
 ];
 
 /// Whether a statement of a step still has to run. Engines differ in `IF NOT EXISTS` support
