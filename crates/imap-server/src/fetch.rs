@@ -10,13 +10,13 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use altimail_core::codes::flags as hm_flags;
 use altimail_imap::fetch::{FetchAttr, FetchModifier, Section, SectionText};
 use altimail_imap::mailbox::write_flags;
-use altimail_imap::message::{Decoder, MessageStructure, Scanner, SectionData};
+use altimail_imap::message::{Decoder, MessageStructure, Scanner, SectionData, TransferEncoding};
 use altimail_imap::sequence::SequenceSet;
 use altimail_imap::wire;
 use altimail_store::repo::acl::Rights;
 use altimail_store::repo::mailbox::{self, FlagUpdate};
 
-use crate::session::{Done, FLUSH_AT, Outcome, Session, bad};
+use crate::session::{Done, FLUSH_AT, Outcome, Session, bad, no};
 
 /// File reads while streaming.
 const READ_CHUNK: usize = 64 * 1024;
@@ -79,6 +79,15 @@ fn quote_fields(fields: &[String]) -> String {
 
 fn parts_spec(part: &[u32]) -> String {
     part.iter().map(u32::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// Whether a BINARY item asks for a part whose transfer encoding is unknown (RFC 3516 §4.3).
+fn unknown_encoding(attr: &FetchAttr, s: &MessageStructure) -> bool {
+    let part = match attr {
+        FetchAttr::Binary { part, .. } | FetchAttr::BinarySize(part) => part,
+        _ => return false,
+    };
+    s.binary(part).is_some_and(|b| b.encoding == TransferEncoding::Unknown)
 }
 
 /// Cuts `<offset.length>` out of `start..end`; returns the new range and the origin echoed.
@@ -176,6 +185,11 @@ impl Session {
             }
             let (meta, recent) = (entry.meta.clone(), entry.recent);
             let structure = if with_file { Some(self.structure_of(meta.id, &meta.file_name).await) } else { None };
+            if let Some(s) = &structure
+                && attrs.iter().any(|a| unknown_encoding(a, s))
+            {
+                return no("[UNKNOWN-CTE] A part has a transfer encoding that cannot be decoded");
+            }
             let mut items_written = 0;
             let mut head = format!("* {seq} FETCH (").into_bytes();
             let flags_requested = attrs.contains(&FetchAttr::Flags);
