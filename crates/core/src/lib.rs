@@ -1,6 +1,8 @@
 //! Plain types shared by every part of Altimail Server: hMailServer's numeric codes and bit masks
 //! ([`codes`]), addresses ([`address`]), its IP-address columns ([`ip`]), account passwords
-//! ([`password`]) and the reversible Blowfish it uses for stored credentials ([`blowfish`]).
+//! ([`password`]) and the reversible Blowfish it uses for stored credentials ([`blowfish`]); and
+//! the protocol pieces the SMTP, POP3 and IMAP sessions share: input line framing ([`lines`]),
+//! SASL response decoding ([`sasl`]) and log-safe client lines ([`redact`]).
 //!
 //! Nothing here does I/O.
 //!
@@ -14,6 +16,8 @@ pub mod address;
 pub mod blowfish;
 pub mod codes;
 pub mod ip;
+pub mod lines;
 pub mod password;
+pub mod redact;
 pub mod sasl;
 pub mod time;

@@ -53,7 +53,8 @@ pub fn binary_literal_header(out: &mut Vec<u8>, len: u64) {
     out.extend_from_slice(b"}\r\n");
 }
 
-/// Appends `"s"` with `\` and `"` escaped. The caller has checked [`quotable`].
+/// Appends `"s"` with `\` and `"` escaped. A valid IMAP quoted string only when every byte is
+/// [`quotable`], which the caller checks.
 pub fn quoted(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     for &b in s {

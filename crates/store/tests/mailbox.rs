@@ -394,16 +394,17 @@ async fn acl_inheritance_user_over_group_over_anyone() {
 }
 
 /// A database at Altimail schema 2 (before mod-sequences and keywords), with messages written
-/// by hMailServer (every column named, no mod-sequence), is upgraded to step 3 and keeps working.
+/// by hMailServer (every column named, no mod-sequence), is upgraded through every later step
+/// and keeps working.
 #[tokio::test]
-async fn schema_2_database_upgrades_to_step_3() {
+async fn schema_2_database_upgrades_to_the_current_schema() {
     for db in backends("mailbox_upgrade").await {
         let e = db.engine;
         let data = tempfile::tempdir().unwrap();
         let (inbox_id, address) = {
             let fresh = open(&db, data.path()).await;
             let s = &fresh.db;
-            for t in ["altimail_keywords", "altimail_vanished", "altimail_special_use"] {
+            for t in ["altimail_keywords", "altimail_vanished", "altimail_special_use", "altimail_subscriptions"] {
                 s.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
             }
             s.execute("ALTER TABLE hm_messages DROP COLUMN messagemodseq", &[]).await.unwrap();
@@ -438,7 +439,7 @@ async fn schema_2_database_upgrades_to_step_3() {
         let store = Store::open(&db.config, data.path(), false).await.unwrap_or_else(|err| panic!("{e}: {err}"));
         let s = &store.db;
         let v = s.fetch_optional("SELECT version FROM altimail_schema", &[]).await.unwrap().unwrap();
-        assert_eq!(v.int("version").unwrap(), 3, "{e}");
+        assert_eq!(v.int("version").unwrap(), altimail_store::schema::ALTIMAIL_SCHEMA_VERSION, "{e}");
         let hm = s.fetch_optional("SELECT value FROM hm_dbversion", &[]).await.unwrap().unwrap();
         assert_eq!(hm.int("value").unwrap(), 5601, "{e}: hMailServer's version is left alone");
         let inbox = folders::get(s, inbox_id).await.unwrap().unwrap();

@@ -8,6 +8,11 @@
 //! is only used to create the scratch ones. Setting a variable to `off` skips that engine. When a
 //! server does not answer, the test prints a `SKIP` line naming the variable — unless `CI` or
 //! `ALTIMAIL_REQUIRE_DB` is set, in which case it fails: CI must test every engine for real.
+//!
+//! [`splits`] cuts a session's input into pieces, for the tests that every way of splitting it
+//! gives the same dialogue.
+
+pub mod splits;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -87,12 +87,11 @@ impl SelectedMailbox {
             }
             while fresh.next_if(|e| e.uid < uid).is_some() {}
             let Some(e) = fresh.next_if(|e| e.uid == uid) else {
+                self.bits[i] |= EXPUNGED_BIT;
                 if i < self.known {
-                    self.bits[i] |= EXPUNGED_BIT;
                     keywords.extend(kw.map(|k| (uid, k)));
                 } else {
                     drop_unknown = true;
-                    self.bits[i] |= EXPUNGED_BIT;
                 }
                 continue;
             };
@@ -124,19 +123,14 @@ impl SelectedMailbox {
             }
         }
 
+        self.keywords = keywords;
         let last = self.uids.last().copied().unwrap_or(0);
         for e in fresh.filter(|e| e.uid > last) {
             if self.uids.last().is_some_and(|&u| e.uid <= u) {
                 continue; // a duplicate row
             }
-            if !e.keywords.is_empty() {
-                keywords.push((e.uid, e.keywords.into_boxed_slice()));
-            }
-            self.ids.push(e.id);
-            self.uids.push(e.uid);
-            self.bits.push(system_bits(e.flags));
+            self.push(e);
         }
-        self.keywords = keywords;
         if drop_unknown {
             self.drop_unannounced_expunged();
         }
@@ -150,18 +144,7 @@ impl SelectedMailbox {
 
     /// Removes messages past `known` that are already expunged: the client never heard of them.
     pub(super) fn drop_unannounced_expunged(&mut self) {
-        let mut w = self.known;
-        for r in self.known..self.uids.len() {
-            if self.bits[r] & EXPUNGED_BIT == 0 {
-                self.ids[w] = self.ids[r];
-                self.uids[w] = self.uids[r];
-                self.bits[w] = self.bits[r];
-                w += 1;
-            }
-        }
-        self.ids.truncate(w);
-        self.uids.truncate(w);
-        self.bits.truncate(w);
+        self.retain_rows(self.known, |_, bits| bits & EXPUNGED_BIT == 0);
     }
 }
 

@@ -111,19 +111,7 @@ impl SelectedMailbox {
             }
         }
         let mut gone = indices.iter().peekable();
-        let mut w = 0;
-        for r in 0..self.uids.len() {
-            if gone.next_if_eq(&&r).is_some() {
-                continue;
-            }
-            self.ids[w] = self.ids[r];
-            self.uids[w] = self.uids[r];
-            self.bits[w] = self.bits[r];
-            w += 1;
-        }
-        self.ids.truncate(w);
-        self.uids.truncate(w);
-        self.bits.truncate(w);
+        self.retain_rows(0, |r, _| gone.next_if_eq(&&r).is_none());
         self.known -= indices.len();
         let uids = &self.uids;
         self.keywords.retain(|(u, _)| uids.binary_search(u).is_ok());

@@ -88,6 +88,24 @@ impl SelectedMailbox {
         }
     }
 
+    /// Keeps, among the messages from index `from` on, those for which `keep(index, bits)`
+    /// holds, in order; the others leave all three columns. Keywords and changes are the
+    /// caller's to tidy.
+    pub(super) fn retain_rows(&mut self, from: usize, mut keep: impl FnMut(usize, u8) -> bool) {
+        let mut w = from;
+        for r in from..self.uids.len() {
+            if keep(r, self.bits[r]) {
+                self.ids[w] = self.ids[r];
+                self.uids[w] = self.uids[r];
+                self.bits[w] = self.bits[r];
+                w += 1;
+            }
+        }
+        self.ids.truncate(w);
+        self.uids.truncate(w);
+        self.bits.truncate(w);
+    }
+
     pub(super) fn mark_recent(&mut self, recent_uids: &[u32]) {
         for &uid in recent_uids {
             if let Ok(i) = self.uids.binary_search(&uid) {

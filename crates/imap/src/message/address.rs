@@ -130,16 +130,8 @@ fn concat(toks: &[Tok]) -> Vec<u8> {
     let mut out = Vec::new();
     for t in toks {
         match t {
-            Tok::Word(w, true) if !is_dot_atom(w) => {
-                out.push(b'"');
-                for &b in w {
-                    if b == b'"' || b == b'\\' {
-                        out.push(b'\\');
-                    }
-                    out.push(b);
-                }
-                out.push(b'"');
-            }
+            // RFC 5322 quoted-pairs escape the same two bytes as an IMAP quoted string.
+            Tok::Word(w, true) if !is_dot_atom(w) => wire::quoted(&mut out, w),
             Tok::Word(w, _) => out.extend_from_slice(w),
             Tok::Special(c) => out.push(*c),
             Tok::Comment(_) => {}

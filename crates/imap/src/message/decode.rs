@@ -106,29 +106,7 @@ impl Decoder {
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         match self.encoding {
             TransferEncoding::Base64 => self.base64_flush(out),
-            TransferEncoding::QuotedPrintable => {
-                match self.qp {
-                    Qp::Normal | Qp::Cr => {
-                        out.append(&mut self.held);
-                        if self.qp == Qp::Cr {
-                            out.push(b'\r');
-                        }
-                    }
-                    Qp::Eq => out.push(b'='),
-                    Qp::EqHex(h) => out.extend_from_slice(&[b'=', h]),
-                    Qp::EqWs => {
-                        out.push(b'=');
-                        out.append(&mut self.held);
-                    }
-                    Qp::EqCr => {
-                        out.push(b'=');
-                        out.append(&mut self.held);
-                        out.push(b'\r');
-                    }
-                }
-                self.qp = Qp::Normal;
-                self.held.clear();
-            }
+            TransferEncoding::QuotedPrintable => self.qp_release(out),
             TransferEncoding::Identity | TransferEncoding::Unknown => {}
         }
     }
@@ -188,13 +166,12 @@ impl Decoder {
                 }
             },
             Qp::Cr => {
-                self.qp = Qp::Normal;
                 if b == b'\n' {
+                    self.qp = Qp::Normal;
                     self.held.clear();
                     out.extend_from_slice(b"\r\n");
                 } else {
-                    out.append(&mut self.held);
-                    out.push(b'\r');
+                    self.qp_release(out);
                     self.qp(b, out);
                 }
             }
@@ -207,17 +184,16 @@ impl Decoder {
                 }
                 _ if b.is_ascii_hexdigit() => self.qp = Qp::EqHex(b),
                 _ => {
-                    out.push(b'=');
-                    self.qp = Qp::Normal;
+                    self.qp_release(out);
                     self.qp(b, out);
                 }
             },
             Qp::EqHex(h) => {
-                self.qp = Qp::Normal;
                 if b.is_ascii_hexdigit() {
+                    self.qp = Qp::Normal;
                     out.push(hex(h) << 4 | hex(b));
                 } else {
-                    out.extend_from_slice(&[b'=', h]);
+                    self.qp_release(out);
                     self.qp(b, out);
                 }
             }
@@ -230,22 +206,41 @@ impl Decoder {
                 }
                 _ => {
                     // Not a soft line break after all: the `=` and the whitespace are data.
-                    out.push(b'=');
-                    out.append(&mut self.held);
-                    self.qp = Qp::Normal;
+                    self.qp_release(out);
                     self.qp(b, out);
                 }
             },
             Qp::EqCr => {
-                self.qp = Qp::Normal;
                 if b == b'\n' {
+                    self.qp = Qp::Normal;
                     self.held.clear();
                 } else {
-                    out.push(b'=');
-                    out.append(&mut self.held);
-                    out.push(b'\r');
+                    self.qp_release(out);
                     self.qp(b, out);
                 }
+            }
+        }
+    }
+
+    /// Passes what the current state holds back through as data and returns to `Normal`: at the
+    /// end of the input, or when the next byte shows it was not a line end, escape or soft break.
+    fn qp_release(&mut self, out: &mut Vec<u8>) {
+        match std::mem::replace(&mut self.qp, Qp::Normal) {
+            Qp::Normal => out.append(&mut self.held),
+            Qp::Cr => {
+                out.append(&mut self.held);
+                out.push(b'\r');
+            }
+            Qp::Eq => out.push(b'='),
+            Qp::EqHex(h) => out.extend_from_slice(&[b'=', h]),
+            Qp::EqWs => {
+                out.push(b'=');
+                out.append(&mut self.held);
+            }
+            Qp::EqCr => {
+                out.push(b'=');
+                out.append(&mut self.held);
+                out.push(b'\r');
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Sequence sets from lists of numbers, for ESEARCH `ALL` (RFC 4731), ESORT (RFC 5267) and
 //! COPYUID (RFC 4315).
 
-use crate::wire::number;
+use crate::mailbox::write_compact_set;
 
 /// `ids` as a compact sequence set such as `1:3,5,7:9`: sorted, duplicates dropped, runs of
 /// consecutive numbers joined. Empty input gives empty output, which is not a valid set: callers
@@ -17,24 +17,7 @@ pub fn compact_set(ids: &[u32]) -> Vec<u8> {
 /// ascending runs of consecutive numbers are joined, so `5 3 4 2 1` gives `5,3:4,2,1`.
 pub fn ordered_set(ids: &[u32]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let start = ids[i];
-        let mut end = start;
-        while i + 1 < ids.len() && end != u32::MAX && ids[i + 1] == end + 1 {
-            i += 1;
-            end = ids[i];
-        }
-        if !out.is_empty() {
-            out.push(b',');
-        }
-        number(&mut out, u64::from(start));
-        if end != start {
-            out.push(b':');
-            number(&mut out, u64::from(end));
-        }
-        i += 1;
-    }
+    write_compact_set(&mut out, ids);
     out
 }
 

@@ -161,10 +161,12 @@ impl Forest {
             Node(usize),
             Text(&'static [u8]),
         }
+        // A node in parentheses, pushed so that it pops in reading order.
+        let parenthesised = |n| [Step::Text(b")"), Step::Node(n), Step::Text(b"(")];
         let mut out = Vec::new();
         let mut stack: Vec<Step> = Vec::new();
         for &r in self.roots.iter().rev() {
-            stack.extend([Step::Text(b")"), Step::Node(r), Step::Text(b"(")]);
+            stack.extend(parenthesised(r));
         }
         while let Some(step) = stack.pop() {
             let n = match step {
@@ -183,7 +185,7 @@ impl Forest {
                 (Some(_), [only]) => stack.extend([Step::Node(*only), Step::Text(b" ")]),
                 (msg, children) => {
                     for &c in children.iter().rev() {
-                        stack.extend([Step::Text(b")"), Step::Node(c), Step::Text(b"(")]);
+                        stack.extend(parenthesised(c));
                     }
                     if msg.is_some() {
                         stack.push(Step::Text(b" "));
@@ -234,7 +236,7 @@ fn references(items: &[ThreadItem]) -> Forest {
     for (i, item) in items.iter().enumerate() {
         let own = match item.message_id.as_deref() {
             Some(mid) => match by_id.get(mid) {
-                Some(&n) if f.nodes[n].msg.is_none() => n,
+                Some(&n) if f.is_dummy(n) => n,
                 // A duplicate Message-ID: the later message gets a container of its own.
                 Some(_) => f.add(None),
                 None => {

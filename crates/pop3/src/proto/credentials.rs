@@ -1,6 +1,7 @@
-//! What a client presents to log on, with the password kept out of `Debug` output.
+//! What a client presents to log on, with the password kept out of `Debug` output ([`Secret`],
+//! shared with SMTP and IMAP).
 
-use std::fmt;
+pub use altimail_core::sasl::Secret;
 
 /// How the client logged on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,29 +12,6 @@ pub enum Method {
     Apop,
     /// `AUTH PLAIN` (RFC 5034, RFC 4616).
     Plain,
-}
-
-/// A password (or digest) that never shows in `Debug` output, so a stray `{:?}` in a log line
-/// cannot leak it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself, for checking it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
 }
 
 /// Credentials for the driver to check.

@@ -3,13 +3,12 @@
 //! hMailServer logs every line it receives and masks POP3 passwords with `***`
 //! (`PasswordRemover::PRPOP3`); so do we, and we also mask the initial response of `AUTH`, the
 //! APOP digest and every line of an AUTH exchange. Control characters are escaped (a CR or LF in
-//! a log line would forge another line) and long lines are cut.
+//! a log line would forge another line) and long lines are cut, as for SMTP and IMAP
+//! (`altimail_core::redact`); which words are secrets is POP3's own.
 
-/// Longest logged line, in characters, before `...` is appended.
-pub const MAX_LOGGED_LINE: usize = 512;
+pub use altimail_core::redact::{MAX_LOGGED_LINE, REDACTED, log_safe_sasl_response};
 
-/// What stands in for a secret in a logged line.
-pub const REDACTED: &str = "***";
+use altimail_core::redact::escape_for_log;
 
 /// The log-safe form of a command line (without its line ending).
 pub fn log_safe_command(line: &[u8]) -> String {
@@ -17,41 +16,20 @@ pub fn log_safe_command(line: &[u8]) -> String {
     let trimmed = text.trim_start_matches(' ');
     let (verb, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
     if verb.eq_ignore_ascii_case("PASS") {
-        return escape(&format!("{verb} {REDACTED}"));
+        return escape_for_log(&format!("{verb} {REDACTED}"));
     }
     if verb.eq_ignore_ascii_case("AUTH") {
         let mut args = rest.split(' ').filter(|a| !a.is_empty());
         if let (Some(mechanism), Some(_)) = (args.next(), args.next()) {
-            return escape(&format!("{verb} {mechanism} {REDACTED}"));
+            return escape_for_log(&format!("{verb} {mechanism} {REDACTED}"));
         }
     }
     if verb.eq_ignore_ascii_case("APOP")
         && let Some((name, _)) = rest.trim_end_matches(' ').rsplit_once(' ')
     {
-        return escape(&format!("{verb} {name} {REDACTED}"));
+        return escape_for_log(&format!("{verb} {name} {REDACTED}"));
     }
-    escape(&text)
-}
-
-/// The log-safe form of a line sent inside an AUTH exchange: always [`REDACTED`].
-pub fn log_safe_sasl_response(_line: &[u8]) -> String {
-    REDACTED.to_owned()
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_LOGGED_LINE + 3));
-    for (count, c) in text.chars().enumerate() {
-        if count == MAX_LOGGED_LINE {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_for_log(&text)
 }
 
 #[cfg(test)]

@@ -1,42 +1,11 @@
 //! SASL for POP3 AUTH (RFC 5034): response decoding and the PLAIN mechanism (RFC 4616).
 //!
-//! Only decoding lives here; the `+ ` continuation and the replies are the session's.
+//! Only decoding lives here; the `+ ` continuation and the replies are the session's. The base64
+//! framing and [`SaslError`] are shared with SMTP and IMAP (`altimail_core::sasl`).
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+pub use altimail_core::sasl::{SaslError, decode_response};
 
 use super::credentials::{Credentials, Method, Secret};
-
-/// Standard base64, padding optional on input (some clients omit it).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Why a SASL exchange failed on the client's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SaslError {
-    /// The client sent `*` (RFC 5034 §4).
-    #[error("authentication cancelled")]
-    Cancelled,
-    /// The response is not base64.
-    #[error("invalid base64")]
-    BadBase64,
-    /// The decoded message is not a valid PLAIN message, or not UTF-8.
-    #[error("malformed credentials")]
-    Malformed,
-}
-
-/// Decodes one client response (a continuation line or an initial response): `*` cancels, `=`
-/// is an empty response (RFC 5034 §4).
-pub fn decode_response(line: &str) -> Result<Vec<u8>, SaslError> {
-    match line.trim_end_matches(' ') {
-        "*" => Err(SaslError::Cancelled),
-        "=" | "" => Ok(Vec::new()),
-        encoded => BASE64.decode(encoded).map_err(|_| SaslError::BadBase64),
-    }
-}
 
 /// Decodes a PLAIN message `authzid NUL authcid NUL passwd` (RFC 4616 §2). An empty authzid, or
 /// one equal to the authcid (case-insensitively), becomes `None`.

@@ -58,7 +58,7 @@
 //! Layout: `auth` (USER, PASS, APOP, AUTH PLAIN and the logon answers), `stls`, `capa`,
 //! `maildrop` (the message list and its marks), `transaction` (STAT, LIST, UIDL, DELE, RSET),
 //! `retrieve` (RETR and TOP), `quit` (QUIT and the UPDATE state); `replies` holds every
-//! response; `input` frames lines.
+//! response. Lines are framed by `altimail_core::lines`.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -67,7 +67,6 @@ mod action;
 mod auth;
 mod capa;
 mod config;
-mod input;
 mod maildrop;
 mod quit;
 pub mod replies;
@@ -80,20 +79,21 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use altimail_core::lines::{Line, LineBuffer};
+
 pub use action::{
     Action, AuthFailure, CloseReason, CommitFailed, MailboxEntry, MailboxFailure, MessageFailure, UnexpectedAnswer,
 };
 pub use config::{MAX_AUTH_LINE, MAX_BUFFERED_INPUT, MAX_COMMAND_LINE, PortSecurity, SessionConfig};
 
 use crate::proto::{Command, Response, Verb, log_safe_command, log_safe_sasl_response, parse_command};
-use input::{Input, Line};
 use maildrop::Maildrop;
 
 /// The POP3 server side of one connection; see the module documentation.
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
-    input: Input,
+    input: LineBuffer,
     actions: VecDeque<Action>,
     phase: Phase,
     state: State,
@@ -140,7 +140,7 @@ impl Session {
     /// A new session; its first action is the greeting.
     pub fn new(config: SessionConfig) -> Self {
         let mut session = Session {
-            input: Input::default(),
+            input: LineBuffer::default(),
             actions: VecDeque::new(),
             phase: Phase::Command,
             state: State::Authorization { user: None },

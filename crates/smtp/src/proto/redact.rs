@@ -3,13 +3,12 @@
 //! hMailServer logs every line it receives and masks passwords with `***`; so do we. A command
 //! line keeps its verb and arguments except the SASL initial response of `AUTH`; a line sent
 //! inside an AUTH exchange is replaced whole. Control characters are escaped (a CR or LF in a log
-//! line would forge another line) and long lines are cut.
+//! line would forge another line) and long lines are cut, as for POP3 and IMAP
+//! (`altimail_core::redact`); which words are secrets is SMTP's own.
 
-/// Longest logged line, in characters, before `...` is appended.
-pub const MAX_LOGGED_LINE: usize = 512;
+pub use altimail_core::redact::{MAX_LOGGED_LINE, REDACTED, log_safe_sasl_response};
 
-/// What a logged client line stands in for an AUTH exchange response.
-pub const REDACTED: &str = "***";
+use altimail_core::redact::escape_for_log;
 
 /// The log-safe form of a command line (without CRLF).
 pub fn log_safe_command(line: &[u8]) -> String {
@@ -19,32 +18,11 @@ pub fn log_safe_command(line: &[u8]) -> String {
     if verb.eq_ignore_ascii_case("AUTH") {
         let mechanism = words.next().unwrap_or("");
         return match words.next() {
-            Some(_) => escape(&format!("{verb} {mechanism} {REDACTED}")),
-            None => escape(&text),
+            Some(_) => escape_for_log(&format!("{verb} {mechanism} {REDACTED}")),
+            None => escape_for_log(&text),
         };
     }
-    escape(&text)
-}
-
-/// The log-safe form of a line sent inside an AUTH exchange: always [`REDACTED`].
-pub fn log_safe_sasl_response(_line: &[u8]) -> String {
-    REDACTED.to_owned()
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_LOGGED_LINE + 3));
-    for (count, c) in text.chars().enumerate() {
-        if count == MAX_LOGGED_LINE {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_for_log(&text)
 }
 
 #[cfg(test)]

@@ -4,17 +4,10 @@
 //! Only the decoding lives here; prompts, challenges and replies are the session's, checking the
 //! CRAM-MD5 digest is the driver's. Credentials are kept in
 //! [`Secret`], whose `Debug` prints `***`, so a stray `{:?}` in a log line cannot leak a password.
+//! The base64 framing, [`SaslError`] and [`Secret`] are shared with POP3 and IMAP
+//! (`altimail_core::sasl`).
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-
-/// Standard base64, padding optional on input (some clients omit it).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+pub use altimail_core::sasl::{SaslError, Secret, decode_response, encode_challenge};
 
 /// An authentication mechanism this server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,43 +42,6 @@ impl Mechanism {
             Mechanism::Login => "LOGIN",
             Mechanism::CramMd5 => "CRAM-MD5",
         }
-    }
-}
-
-/// Why a SASL exchange failed on the client's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SaslError {
-    /// The client sent `*` (RFC 4954 §4).
-    #[error("authentication cancelled")]
-    Cancelled,
-    /// The response is not base64.
-    #[error("invalid base64")]
-    BadBase64,
-    /// The decoded message is not a valid PLAIN, LOGIN or CRAM-MD5 response, or not UTF-8.
-    #[error("malformed credentials")]
-    Malformed,
-}
-
-/// A password (or other secret) that never shows in `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself, for checking it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
     }
 }
 
@@ -136,20 +92,6 @@ impl Credentials {
     }
 }
 
-/// Decodes one client response line: `*` cancels, `=` is an empty response (RFC 4954 §4).
-pub fn decode_response(line: &str) -> Result<Vec<u8>, SaslError> {
-    match line.trim_end_matches(' ') {
-        "*" => Err(SaslError::Cancelled),
-        "=" | "" => Ok(Vec::new()),
-        encoded => BASE64.decode(encoded).map_err(|_| SaslError::BadBase64),
-    }
-}
-
-/// Encodes a server challenge.
-pub fn encode_challenge(challenge: &[u8]) -> String {
-    BASE64.encode(challenge)
-}
-
 /// Decodes a PLAIN message (RFC 4616 §2). An empty authzid, or one equal to the authcid
 /// (case-insensitively), becomes `None`.
 pub fn decode_plain(message: &[u8]) -> Result<Credentials, SaslError> {
@@ -175,6 +117,8 @@ pub fn decode_login_field(line: &str) -> Result<String, SaslError> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]

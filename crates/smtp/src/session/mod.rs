@@ -45,7 +45,7 @@
 //!
 //! Layout: one file per verb (`ehlo`, `mail`, `rcpt`, `data` for DATA and BDAT, `auth`,
 //! `starttls`, `etrn`), each with the answer method of its decision; `replies` holds every reply;
-//! `input` frames lines; `transaction` is the transaction in progress.
+//! `transaction` is the transaction in progress. Lines are framed by `altimail_core::lines`.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -56,7 +56,6 @@ mod config;
 mod data;
 mod ehlo;
 mod etrn;
-mod input;
 mod mail;
 mod rcpt;
 pub mod replies;
@@ -67,6 +66,8 @@ mod transaction;
 mod tests;
 
 use std::collections::VecDeque;
+
+use altimail_core::lines::{Line, LineBuffer};
 
 pub use action::{Action, AuthFailure, CloseReason, Envelope, Message, Recipient, UnexpectedAnswer};
 pub use config::{
@@ -81,13 +82,12 @@ use crate::proto::{
 };
 use auth::SaslStep;
 use data::BdatChunk;
-use input::{Input, Line};
 
 /// The SMTP server side of one connection; see the module documentation.
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
-    input: Input,
+    input: LineBuffer,
     actions: VecDeque<Action>,
     phase: Phase,
     helo: Option<Helo>,
@@ -141,7 +141,7 @@ impl Session {
             _ => None,
         };
         let mut session = Session {
-            input: Input::default(),
+            input: LineBuffer::default(),
             actions: VecDeque::new(),
             phase: Phase::Command,
             helo: None,

@@ -77,6 +77,16 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The client-settable flag bits of `flags` (the server-owned ones and unknown high bits cleared).
+fn client_flags(flags: i64) -> i64 {
+    flags & !SERVER_FLAGS & 0x7f
+}
+
+/// A message count for [`folders::allocate`].
+fn message_count(n: usize) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| StoreError::Invalid("too many messages".into()))
+}
+
 fn modseq_value(m: u64) -> Value {
     i64::try_from(m).unwrap_or(i64::MAX).into()
 }
@@ -309,7 +319,7 @@ pub async fn update_flags(store: &Store, folder_id: i64, updates: &[FlagUpdate])
         message_type::DELIVERED
     );
     for (u, keywords) in updates.iter().zip(&cleaned) {
-        let flags = u.flags & !SERVER_FLAGS & 0x7f;
+        let flags = client_flags(u.flags);
         let n = tx.execute(&sql, &[flags.into(), modseq_value(modseq), u.id.into(), folder_id.into()]).await?;
         if n == 0 {
             continue;
@@ -446,6 +456,26 @@ async fn discard(paths: &[std::path::PathBuf]) {
     }
 }
 
+/// Ends a change that wrote new files at `paths` before its transaction: on success the
+/// folder's subscribers are told, on failure the files are removed.
+async fn settle<T>(
+    store: &Store,
+    folder_id: i64,
+    paths: &[std::path::PathBuf],
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(v) => {
+            store.changes.notify(folder_id);
+            Ok(v)
+        }
+        Err(e) => {
+            discard(paths).await;
+            Err(e)
+        }
+    }
+}
+
 /// Copies messages (from any folders whose files are at `from`) into `to`. Returns the new UIDs
 /// in the order of `ids`. Each file is duplicated durably (a hard link when possible) before the
 /// rows commit; flags are kept plus \Recent, keywords and INTERNALDATE are kept.
@@ -477,7 +507,7 @@ pub async fn copy(
         names.push(name);
         paths.push(dst);
     }
-    let count = u32::try_from(sources.len()).map_err(|_| StoreError::Invalid("too many messages".into()))?;
+    let count = message_count(sources.len())?;
     let result = async {
         let mut tx = store.db.begin().await?;
         let alloc = folders::allocate(&mut tx, to.id, count).await?;
@@ -503,16 +533,7 @@ pub async fn copy(
         Ok(uids)
     }
     .await;
-    match result {
-        Ok(uids) => {
-            store.changes.notify(to.id);
-            Ok(uids)
-        }
-        Err(e) => {
-            discard(&paths).await;
-            Err(e)
-        }
-    }
+    settle(store, to.id, &paths, result).await
 }
 
 /// Moves messages of `from` into `to` (RFC 6851). Returns the new UIDs in the order of `ids`;
@@ -541,7 +562,7 @@ pub async fn move_messages(
         expunge(store, from, from_location, ids).await?;
         return Ok(uids);
     }
-    let count = u32::try_from(ids.len()).map_err(|_| StoreError::Invalid("too many messages".into()))?;
+    let count = message_count(ids.len())?;
     let mut tx = store.db.begin().await?;
     // Lock the two folder rows in id order, so two opposite moves cannot deadlock.
     let (target, source_modseq) = if from.id == to.id {
@@ -627,7 +648,7 @@ pub async fn append(
             file_name: &name,
             from: "",
             size,
-            flags: (flags & !SERVER_FLAGS & 0x7f) | flag::RECENT,
+            flags: client_flags(flags) | flag::RECENT,
             created: internal_date,
             uid: alloc.first_uid,
             modseq: alloc.modseq,
@@ -638,16 +659,7 @@ pub async fn append(
         Ok(to_u32(alloc.first_uid))
     }
     .await;
-    match result {
-        Ok(uid) => {
-            store.changes.notify(folder.id);
-            Ok(uid)
-        }
-        Err(e) => {
-            discard(&[path]).await;
-            Err(e)
-        }
-    }
+    settle(store, folder.id, &[path], result).await
 }
 
 /// The keywords used by the folder's messages (for the FLAGS and PERMANENTFLAGS responses),

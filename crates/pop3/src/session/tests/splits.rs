@@ -1,5 +1,6 @@
 //! Every way of splitting the input gives the same dialogue; no input makes the session panic.
 
+use altimail_testkit::splits::{assert_every_split_gives_the_same_result, cut_at};
 use proptest::prelude::*;
 
 use super::*;
@@ -51,13 +52,7 @@ fn the_dialogue_itself() {
 
 #[test]
 fn every_split_point_gives_the_same_result() {
-    let whole = run(&[DIALOGUE]);
-    let octets: Vec<&[u8]> = DIALOGUE.chunks(1).collect();
-    assert_eq!(run(&octets), whole, "one octet at a time");
-    for split in 0..=DIALOGUE.len() {
-        let (a, b) = DIALOGUE.split_at(split);
-        assert_eq!(run(&[a, b]), whole, "split at {split}");
-    }
+    assert_every_split_gives_the_same_result(DIALOGUE, run);
 }
 
 proptest! {
@@ -65,16 +60,7 @@ proptest! {
 
     #[test]
     fn random_splits_give_the_same_result(cuts in proptest::collection::vec(0..DIALOGUE.len(), 0..8)) {
-        let mut cuts = cuts;
-        cuts.sort_unstable();
-        let mut chunks = Vec::new();
-        let mut start = 0;
-        for cut in cuts {
-            chunks.push(&DIALOGUE[start..cut]);
-            start = cut;
-        }
-        chunks.push(&DIALOGUE[start..]);
-        prop_assert_eq!(run(&chunks), run(&[DIALOGUE]));
+        prop_assert_eq!(run(&cut_at(DIALOGUE, &cuts)), run(&[DIALOGUE]));
     }
 }
 
