@@ -263,7 +263,7 @@ impl Session {
         if highest <= since {
             return Ok(());
         }
-        let fresh = mailbox::changed_since(db, open.folder.id, since).await?;
+        let fresh = mailbox::changed_since(db, &open.folder, since).await?;
         let gone = mailbox::vanished_since(db, open.folder.id, since).await?;
         let arrived = fresh.iter().any(|m| !open.meta.contains_key(&m.uid));
         for uid in &gone {

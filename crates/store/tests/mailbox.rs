@@ -463,3 +463,32 @@ async fn schema_2_database_upgrades_to_the_current_schema() {
         db.cleanup().await;
     }
 }
+
+/// `changed_since` returns exactly the rows whose modseq grew: new messages and changed flags.
+#[tokio::test]
+async fn changed_since_lists_new_and_changed_messages() {
+    for db in backends("mailbox_changed").await {
+        let e = db.engine;
+        let data = tempfile::tempdir().unwrap();
+        let store = open(&db, data.path()).await;
+        let ann = account(&store, "ann@changed.test").await;
+        let inbox = folders::ensure_inbox(&store.db, ann.id).await.unwrap();
+        let loc = Location::Account(&ann.address);
+        let first = append(&store, &inbox, loc, "Subject: 1\r\n\r\none\r\n").await;
+        let second = append(&store, &inbox, loc, "Subject: 2\r\n\r\ntwo\r\n").await;
+        let since = folders::highest_modseq(&store.db, inbox.id).await.unwrap();
+        assert!(mailbox::changed_since(&store.db, &inbox, since).await.unwrap().is_empty(), "{e}");
+
+        let rows = mailbox::messages(&store.db, inbox.id).await.unwrap();
+        let id = rows.iter().find(|m| m.uid == first).unwrap().id;
+        mailbox::update_flags(&store, inbox.id, &[FlagUpdate { id, flags: flags::FLAGGED, keywords: kw(&["$Junk"]) }])
+            .await
+            .unwrap();
+        let third = append(&store, &inbox, loc, "Subject: 3\r\n\r\nthree\r\n").await;
+        let changed = mailbox::changed_since(&store.db, &inbox, since).await.unwrap();
+        let uids: Vec<u32> = changed.iter().map(|m| m.uid).collect();
+        assert_eq!(uids, [first, third], "{e}: {second} did not change");
+        assert_eq!(changed[0].keywords, kw(&["$Junk"]), "{e}");
+        assert!(changed.iter().all(|m| m.modseq > since), "{e}");
+    }
+}

@@ -169,17 +169,17 @@ async fn delete_rows(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
 
 /// The folder's messages in UID order, keywords included.
 pub async fn messages(db: &Db, folder_id: i64) -> Result<Vec<MailboxMessage>, StoreError> {
-    load(db, folder_id, None).await
+    load(db, folder_account(db, folder_id).await?, folder_id, None).await
 }
 
 /// The folder's messages whose modseq is above `modseq` (new or changed since), by UID. With
 /// [`vanished_since`] this brings a view up to date without reading the whole folder.
-pub async fn changed_since(db: &Db, folder_id: i64, modseq: u64) -> Result<Vec<MailboxMessage>, StoreError> {
-    load(db, folder_id, Some(modseq)).await
+/// It is called on every change a session hears of, so the owner comes from `folder`.
+pub async fn changed_since(db: &Db, folder: &Folder, modseq: u64) -> Result<Vec<MailboxMessage>, StoreError> {
+    load(db, folder.account_id, folder.id, Some(modseq)).await
 }
 
-async fn load(db: &Db, folder_id: i64, since: Option<u64>) -> Result<Vec<MailboxMessage>, StoreError> {
-    let account_id = folder_account(db, folder_id).await?;
+async fn load(db: &Db, account_id: i64, folder_id: i64, since: Option<u64>) -> Result<Vec<MailboxMessage>, StoreError> {
     let (filter, k_filter) = match since {
         Some(_) => (" AND messagemodseq > ?", " AND m.messagemodseq > ?"),
         None => ("", ""),
