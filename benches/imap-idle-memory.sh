@@ -28,8 +28,8 @@ PARALLEL=${BENCH_PARALLEL:-100}
 SETTLE=${BENCH_SETTLE:-3}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=imap-lib.sh
-source "$ROOT/benches/imap-lib.sh"
+# shellcheck source=bench-lib.sh
+source "$ROOT/benches/bench-lib.sh"
 
 [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "connections must be a positive number, not '$CONNECTIONS'"
 [[ $PARALLEL =~ ^[1-9][0-9]*$ ]] || die "BENCH_PARALLEL must be a positive number, not '$PARALLEL'"
@@ -49,23 +49,12 @@ ulimit -n "$(ulimit -Hn)"
 say "open files limit: $(ulimit -n)"
 (($(ulimit -n) >= need)) || say "WARNING: $(ulimit -n) open files allowed, $need needed: some connections will fail"
 
-SIDES=()
-[[ -z $ONLY || $ONLY == altimail ]] && SIDES+=(altimail)
-if [[ -z $ONLY || $ONLY == dovecot ]]; then
-	if have_dovecot; then
-		[[ $EUID -eq 0 ]] || die "run as root (Dovecot's master starts as root), or BENCH_ONLY=altimail"
-		SIDES+=(dovecot)
-	elif [[ $ONLY == dovecot ]]; then
-		die "dovecot is not installed (apt-get install dovecot-imapd)"
-	else
-		say "dovecot is not installed (apt-get install dovecot-imapd): Altimail only"
-	fi
-fi
+imap_sides ""
 
-trap imap_cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-imap_make_workdir altimail-imap-idle
+bench_make_workdir altimail-imap-idle
 
 declare -A RESULT
 run_side() { # name port pid [--tree]

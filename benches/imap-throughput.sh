@@ -25,8 +25,8 @@ CLIENTS=${2:-50}
 ONLY=${BENCH_ONLY:-}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=imap-lib.sh
-source "$ROOT/benches/imap-lib.sh"
+# shellcheck source=bench-lib.sh
+source "$ROOT/benches/bench-lib.sh"
 
 if [[ -z ${IMAPTEST:-} ]]; then
 	die "set IMAPTEST to the imaptest binary (it is not built by this script; see benches/README.md, section IMAP)"
@@ -39,26 +39,15 @@ command -v python3 >/dev/null || die "python3 is needed (generated mbox, greetin
 cd "$ROOT"
 [[ -f Cargo.toml && -d crates/altimail ]] || die "$ROOT does not look like the Altimail repository"
 
-SIDES=()
-[[ -z $ONLY || $ONLY == altimail ]] && SIDES+=(altimail)
-if [[ -z $ONLY || $ONLY == dovecot ]]; then
-	if have_dovecot; then
-		[[ $EUID -eq 0 ]] || die "run as root (Dovecot's master starts as root), or BENCH_ONLY=altimail"
-		SIDES+=(dovecot)
-	elif [[ $ONLY == dovecot ]]; then
-		die "dovecot is not installed (apt-get install dovecot-imapd)"
-	else
-		say "dovecot is not installed (apt-get install dovecot-imapd): Altimail only, no ratio"
-	fi
-fi
+imap_sides ", no ratio"
 
 # imaptest opens a connection per client, the servers one (or a process) per session
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-trap imap_cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-imap_make_workdir altimail-imap-bench
+bench_make_workdir altimail-imap-bench
 
 if [[ -n ${IMAP_MBOX:-} ]]; then
 	[[ -r $IMAP_MBOX ]] || die "IMAP_MBOX=$IMAP_MBOX is not readable"
@@ -68,17 +57,6 @@ else
 	make_mbox "$MBOX" 500
 fi
 say "messages to append: $MBOX ($(grep -c '^From ' "$MBOX") messages)"
-
-# machine-wide CPU use from /proc/stat: "busy total" in clock ticks
-cpu_ticks() {
-	local _cpu u n sy i w irq sirq st
-	read -r _cpu u n sy i w irq sirq st _ </proc/stat
-	echo "$((u + n + sy + irq + sirq + st)) $((u + n + sy + i + w + irq + sirq + st))"
-}
-busy_pct() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2];
-		if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "?" }'
-}
 
 # imaptest's "Totals:" block: a line of command names, one or two lines of probabilities, then
 # the counts. Prints "name=count" pairs.

@@ -35,8 +35,9 @@ PF_DELIVERY=${BENCH_POSTFIX_DELIVERY:-discard}
 FROM=bench@remote.test
 TO=sink@bench.test
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench-lib.sh
+source "$ROOT/benches/bench-lib.sh"
 
 [[ $MESSAGES =~ ^[1-9][0-9]*$ ]] || die "messages must be a positive number, not '$MESSAGES'"
 [[ $SENDERS =~ ^[1-9][0-9]*$ ]] || die "senders must be a positive number, not '$SENDERS'"
@@ -48,7 +49,6 @@ case "$ONLY" in "" | altimail | postfix) ;; *) die "BENCH_ONLY must be altimail 
 case "$PF_DELIVERY" in discard | maildir) ;; *) die "BENCH_POSTFIX_DELIVERY must be discard or maildir" ;; esac
 [[ $EUID -eq 0 ]] || die "run as root (Postfix's master must start as root; missing packages are installed with apt-get)"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 [[ -f Cargo.toml && -d crates/altimail ]] || die "$ROOT does not look like the Altimail repository"
 
@@ -104,16 +104,6 @@ now() { printf '%s' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "inf" }'; }
 
-# machine-wide CPU use from /proc/stat: prints "busy total" in clock ticks
-cpu_ticks() {
-	local _cpu u n sy i w irq sirq st
-	read -r _cpu u n sy i w irq sirq st _ </proc/stat
-	echo "$((u + n + sy + irq + sirq + st)) $((u + n + sy + i + w + irq + sirq + st))"
-}
-busy_pct() { # "busy total" before, "busy total" after
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2];
-		if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "?" }'
-}
 # Waits up to BENCH_WAIT_IDLE seconds for the CPUs to be idle (under 15 % busy over a second);
 # warns when they are not: something else running makes the figures worth little.
 check_idle() {
@@ -133,35 +123,6 @@ check_idle() {
 	fi
 }
 BUSY_WARNINGS=0
-
-port_in_use() {
-	if command -v ss >/dev/null; then
-		[[ -n $(ss -Hltn "sport = :$1") ]]
-	else
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-	fi
-}
-
-free_port() { # first free port from $1 upwards, skipping $2
-	local p=$1
-	while port_in_use "$p" || [[ $p == "${2:-}" ]]; do
-		p=$((p + 1))
-		((p < 65000)) || die "no free port found"
-	done
-	echo "$p"
-}
-
-wait_listen() { # port pid-to-watch(or "") seconds what
-	local port=$1 pid=$2 limit=$3 what=$4 t0
-	t0=$SECONDS
-	until port_in_use "$port"; do
-		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-			die "$what exited before listening on 127.0.0.1:$port"
-		fi
-		((SECONDS - t0 < limit)) || die "$what is not listening on 127.0.0.1:$port after ${limit}s"
-		sleep 0.1
-	done
-}
 
 # One smtp-source run against a server: prints "seconds acknowledged-count exit-status" and
 # leaves smtp-source's output in $TMP/NAME.smtp-source.out/.err
@@ -213,86 +174,32 @@ wait_postfix_gone() {
 
 # --- cleanup ------------------------------------------------------------------------------------
 
-TMP=
-ALTIMAIL_PID=
 POSTFIX_ETC=
 cleanup() {
 	local rc=$?
 	set +e
-	if [[ -n $ALTIMAIL_PID ]] && kill -0 "$ALTIMAIL_PID" 2>/dev/null; then
-		say "stopping Altimail (pid $ALTIMAIL_PID)"
-		kill -TERM "$ALTIMAIL_PID"
-		for _ in $(seq 100); do kill -0 "$ALTIMAIL_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -0 "$ALTIMAIL_PID" 2>/dev/null && kill -KILL "$ALTIMAIL_PID"
-		wait "$ALTIMAIL_PID" 2>/dev/null
-	fi
+	altimail_stop
 	if [[ -n $POSTFIX_ETC && -f $POSTFIX_ETC/main.cf ]] && ! postfix_stopped; then
 		say "stopping the benchmark's Postfix instance"
 		postfix -c "$POSTFIX_ETC" stop >/dev/null 2>&1
 	fi
 	[[ -n $POSTFIX_ETC ]] && wait_postfix_gone
-	if [[ -n $TMP && -d $TMP ]]; then
-		if [[ ${BENCH_KEEP:-} == 1 ]]; then
-			say "kept $TMP"
-		else
-			rm -rf "$TMP"
-		fi
-	fi
+	remove_workdir
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$BASE_TMP"
-TMP=$(mktemp -d "$BASE_TMP/altimail-bench.XXXXXX")
-chmod 755 "$TMP" # Postfix's daemons run as user postfix below it
-FSTYPE=$(stat -f -c %T "$TMP")
-[[ $FSTYPE == tmpfs || $FSTYPE == ramfs ]] && die "$TMP is on $FSTYPE: fsync costs nothing there; set BENCH_TMPDIR to a disk"
-say "work directory $TMP ($FSTYPE)"
+bench_make_workdir altimail-bench "$BASE_TMP" refuse-tmpfs
 
 # --- Altimail: set up and start -----------------------------------------------------------------
 
 A=$TMP/altimail
 if run_altimail; then
-	if [[ -n ${ALTIMAIL_BIN:-} ]]; then
-		BIN=$ALTIMAIL_BIN
-		[[ -x $BIN ]] || die "ALTIMAIL_BIN=$BIN is not executable"
-	else
-		command -v cargo >/dev/null || die "cargo not found (install Rust with rustup)"
-		say "building: cargo build --release -p altimail"
-		cargo build --release -p altimail >&2
-		BIN=$ROOT/target/release/altimail
-	fi
-
-	mkdir -p "$A"
-	cat >"$A/altimail.toml" <<-'EOF'
-		# throw-away configuration of benches/smtp-throughput.sh; paths relative to this file
-		[directories]
-		data = "data"
-		logs = "logs"
-		temp = "temp"
-		events = "events"
-
-		[database]
-		type = "sqlite"
-		path = "altimail.db"
-	EOF
-	alt() { "$BIN" --config "$A/altimail.toml" "$@"; }
-	alt init >&2
-	alt domain add bench.test >&2
-	alt account add "$TO" --password x >&2
-	for id in $(alt --json port list | grep -oE '"id"[[:space:]]*:[[:space:]]*[0-9]+' | grep -oE '[0-9]+$'); do
-		alt port remove "$id" >/dev/null
-	done
+	altimail_binary
 	ALTIMAIL_PORT=${ALTIMAIL_PORT:-$(free_port 12525)}
-	port_in_use "$ALTIMAIL_PORT" && die "port $ALTIMAIL_PORT is in use"
-	alt port add --protocol smtp --port "$ALTIMAIL_PORT" --address 127.0.0.1 --security none >&2
-
-	say "starting altimail serve on 127.0.0.1:$ALTIMAIL_PORT"
-	"$BIN" --config "$A/altimail.toml" serve 2>"$A/serve.stderr" >/dev/null &
-	ALTIMAIL_PID=$!
-	wait_listen "$ALTIMAIL_PORT" "$ALTIMAIL_PID" 30 "altimail serve"
+	altimail_start "$ALTIMAIL_PORT" smtp "$TO" x
 fi
 
 HAVE_SQLITE=

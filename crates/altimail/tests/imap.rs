@@ -6,24 +6,18 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use altimail_store::repo::{accounts, folders, messages};
-use altimail_store::{Location, Store};
+use altimail_store::Store;
+use altimail_store::repo::{accounts, folders};
 use altimail_testkit::backends;
-use common::{Install, python};
+use common::{Install, folder, python, wait_inbox};
 use serde_json::Value;
 
 /// A domain with two accounts (mary's quota is 1 MB) and SASL PLAIN with an initial response.
 fn populate(i: &Install) {
-    i.ok(&["init"]);
-    i.ok(&["setting", "set", "hostname", "mx.example.com"]);
-    i.ok(&["setting", "set", "EnableImapSASLPlain", "1"]);
-    i.ok(&["setting", "set", "EnableImapSASLInitialResponse", "1"]);
-    i.ok(&["domain", "add", "example.com"]);
-    i.ok(&["account", "add", "john@example.com", "--password", "secret-pw"]);
+    common::example_com(i, &[("EnableImapSASLPlain", "1"), ("EnableImapSASLInitialResponse", "1")]);
     i.ok(&["account", "add", "mary@example.com", "--password", "secret-pw", "--quota", "1"]);
 }
 
@@ -33,50 +27,11 @@ fn serve(i: &Install) -> (common::Server, [u16; 4]) {
     (server, [p[0], p[1], p[2], p[3]])
 }
 
-/// The rows of an account's folder, in UID order, with the paths of their files.
-async fn folder(store: &Store, address: &str, name: &str) -> Vec<(messages::Message, PathBuf)> {
-    let a = accounts::find(&store.db, address).await.unwrap().unwrap();
-    let f = if name == "INBOX" {
-        folders::ensure_inbox(&store.db, a.id).await.unwrap()
-    } else {
-        folders::find(&store.db, a.id, folders::TOP_LEVEL, name).await.unwrap().unwrap()
-    };
-    let rows = messages::in_folder(&store.db, a.id, f.id).await.unwrap();
-    rows.into_iter()
-        .map(|m| {
-            let path = store.files.resolve(Location::Account(&a.address), &m.file_name);
-            (m, path)
-        })
-        .collect()
-}
-
-async fn wait_inbox(store: &Store, address: &str, n: usize) -> Vec<(messages::Message, PathBuf)> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let got = folder(store, address, "INBOX").await;
-        if got.len() >= n {
-            return got;
-        }
-        assert!(Instant::now() < deadline, "{address}: fewer than {n} messages after 15 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Sends `count` messages to `rcpt` over SMTP; message k has subject `<tag> k`.
-const SEND: &str = r#"
-import smtplib, sys
-port, rcpt, tag, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-for k in range(1, count + 1):
-    body = "From: Sender <sender@remote.test>\r\nTo: <%s>\r\nSubject: %s %d\r\nMessage-ID: <%s%d@remote.test>\r\n\r\n" % (rcpt, tag, k, tag, k)
-    body += "Body of %s %d.\r\nline 2\r\n" % (tag, k)
-    s.sendmail("sender@remote.test", [rcpt], body)
-s.quit()
-"#;
-
 fn send(smtp: u16, rcpt: &str, tag: &str, count: usize) {
-    let (code, _, err) = python(SEND, &[&smtp.to_string(), rcpt, tag, &count.to_string()]);
-    assert_eq!(code, 0, "smtplib: {err}");
+    let template = "From: Sender <sender@remote.test>\r\nTo: <%(rcpt)s>\r\nSubject: %(tag)s %(k)d\r\n\
+                    Message-ID: <%(tag)s%(k)d@remote.test>\r\n\r\nBody of %(tag)s %(k)d.\r\nline 2\r\n";
+    common::send_numbered(smtp, rcpt, tag, count, template);
 }
 
 /// A quoted-printable ISO-8859-1 message whose subject and body have accented letters.
@@ -90,26 +45,23 @@ s.sendmail("sender@remote.test", [sys.argv[2]],
 s.quit()
 "#;
 
-/// imaplib clients from a chosen source address, TLS without certificate checks (the
-/// certificate is self-signed), and helpers; the script adds to `out` and prints it as JSON.
+/// imaplib clients from a chosen source address, TLS or not, and helpers.
 const PRELUDE: &str = r#"
-import base64, imaplib, json, socket, ssl, sys, time
-CTX = ssl._create_unverified_context()
+import base64, imaplib
 
 class Plain(imaplib.IMAP4):
     def __init__(self, port, src="127.0.0.1"):
         self._src = src
         super().__init__("127.0.0.1", port, timeout=20)
     def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout, source_address=(self._src, 0))
+        return connect_from(self, timeout)
 
 class Tls(imaplib.IMAP4_SSL):
     def __init__(self, port, src="127.0.0.1"):
         self._src = src
         super().__init__("127.0.0.1", port, ssl_context=CTX, timeout=20)
     def _create_socket(self, timeout):
-        sock = socket.create_connection((self.host, self.port), timeout, source_address=(self._src, 0))
-        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+        return connect_from(self, timeout, self.ssl_context)
 
 def text(x):
     if isinstance(x, tuple):
@@ -143,16 +95,11 @@ def untagged(m, *names):
 def login(m, user="john@example.com", pw="secret-pw"):
     ok(m.login(user, pw))
     return m
-
-out = {}
 "#;
 
 /// Runs `PRELUDE` + `script` with `args`; returns the JSON it printed.
 fn imaplib(script: &str, args: &[&str]) -> Value {
-    let full = format!("{PRELUDE}\n{script}\nprint(json.dumps(out))\n");
-    let (code, stdout, stderr) = python(&full, args);
-    assert_eq!(code, 0, "imaplib script failed:\n{stderr}\n{stdout}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    common::client_script("imaplib", PRELUDE, script, args)
 }
 
 fn has(v: &Value, item: &str) -> bool {
@@ -677,16 +624,7 @@ async fn curl_and_mutt_on_every_database() {
         let john = wait_inbox(&store, "john@example.com", 2).await;
         let stored: Vec<Vec<u8>> = john.iter().map(|(_, p)| std::fs::read(p).unwrap()).collect();
 
-        let curl = |url: &str, extra: &[&str]| {
-            let out = Command::new("curl")
-                .args(["-s", "-S", "--max-time", "20", "--user", "john@example.com:secret-pw"])
-                .args(extra)
-                .arg(url)
-                .output()
-                .expect("curl is installed");
-            assert!(out.status.success(), "{e}: curl {url}: {}", String::from_utf8_lossy(&out.stderr));
-            out.stdout
-        };
+        let curl = |url: &str, extra: &[&str]| common::curl(e, url, extra);
         let (u1, u2) = (john[0].0.uid, john[1].0.uid);
         assert_eq!(curl(&format!("imap://127.0.0.1:{plain}/INBOX;UID={u1}"), &[]), stored[0], "{e}: curl fetch");
         assert_eq!(

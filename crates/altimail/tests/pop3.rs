@@ -6,88 +6,45 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use altimail_store::repo::{accounts, folders, messages};
-use altimail_store::{Location, Store};
+use altimail_store::Store;
 use altimail_testkit::{ScratchDb, backends};
-use common::{Install, python};
+use common::{Install, inbox, wait_inbox};
 use serde_json::Value;
 
 /// A domain with two accounts.
 fn populate(i: &Install) {
-    i.ok(&["init"]);
-    i.ok(&["setting", "set", "hostname", "mx.example.com"]);
-    i.ok(&["domain", "add", "example.com"]);
-    for a in ["john", "mary"] {
-        i.ok(&["account", "add", &format!("{a}@example.com"), "--password", "secret-pw"]);
-    }
-}
-
-/// The INBOX rows of an account, in UID order, with the paths of their files.
-async fn inbox(store: &Store, address: &str) -> Vec<(messages::Message, PathBuf)> {
-    let a = accounts::find(&store.db, address).await.unwrap().unwrap();
-    let inbox = folders::ensure_inbox(&store.db, a.id).await.unwrap();
-    let rows = messages::in_folder(&store.db, a.id, inbox.id).await.unwrap();
-    rows.into_iter()
-        .map(|m| {
-            let path = store.files.resolve(Location::Account(&a.address), &m.file_name);
-            (m, path)
-        })
-        .collect()
-}
-
-async fn wait_inbox(store: &Store, address: &str, n: usize) -> Vec<(messages::Message, PathBuf)> {
-    for _ in 0..100 {
-        let got = inbox(store, address).await;
-        if got.len() >= n {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{address}: fewer than {n} messages after 10 s");
+    common::example_com(i, &[]);
+    i.ok(&["account", "add", "mary@example.com", "--password", "secret-pw"]);
 }
 
 /// Sends `count` messages to `rcpt` over SMTP; message k has subject `<tag> k` and a body
 /// line starting with a dot.
-const SEND: &str = r#"
-import smtplib, sys
-port, rcpt, tag, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-for k in range(1, count + 1):
-    body = "From: <sender@remote.test>\r\nTo: <%s>\r\nSubject: %s %d\r\n\r\n" % (rcpt, tag, k)
-    body += "Body of %s %d.\r\n.leading dot line\r\nline 3\r\nline 4\r\n" % (tag, k)
-    s.sendmail("sender@remote.test", [rcpt], body)
-s.quit()
-"#;
-
 fn send(smtp_port: u16, rcpt: &str, tag: &str, count: usize) {
-    let (code, _, err) = python(SEND, &[&smtp_port.to_string(), rcpt, tag, &count.to_string()]);
-    assert_eq!(code, 0, "smtplib: {err}");
+    let template = "From: <sender@remote.test>\r\nTo: <%(rcpt)s>\r\nSubject: %(tag)s %(k)d\r\n\r\n\
+                    Body of %(tag)s %(k)d.\r\n.leading dot line\r\nline 3\r\nline 4\r\n";
+    common::send_numbered(smtp_port, rcpt, tag, count, template);
 }
 
-/// poplib clients from a chosen source address, TLS without certificate checks (the server's
-/// certificate is self-signed), and helpers; the script adds to `out` and prints it as JSON.
+/// poplib clients from a chosen source address, TLS or not, and helpers.
 const PRELUDE: &str = r#"
-import json, poplib, socket, ssl, sys, time
-CTX = ssl._create_unverified_context()
+import poplib
 
 class Plain(poplib.POP3):
     def __init__(self, port, src="127.0.0.1"):
         self._src = src
         super().__init__("127.0.0.1", port, timeout=20)
     def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout, source_address=(self._src, 0))
+        return connect_from(self, timeout)
 
 class Tls(poplib.POP3_SSL):
     def __init__(self, port, src="127.0.0.1"):
         self._src = src
         super().__init__("127.0.0.1", port, timeout=20, context=CTX)
     def _create_socket(self, timeout):
-        sock = socket.create_connection((self.host, self.port), timeout, source_address=(self._src, 0))
-        return self.context.wrap_socket(sock, server_hostname=self.host)
+        return connect_from(self, timeout, self.context)
 
 def err(f):
     try:
@@ -116,16 +73,11 @@ def login_when_free(make):
 
 def lines(response):
     return [l.decode() for l in response[1]]
-
-out = {}
 "#;
 
 /// Runs `PRELUDE` + `script` with `args`; returns the JSON it printed.
 fn poplib(script: &str, args: &[&str]) -> Value {
-    let full = format!("{PRELUDE}\n{script}\nprint(json.dumps(out))\n");
-    let (code, stdout, stderr) = python(&full, args);
-    assert_eq!(code, 0, "poplib script failed:\n{stderr}\n{stdout}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    common::client_script("poplib", PRELUDE, script, args)
 }
 
 const CLIENTS: &str = r#"
@@ -239,16 +191,7 @@ async fn poplib_curl_and_fetchmail_on_every_database() {
         assert!(john[1].1.exists() && john[2].1.exists(), "{e}");
 
         // curl: RETR over plain text, STLS and implicit TLS, and LIST.
-        let curl = |url: &str, extra: &[&str]| {
-            let out = Command::new("curl")
-                .args(["-s", "-S", "--max-time", "20", "--user", "john@example.com:secret-pw"])
-                .args(extra)
-                .arg(url)
-                .output()
-                .expect("curl is installed");
-            assert!(out.status.success(), "{e}: curl {url}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let curl = |url: &str, extra: &[&str]| String::from_utf8(common::curl(e, url, extra)).unwrap();
         assert_eq!(curl(&format!("pop3://127.0.0.1:{starttls}/1"), &[]), stored[1], "{e}: curl RETR");
         assert_eq!(curl(&format!("pop3://127.0.0.1:{starttls}/2"), &["--ssl-reqd", "-k"]), stored[2], "{e}: curl STLS");
         assert_eq!(curl(&format!("pop3s://127.0.0.1:{tls}/1"), &["-k"]), stored[1], "{e}: curl pop3s");

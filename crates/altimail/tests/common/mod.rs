@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use altimail_store::repo::{accounts, folders, messages};
+use altimail_store::{Location, Store};
 use altimail_testkit::ScratchDb;
+use serde_json::Value;
 
 /// An installation: a configuration file pointing at a scratch database and temporary folders.
 pub struct Install {
@@ -122,8 +125,18 @@ pub fn python(script: &str, args: &[&str]) -> (i32, String, String) {
 }
 
 /// A free TCP port on 127.0.0.1.
+/// A free loopback port, never one this test process handed out before: the system may give
+/// a just-probed port again, and two listeners of one test must not get the same one.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 pub fn exists(p: &Path) -> bool {
@@ -193,4 +206,105 @@ pub fn eventually_within(what: &str, limit: Duration, mut check: impl FnMut() ->
         assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `init`, the host name mx.example.com, the `settings` given, and the domain example.com with
+/// the account john@example.com (password `secret-pw`).
+pub fn example_com(i: &Install, settings: &[(&str, &str)]) {
+    i.ok(&["init"]);
+    i.ok(&["setting", "set", "hostname", "mx.example.com"]);
+    for (name, value) in settings {
+        i.ok(&["setting", "set", name, value]);
+    }
+    i.ok(&["domain", "add", "example.com"]);
+    i.ok(&["account", "add", "john@example.com", "--password", "secret-pw"]);
+}
+
+/// The rows of an account's top-level folder, in UID order, with the paths of their files.
+pub async fn folder(store: &Store, address: &str, name: &str) -> Vec<(messages::Message, PathBuf)> {
+    let a = accounts::find(&store.db, address).await.unwrap().unwrap();
+    let f = if name == "INBOX" {
+        folders::ensure_inbox(&store.db, a.id).await.unwrap()
+    } else {
+        folders::find(&store.db, a.id, folders::TOP_LEVEL, name).await.unwrap().unwrap()
+    };
+    let rows = messages::in_folder(&store.db, a.id, f.id).await.unwrap();
+    rows.into_iter()
+        .map(|m| {
+            let path = store.files.resolve(Location::Account(&a.address), &m.file_name);
+            (m, path)
+        })
+        .collect()
+}
+
+/// The INBOX rows of an account, in UID order, with the paths of their files.
+pub async fn inbox(store: &Store, address: &str) -> Vec<(messages::Message, PathBuf)> {
+    folder(store, address, "INBOX").await
+}
+
+/// Waits until the INBOX of `address` holds at least `n` messages; returns its rows.
+pub async fn wait_inbox(store: &Store, address: &str, n: usize) -> Vec<(messages::Message, PathBuf)> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = inbox(store, address).await;
+        if got.len() >= n {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "{address}: fewer than {n} messages after 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends `count` messages to `rcpt` over SMTP from sender@remote.test; message k is `template`
+/// with `%(rcpt)s`, `%(tag)s` and `%(k)d` filled in.
+const SEND: &str = r#"
+import smtplib, sys
+port, rcpt, tag, count, template = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+for k in range(1, count + 1):
+    s.sendmail("sender@remote.test", [rcpt], template % {"rcpt": rcpt, "tag": tag, "k": k})
+s.quit()
+"#;
+
+/// Sends `count` messages built from `template` (see `SEND`) to `rcpt` over SMTP on `smtp`.
+pub fn send_numbered(smtp: u16, rcpt: &str, tag: &str, count: usize, template: &str) {
+    let (code, _, err) = python(SEND, &[&smtp.to_string(), rcpt, tag, &count.to_string(), template]);
+    assert_eq!(code, 0, "smtplib: {err}");
+}
+
+/// The start of a Python client script: `CTX`, a TLS context without certificate checks (the
+/// server's certificate is self-signed), `connect_from` for clients that connect from a chosen
+/// source address (127.0.0.2 is "the Internet"), and `out`, which the script fills in.
+const CLIENT_PRELUDE: &str = r#"
+import json, socket, ssl, sys, time
+CTX = ssl._create_unverified_context()
+
+def connect_from(client, timeout, context=None):
+    """The socket of `client` from its address `client._src`, in TLS when `context` is given."""
+    sock = socket.create_connection((client.host, client.port), timeout, source_address=(client._src, 0))
+    return context.wrap_socket(sock, server_hostname=client.host) if context else sock
+
+out = {}
+"#;
+
+/// Runs `CLIENT_PRELUDE`, then `prelude` and `script` with `args`; returns the JSON of `out`.
+/// `what` names the client library in the failure message.
+pub fn client_script(what: &str, prelude: &str, script: &str, args: &[&str]) -> Value {
+    let full = format!("{CLIENT_PRELUDE}\n{prelude}\n{script}\nprint(json.dumps(out))\n");
+    let (code, stdout, stderr) = python(&full, args);
+    assert_eq!(code, 0, "{what} script failed:\n{stderr}\n{stdout}");
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// Runs curl on `url` as john@example.com with the `extra` options; returns what it printed.
+/// `e` (the database engine) prefixes the failure message.
+pub fn curl(e: &str, url: &str, extra: &[&str]) -> Vec<u8> {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "20", "--user", "john@example.com:secret-pw"])
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("curl is installed");
+    assert!(out.status.success(), "{e}: curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
 }

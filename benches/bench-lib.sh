@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# Shared by benches/imap-throughput.sh and benches/imap-idle-memory.sh (sourced, not run):
-# a throw-away Altimail install and a throw-away Dovecot instance on loopback ports, a generated
-# mbox for imaptest, and the cleanup that stops both servers.
+# Shared by the benchmark scripts in benches/ (sourced, not run): ports, a throw-away Altimail
+# install, a throw-away Dovecot instance on loopback ports, a generated mbox for imaptest, CPU
+# use, and the cleanup that stops the servers.
 #
 # The sourcing script sets ROOT (repository root) and TMP (its work directory, made by
-# imap_make_workdir) and calls `trap imap_cleanup EXIT`.
+# bench_make_workdir) and calls `trap bench_cleanup EXIT` (or its own cleanup, which calls
+# altimail_stop and remove_workdir).
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() {
@@ -53,6 +54,17 @@ imap_greeting() {
 	EOF
 }
 
+# machine-wide CPU use from /proc/stat: prints "busy total" in clock ticks
+cpu_ticks() {
+	local _cpu u n sy i w irq sirq st
+	read -r _cpu u n sy i w irq sirq st _ </proc/stat
+	echo "$((u + n + sy + irq + sirq + st)) $((u + n + sy + i + w + irq + sirq + st))"
+}
+busy_pct() { # "busy total" before, "busy total" after
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2];
+		if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "?" }'
+}
+
 # Prints a process and every process below it, one pid a line.
 process_tree() {
 	local pids=("$1") i=0 kid
@@ -66,15 +78,32 @@ process_tree() {
 # --- work directory --------------------------------------------------------------------------------
 
 TMP=
-imap_make_workdir() { # prefix
-	local base=${BENCH_TMPDIR:-/tmp} fstype
+FSTYPE=
+# Makes TMP below $2 (default: BENCH_TMPDIR, else /tmp) and sets FSTYPE, the type of its file
+# system. On tmpfs fsync costs nothing: with "refuse-tmpfs" that is an error, else a warning.
+bench_make_workdir() { # prefix [base-directory [refuse-tmpfs]]
+	local base=${2:-${BENCH_TMPDIR:-/tmp}}
 	mkdir -p "$base"
 	TMP=$(mktemp -d "$base/$1.XXXXXX")
-	chmod 755 "$TMP" # Dovecot's mail processes run as nobody below it
-	fstype=$(stat -f -c %T "$TMP")
-	say "work directory $TMP ($fstype)"
-	if [[ $fstype == tmpfs || $fstype == ramfs ]]; then
-		say "WARNING: $TMP is on $fstype: fsync costs nothing there (BENCH_TMPDIR chooses another place)"
+	chmod 755 "$TMP" # Dovecot's mail processes (nobody) and Postfix's daemons (postfix) work below it
+	FSTYPE=$(stat -f -c %T "$TMP")
+	if [[ ${3:-} == refuse-tmpfs ]] && [[ $FSTYPE == tmpfs || $FSTYPE == ramfs ]]; then
+		die "$TMP is on $FSTYPE: fsync costs nothing there; set BENCH_TMPDIR to a disk"
+	fi
+	say "work directory $TMP ($FSTYPE)"
+	if [[ $FSTYPE == tmpfs || $FSTYPE == ramfs ]]; then
+		say "WARNING: $TMP is on $FSTYPE: fsync costs nothing there (BENCH_TMPDIR chooses another place)"
+	fi
+}
+
+# Removes TMP, or keeps it when BENCH_KEEP=1.
+remove_workdir() {
+	if [[ -n $TMP && -d $TMP ]]; then
+		if [[ ${BENCH_KEEP:-} == 1 ]]; then
+			say "kept $TMP"
+		else
+			rm -rf "$TMP"
+		fi
 	fi
 }
 
@@ -94,13 +123,14 @@ altimail_binary() { # sets ALTIMAIL_BIN_RESOLVED: ALTIMAIL_BIN, or a release bui
 	fi
 }
 
-# Installs Altimail in $TMP/altimail (SQLite), with domain and account of $BENCH_USER, every
-# default port removed and one IMAP port on 127.0.0.1:$1 without TLS; starts `serve`.
-altimail_start() { # port
-	local port=$1 a=$TMP/altimail id
+# Installs Altimail in $TMP/altimail (SQLite), with an account (default: $BENCH_USER and
+# $BENCH_PASS) and its domain, every default port removed and one port of `protocol` (default
+# imap) on 127.0.0.1:$1 without TLS; starts `serve`.
+altimail_start() { # port [protocol [account password]]
+	local port=$1 protocol=${2:-imap} account=${3:-$BENCH_USER} password=${4:-$BENCH_PASS} a=$TMP/altimail id
 	mkdir -p "$a"
 	cat >"$a/altimail.toml" <<-'EOF'
-		# throw-away configuration of an IMAP benchmark; paths relative to this file
+		# throw-away configuration of a benchmark; paths relative to this file
 		[directories]
 		data = "data"
 		logs = "logs"
@@ -113,13 +143,13 @@ altimail_start() { # port
 	EOF
 	alt() { "$ALTIMAIL_BIN_RESOLVED" --config "$a/altimail.toml" "$@"; }
 	alt init >&2 || die "altimail init failed"
-	alt domain add "${BENCH_USER#*@}" >&2 || die "altimail domain add failed"
-	alt account add "$BENCH_USER" --password "$BENCH_PASS" >&2 || die "altimail account add failed"
+	alt domain add "${account#*@}" >&2 || die "altimail domain add failed"
+	alt account add "$account" --password "$password" >&2 || die "altimail account add failed"
 	for id in $(alt --json port list | grep -oE '"id"[[:space:]]*:[[:space:]]*[0-9]+' | grep -oE '[0-9]+$'); do
 		alt port remove "$id" >/dev/null
 	done
 	port_in_use "$port" && die "port $port is in use"
-	alt port add --protocol imap --port "$port" --address 127.0.0.1 --security none >&2 || die "altimail port add failed"
+	alt port add --protocol "$protocol" --port "$port" --address 127.0.0.1 --security none >&2 || die "altimail port add failed"
 
 	say "starting altimail serve on 127.0.0.1:$port"
 	"$ALTIMAIL_BIN_RESOLVED" --config "$a/altimail.toml" serve 2>"$a/serve.stderr" >/dev/null &
@@ -251,19 +281,30 @@ dovecot_stop() {
 
 # --- cleanup --------------------------------------------------------------------------------------
 
-imap_cleanup() {
+bench_cleanup() {
 	local rc=$?
 	set +e
 	altimail_stop
 	dovecot_stop
-	if [[ -n $TMP && -d $TMP ]]; then
-		if [[ ${BENCH_KEEP:-} == 1 ]]; then
-			say "kept $TMP"
+	remove_workdir
+	exit "$rc"
+}
+
+# Sets SIDES from ONLY (BENCH_ONLY): altimail, and dovecot when it is installed. $1 is appended
+# to the note given when Dovecot is missing.
+imap_sides() { # [note]
+	SIDES=()
+	[[ -z $ONLY || $ONLY == altimail ]] && SIDES+=(altimail)
+	if [[ -z $ONLY || $ONLY == dovecot ]]; then
+		if have_dovecot; then
+			[[ $EUID -eq 0 ]] || die "run as root (Dovecot's master starts as root), or BENCH_ONLY=altimail"
+			SIDES+=(dovecot)
+		elif [[ $ONLY == dovecot ]]; then
+			die "dovecot is not installed (apt-get install dovecot-imapd)"
 		else
-			rm -rf "$TMP"
+			say "dovecot is not installed (apt-get install dovecot-imapd): Altimail only${1:-}"
 		fi
 	fi
-	exit "$rc"
 }
 
 # --- the messages imaptest appends ------------------------------------------------------------------
