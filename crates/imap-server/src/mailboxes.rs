@@ -269,18 +269,7 @@ impl Session {
         };
         for owner in [Owner::Account, Owner::Public] {
             let tree = self.tree(owner).await?;
-            if owner == Owner::Public {
-                if tree.folders().is_empty() {
-                    continue;
-                }
-                out.push(Listed {
-                    name: namer.join(Owner::Public, &[]),
-                    attributes: vec!["\\Noselect".into(), "\\HasChildren".into()],
-                    subscribed: false,
-                    folder: None,
-                    selectable: false,
-                });
-            }
+            let root_at = out.len();
             for f in dfs(&tree) {
                 let rights = self.rights(owner, f, &tree).await?;
                 if !rights.contains(Rights::LOOKUP) && !rights.contains(Rights::READ) {
@@ -302,6 +291,17 @@ impl Session {
                     folder: Some(f.clone()),
                     selectable,
                 });
+            }
+            // The public namespace's root, when the account can see something in it.
+            if owner == Owner::Public && out.len() > root_at {
+                let root = Listed {
+                    name: namer.join(Owner::Public, &[]),
+                    attributes: vec!["\\Noselect".into(), "\\HasChildren".into()],
+                    subscribed: false,
+                    folder: None,
+                    selectable: false,
+                };
+                out.insert(root_at, root);
             }
         }
         Ok(out)
