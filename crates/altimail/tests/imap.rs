@@ -681,3 +681,55 @@ fn mutt_reads(i: &Install, port: u16, e: &str) {
     assert_eq!(copied.matches("\nSubject: john ").count(), 2, "{e}: {copied}");
     assert!(copied.contains("Body of john 1.") && copied.contains("Body of john 2."), "{e}: {copied}");
 }
+
+const SUBSCRIPTIONS_AND_BINARY: &str = r#"
+m = login(Plain(int(sys.argv[1])))
+ok(m.create("Gone"))
+ok(m.subscribe("Gone"))
+ok(m.delete("Gone"))
+m.untagged_responses.pop("LIST", None)
+out["list_subscribed"] = raw(m, "LIST", "(SUBSCRIBED)", '""', "*")
+out["list_subscribed_lines"] = text(m.untagged_responses.pop("LIST", []))
+out["list_all"] = ok(m.list('""', "Gone"))
+out["lsub"] = ok(m.lsub('""', "Gone"))
+out["subscribe_before"] = raw(m, "SUBSCRIBE", "Later")
+ok(m.create("Later"))
+out["lsub_later"] = ok(m.lsub('""', "Later"))
+out["unsubscribe_nothing"] = raw(m, "UNSUBSCRIBE", "Nowhere")
+
+message = (b"From: <a@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+           b"--x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--x--\r\n")
+append(m, "INBOX", None, None, message)
+ok(m.select("INBOX"))
+out["binary"] = raw(m, "FETCH", "1", "(BINARY.PEEK[1])")
+out["binary_size"] = raw(m, "FETCH", "1", "(BINARY.SIZE[1])")
+out["body"] = raw(m, "FETCH", "1", "(BODY.PEEK[1])")
+"#;
+
+/// Subscriptions outlive their mailboxes and may precede them; BINARY refuses an unknown
+/// transfer encoding.
+#[tokio::test(flavor = "multi_thread")]
+async fn subscriptions_and_unknown_encodings_on_every_database() {
+    for db in backends("imap_subscriptions").await {
+        let i = Install::new(db);
+        let e = i.db.engine;
+        populate(&i);
+        let (mut server, [plain, _, _, _]) = serve(&i);
+        let out = imaplib(SUBSCRIPTIONS_AND_BINARY, &[&plain.to_string()]);
+        assert!(s(&out["list_subscribed"]).starts_with("OK"), "{e}: {out}");
+        let lines: Vec<&str> = out["list_subscribed_lines"].as_array().unwrap().iter().map(s).collect();
+        let gone = lines.iter().find(|l| l.ends_with("\"Gone\"")).unwrap_or_else(|| panic!("{e}: {lines:?}"));
+        assert!(gone.contains("\\NonExistent") && gone.contains("\\Subscribed"), "{e}: {gone}");
+        assert_eq!(out["list_all"], serde_json::json!([null]), "{e}: a plain LIST shows no deleted mailbox");
+        assert!(s(&out["lsub"][0]).ends_with("\"Gone\""), "{e}: {}", out["lsub"]);
+        assert!(s(&out["subscribe_before"]).starts_with("OK"), "{e}: {}", out["subscribe_before"]);
+        assert!(s(&out["lsub_later"][0]).starts_with("() "), "{e}: {}", out["lsub_later"]);
+        assert!(s(&out["unsubscribe_nothing"]).starts_with("NO"), "{e}: {}", out["unsubscribe_nothing"]);
+        for item in ["binary", "binary_size"] {
+            assert!(s(&out[item]).starts_with("NO [UNKNOWN-CTE]"), "{e}: {item}: {}", out[item]);
+        }
+        assert!(s(&out["body"]).starts_with("OK"), "{e}: BODY[1] sends the part as stored: {}", out["body"]);
+        assert!(server.stop(Duration::from_secs(25)).success(), "{e}: {}", server.stderr());
+        i.db.cleanup().await;
+    }
+}
