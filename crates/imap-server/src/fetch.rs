@@ -178,13 +178,25 @@ impl Session {
             }
         }
         let with_file = attrs.iter().any(needs_file);
+        // Messages whose file went (expunged by another session, not yet announced here).
+        let mut gone = false;
         for seq in seqs {
             let Some(entry) = self.selected.as_ref().and_then(|o| o.message(seq)) else { continue };
             if changed_since.is_some_and(|since| entry.meta.modseq <= since) {
                 continue;
             }
             let (meta, recent) = (entry.meta.clone(), entry.recent);
-            let structure = if with_file { Some(self.structure_of(meta.id, &meta.file_name).await) } else { None };
+            // The file stays open for the whole response: an expunge elsewhere cannot cut it short.
+            let mut file = None;
+            let mut structure = None;
+            if with_file {
+                let Some(mut f) = self.open_message(&meta.file_name).await else {
+                    gone = true;
+                    continue;
+                };
+                structure = Some(self.structure_from(&meta.file_name, &mut f).await);
+                file = Some(f);
+            }
             if let Some(s) = &structure
                 && attrs.iter().any(|a| unknown_encoding(a, s))
             {
@@ -229,8 +241,8 @@ impl Session {
                         }
                         self.out.extend_from_slice(&head);
                         head.clear();
-                        let Some(s) = &structure else { continue };
-                        if let Err(e) = self.write_section(attr, s, &meta.file_name).await {
+                        let (Some(s), Some(f)) = (&structure, file.as_mut()) else { continue };
+                        if let Err(e) = self.write_section(attr, s, f).await {
                             tracing::debug!("imap: streaming a message: {e}");
                             self.closing = true;
                             return Err(Done::No("[SERVERBUG] Could not read the message".into()));
@@ -259,37 +271,57 @@ impl Session {
                 return Err(Done::No("Connection lost".into()));
             }
         }
+        if gone {
+            return no("[EXPUNGEISSUED] Some of the requested messages no longer exist");
+        }
         Ok(if uid { "UID FETCH completed" } else { "FETCH completed" }.into())
     }
 
-    /// The structure of a message, from the session's cache or by scanning its file.
-    pub(crate) async fn structure_of(&mut self, id: i64, file_name: &str) -> Arc<MessageStructure> {
-        if let Some((_, s)) = self.structures.iter().find(|(i, _)| *i == id) {
+    /// A message file opened for reading; `None` when it is gone (an error other than a
+    /// missing file is logged).
+    pub(crate) async fn open_message(&self, file_name: &str) -> Option<tokio::fs::File> {
+        let path = self.message_path(file_name);
+        match tokio::fs::File::open(&path).await {
+            Ok(file) => Some(file),
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    self.log_error(&format!("IMAP: message file {}", path.display()), &e);
+                }
+                None
+            }
+        }
+    }
+
+    /// The structure of a message, from the session's cache or by scanning `file`. Keyed by
+    /// file name: a file never changes, while a row id may be given again (SQLite reuses the
+    /// highest id after a delete).
+    pub(crate) async fn structure_from(
+        &mut self,
+        file_name: &str,
+        file: &mut tokio::fs::File,
+    ) -> Arc<MessageStructure> {
+        if let Some((_, s)) = self.structures.iter().find(|(name, _)| name == file_name) {
             return s.clone();
         }
-        let path = self.message_path(file_name);
         let mut scanner = Scanner::new();
-        match tokio::fs::File::open(&path).await {
-            Ok(mut file) => {
-                let mut buf = vec![0u8; READ_CHUNK];
-                loop {
-                    match file.read(&mut buf).await {
-                        Ok(0) => break,
-                        Ok(n) => scanner.feed(buf.get(..n).unwrap_or_default()),
-                        Err(e) => {
-                            self.log_error("IMAP FETCH: reading a message file", &e);
-                            break;
-                        }
-                    }
+        let mut buf = vec![0u8; READ_CHUNK];
+        let scanned = async {
+            file.seek(SeekFrom::Start(0)).await?;
+            loop {
+                match file.read(&mut buf).await? {
+                    0 => return Ok::<(), std::io::Error>(()),
+                    n => scanner.feed(buf.get(..n).unwrap_or_default()),
                 }
             }
-            Err(e) => self.log_error(&format!("IMAP FETCH: message file {}", path.display()), &e),
+        };
+        if let Err(e) = scanned.await {
+            self.log_error("IMAP: reading a message file", &e);
         }
         let s = Arc::new(scanner.finish());
         if self.structures.len() >= STRUCTURE_CACHE {
             self.structures.remove(0);
         }
-        self.structures.push((id, s.clone()));
+        self.structures.push((file_name.to_owned(), s.clone()));
         s
     }
 
@@ -301,7 +333,12 @@ impl Session {
     }
 
     /// Writes one body-section item (`BODY[..]`, `RFC822*`, `BINARY*`), streaming file ranges.
-    async fn write_section(&mut self, attr: &FetchAttr, s: &MessageStructure, file: &str) -> std::io::Result<()> {
+    async fn write_section(
+        &mut self,
+        attr: &FetchAttr,
+        s: &MessageStructure,
+        file: &mut tokio::fs::File,
+    ) -> std::io::Result<()> {
         let (label, data, partial) = match attr {
             FetchAttr::Rfc822 => ("RFC822".to_owned(), s.section(&[], None), None),
             FetchAttr::Rfc822Header => ("RFC822.HEADER".to_owned(), s.section(&[], Some(&SectionText::Header)), None),
@@ -345,24 +382,21 @@ impl Session {
 
     /// Copies bytes `start..end` of a message file to the output, flushing as it goes. A file
     /// shorter than announced is padded with spaces so the literal stays well-formed.
-    async fn stream_range(&mut self, file: &str, start: u64, end: u64) -> std::io::Result<()> {
+    async fn stream_range(&mut self, f: &mut tokio::fs::File, start: u64, end: u64) -> std::io::Result<()> {
         let mut left = end - start;
         if left > 0 {
-            let path = self.message_path(file);
-            if let Ok(mut f) = tokio::fs::File::open(&path).await {
-                f.seek(SeekFrom::Start(start)).await?;
-                let mut buf = vec![0u8; READ_CHUNK.min(usize::try_from(left).unwrap_or(READ_CHUNK))];
-                while left > 0 {
-                    let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-                    let n = f.read(&mut buf[..want]).await?;
-                    if n == 0 {
-                        break;
-                    }
-                    self.out.extend_from_slice(&buf[..n]);
-                    left -= n as u64;
-                    if self.out.len() >= FLUSH_AT {
-                        self.flush().await?;
-                    }
+            f.seek(SeekFrom::Start(start)).await?;
+            let mut buf = vec![0u8; READ_CHUNK.min(usize::try_from(left).unwrap_or(READ_CHUNK))];
+            while left > 0 {
+                let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+                let n = f.read(&mut buf[..want]).await?;
+                if n == 0 {
+                    break;
+                }
+                self.out.extend_from_slice(&buf[..n]);
+                left -= n as u64;
+                if self.out.len() >= FLUSH_AT {
+                    self.flush().await?;
                 }
             }
         }
@@ -377,7 +411,7 @@ impl Session {
         s: &MessageStructure,
         part: &[u32],
         partial: Option<(u32, u32)>,
-        file: &str,
+        f: &mut tokio::fs::File,
         size_only: bool,
     ) -> std::io::Result<()> {
         self.out.extend_from_slice(label.as_bytes());
@@ -392,12 +426,8 @@ impl Session {
         };
         // Decoded content is gathered in memory: its size must precede it.
         let mut raw = Vec::new();
-        let path = self.message_path(file);
-        if let Ok(mut f) = tokio::fs::File::open(&path).await {
-            f.seek(SeekFrom::Start(section.start)).await?;
-            let mut limited = f.take(section.end - section.start);
-            limited.read_to_end(&mut raw).await?;
-        }
+        f.seek(SeekFrom::Start(section.start)).await?;
+        f.take(section.end - section.start).read_to_end(&mut raw).await?;
         let mut decoded = Vec::with_capacity(raw.len());
         let mut decoder = Decoder::new(section.encoding);
         decoder.decode(&raw, &mut decoded);

@@ -66,7 +66,10 @@ impl Session {
             let raw = if needs.body {
                 self.read_message(&meta.file_name).await
             } else if headers {
-                self.structure_of(meta.id, &meta.file_name).await.header_block().to_vec()
+                match self.open_message(&meta.file_name).await {
+                    Some(mut file) => self.structure_from(&meta.file_name, &mut file).await.header_block().to_vec(),
+                    None => Vec::new(),
+                }
             } else {
                 Vec::new()
             };

@@ -157,8 +157,8 @@ pub(crate) struct Session {
     shutdown: watch::Receiver<bool>,
     /// Set when the connection must end after this command (BYE sent).
     pub closing: bool,
-    /// Recently scanned message structures, by message id.
-    pub structures: Vec<(i64, std::sync::Arc<altimail_imap::message::MessageStructure>)>,
+    /// Recently scanned message structures, by file name.
+    pub structures: Vec<(String, std::sync::Arc<altimail_imap::message::MessageStructure>)>,
 }
 
 pub(crate) async fn run(store: Store, conn: Connection) {
