@@ -21,6 +21,7 @@ pub mod db;
 mod error;
 pub mod files;
 mod logon;
+mod logon_cache;
 pub mod repo;
 pub mod schema;
 

@@ -85,14 +85,25 @@ impl Store {
     }
 }
 
-/// Checks a password on a blocking thread, a few at a time: an Argon2id check takes tens of
+/// Checks a password (unless it was verified moments ago, see `logon_cache`) on a blocking
+/// thread, a few at a time: an Argon2id check takes tens of
 /// milliseconds and 19 MiB, which must neither stall the sessions sharing a runtime thread nor
 /// multiply with the number of clients logging on at once.
 async fn verify_off_runtime(account: &accounts::Account, password: &str) -> bool {
+    if crate::logon_cache::recently_verified(account.id, &account.password, password) {
+        return true;
+    }
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let slots =
         SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
     let Ok(_slot) = slots.acquire().await else { return false };
     let (account, password) = (account.clone(), password.to_owned());
-    tokio::task::spawn_blocking(move || account.verify_password(&password)).await.unwrap_or(false)
+    let matched = tokio::task::spawn_blocking(move || {
+        let ok = account.verify_password(&password);
+        if ok {
+            crate::logon_cache::remember(account.id, &account.password, &password);
+        }
+        ok
+    });
+    matched.await.unwrap_or(false)
 }
