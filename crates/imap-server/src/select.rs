@@ -137,44 +137,42 @@ impl Session {
         // Read before the messages: a change in between is read again at the next refresh.
         let synced_modseq = folders::highest_modseq(db, found.folder.id).await?;
         let messages = mailbox::messages(db, found.folder.id).await?;
-        // EXAMINE shows \Recent without taking it from the session that will SELECT.
+        // EXAMINE shows \Recent without taking it from the session that will SELECT; SELECT
+        // writes only when there is something to take.
+        let bit = altimail_core::codes::flags::RECENT;
         let recent = if read_only {
-            let bit = altimail_core::codes::flags::RECENT;
             messages.iter().filter(|m| m.flags & bit != 0).map(|m| m.uid).collect()
-        } else {
+        } else if messages.iter().any(|m| m.flags & bit != 0) {
             mailbox::claim_recent(db, found.folder.id).await?
+        } else {
+            Vec::new()
         };
-        let status = mailbox::status(db, &found.folder).await?;
-        let keywords = mailbox::keywords_in_use(db, found.folder.id).await?;
+        let mut keywords: Vec<String> = Vec::new();
+        for k in messages.iter().flat_map(|m| m.keywords.iter()) {
+            if !keywords.iter().any(|known| known.eq_ignore_ascii_case(k)) {
+                keywords.push(k.clone());
+            }
+        }
+        mailbox::sort_keywords(&mut keywords);
+        let last_uid = messages.last().map_or(0, |m| m.uid);
+        let uid_next = u32::try_from(found.folder.current_uid + 1).unwrap_or(u32::MAX).max(last_uid.saturating_add(1));
         let entries = messages.iter().map(entry).collect();
         let meta = messages.iter().map(|m| (m.uid, meta(m))).collect::<HashMap<_, _>>();
         let view = SelectedMailbox::new(
             found.folder.id,
             entries,
             &recent,
-            status.uid_validity,
-            status.uid_next,
-            status.highest_modseq,
+            found.folder.uid_validity(),
+            uid_next,
+            synced_modseq,
             read_only,
         );
         let owner_address = match found.owner {
             Owner::Account => self.account.as_ref().map(|a| a.address.clone()).unwrap_or_default(),
             Owner::Public => String::new(),
         };
-        let mut kw = String::new();
-        for k in &keywords {
-            kw.push(' ');
-            kw.push_str(k);
-        }
         let out = &mut self.out;
-        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
-        if read_only {
-            out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
-        } else {
-            out.extend_from_slice(
-                format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw} \\*)] Flags permitted\r\n").as_bytes(),
-            );
-        }
+        write_flag_lists(out, &keywords, read_only);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.exists()).as_bytes());
         if !self.enabled.rev2 {
             out.extend_from_slice(format!("* {} RECENT\r\n", view.recent()).as_bytes());

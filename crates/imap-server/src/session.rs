@@ -89,7 +89,9 @@ impl Open {
     }
 
     /// Records this session's own flag change in the view and the metadata.
-    pub(crate) fn stored(&mut self, uid: u32, flags: i64, keywords: Vec<String>, modseq: u64) {
+    pub(crate) fn stored(&mut self, uid: u32, flags: i64, mut keywords: Vec<String>, modseq: u64) {
+        // In the store's order, so the next read of this message compares equal.
+        altimail_store::repo::mailbox::sort_keywords(&mut keywords);
         if let Some(m) = self.meta.get_mut(&uid) {
             m.modseq = modseq;
             m.flags = flags;

@@ -180,46 +180,50 @@ pub async fn changed_since(db: &Db, folder: &Folder, modseq: u64) -> Result<Vec<
 }
 
 async fn load(db: &Db, account_id: i64, folder_id: i64, since: Option<u64>) -> Result<Vec<MailboxMessage>, StoreError> {
-    let (filter, k_filter) = match since {
-        Some(_) => (" AND messagemodseq > ?", " AND m.messagemodseq > ?"),
-        None => ("", ""),
-    };
+    // One query: a message with several keywords comes once per keyword, in UID order.
+    let filter = if since.is_some() { " AND m.messagemodseq > ?" } else { "" };
     let sql = format!(
-        "SELECT messageid, messageuid, messageflags, messagesize, messagecreatetime, messagemodseq, messagefilename \
-         FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? AND messagetype = {}{filter} \
-         ORDER BY messageuid",
+        "SELECT m.messageid AS messageid, m.messageuid AS messageuid, m.messageflags AS messageflags, \
+         m.messagesize AS messagesize, m.messagecreatetime AS messagecreatetime, m.messagemodseq AS messagemodseq, \
+         m.messagefilename AS messagefilename, k.keyword AS keyword \
+         FROM hm_messages m LEFT JOIN altimail_keywords k ON k.messageid = m.messageid \
+         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}{filter} \
+         ORDER BY m.messageuid, m.messageid",
         message_type::DELIVERED
     );
     let mut params: Vec<Value> = vec![account_id.into(), folder_id.into()];
     if let Some(m) = since {
         params.push(modseq_value(m));
     }
-    let rows = db.fetch_all(&sql, &params).await?;
-    let keyword_sql = format!(
-        "SELECT k.messageid AS messageid, k.keyword AS keyword FROM altimail_keywords k \
-         JOIN hm_messages m ON m.messageid = k.messageid \
-         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}{k_filter}",
-        message_type::DELIVERED
-    );
-    let mut keywords: HashMap<i64, Vec<String>> = HashMap::new();
-    for r in db.fetch_all(&keyword_sql, &params).await? {
-        keywords.entry(r.int("messageid")?).or_default().push(r.text("keyword")?);
+    let mut out: Vec<MailboxMessage> = Vec::new();
+    for r in &db.fetch_all(&sql, &params).await? {
+        let id = r.int("messageid")?;
+        let keyword = r.opt_text("keyword")?;
+        if let Some(last) = out.last_mut().filter(|m| m.id == id) {
+            last.keywords.extend(keyword);
+            continue;
+        }
+        out.push(MailboxMessage {
+            id,
+            uid: to_u32(r.int("messageuid")?),
+            flags: r.int("messageflags")?,
+            keywords: keyword.into_iter().collect(),
+            size: to_u64(r.int("messagesize")?),
+            internal_date: r.time("messagecreatetime")?,
+            modseq: modseq_of(r, "messagemodseq")?,
+            file_name: r.text("messagefilename")?,
+        });
     }
-    rows.iter()
-        .map(|r| {
-            let id = r.int("messageid")?;
-            Ok(MailboxMessage {
-                id,
-                uid: to_u32(r.int("messageuid")?),
-                flags: r.int("messageflags")?,
-                keywords: keywords.remove(&id).unwrap_or_default(),
-                size: to_u64(r.int("messagesize")?),
-                internal_date: r.time("messagecreatetime")?,
-                modseq: modseq_of(r, "messagemodseq")?,
-                file_name: r.text("messagefilename")?,
-            })
-        })
-        .collect()
+    // Engines return joined rows in any order: keywords come sorted, so two reads compare equal.
+    for m in &mut out {
+        sort_keywords(&mut m.keywords);
+    }
+    Ok(out)
+}
+
+/// The order keywords are handed out in: case-insensitive, then as spelled.
+pub fn sort_keywords(keywords: &mut [String]) {
+    keywords.sort_by(|a, b| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()).then_with(|| a.cmp(b)));
 }
 
 /// STATUS counters, computed by the database without listing the messages.
