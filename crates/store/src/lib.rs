@@ -35,7 +35,6 @@ use std::path::PathBuf;
 
 use altimail_core::password::PasswordScheme;
 
-use crate::repo::settings::Settings;
 
 /// A database and the data directory whose files its rows name.
 #[derive(Debug, Clone)]
@@ -79,8 +78,18 @@ impl Store {
 
     /// The scheme new or changed passwords are stored with.
     pub async fn password_scheme(&self) -> Result<PasswordScheme, StoreError> {
-        let settings = Settings::load(&self.db).await?;
-        Ok(if settings.bool(SETTING_KEEP_SHA256_PASSWORDS) { PasswordScheme::Sha256 } else { PasswordScheme::Argon2id })
+        // One row, not the whole table: this runs at every logon.
+        let keep_sha256 = self
+            .db
+            .fetch_optional(
+                "SELECT settinginteger FROM hm_settings WHERE settingname = ?",
+                &[SETTING_KEEP_SHA256_PASSWORDS.into()],
+            )
+            .await?
+            .map(|r| r.int("settinginteger"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(if keep_sha256 != 0 { PasswordScheme::Sha256 } else { PasswordScheme::Argon2id })
     }
 
     /// Deletes an account with its folders, messages and mailbox files.

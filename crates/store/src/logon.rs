@@ -10,6 +10,9 @@ use altimail_core::time::now_local;
 use crate::repo::{accounts, domain_aliases, domains, settings::Settings};
 use crate::{Store, StoreError};
 
+/// How stale `accountlastlogontime` may get before a logon writes it again.
+const LOGON_TIME_RESOLUTION_SECS: i64 = 60;
+
 /// Why a logon was refused. Protocols answer all of them the same way (no account probing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogonRefused {
@@ -78,9 +81,13 @@ impl Store {
                 )
                 .await?;
         }
+        // The logon time is written at most once a minute: clients that reconnect all the time
+        // would otherwise cost a durable write each.
         let now = now_local();
-        accounts::touch_logon(&self.db, account.id, now).await?;
-        account.last_logon = now;
+        if now - account.last_logon >= chrono::Duration::seconds(LOGON_TIME_RESOLUTION_SECS) {
+            accounts::touch_logon(&self.db, account.id, now).await?;
+            account.last_logon = now;
+        }
         Ok(Ok(account))
     }
 }
