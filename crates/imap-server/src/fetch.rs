@@ -168,9 +168,10 @@ impl Session {
                 }
             }
             if !updates.is_empty() {
-                let folder_id = open.folder.id;
+                let (folder_id, notices) = (open.folder.id, open.notices());
                 let modseq = mailbox::update_flags(&self.store, folder_id, &updates).await?;
                 if let Some(open) = self.selected.as_mut() {
+                    open.absorb_own_change(notices, modseq);
                     for (u, &uid) in updates.iter().zip(&newly_seen) {
                         open.stored(uid, u.flags, u.keywords.clone(), modseq);
                     }

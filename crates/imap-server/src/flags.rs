@@ -58,10 +58,13 @@ impl Session {
                 touched.push((seq, e.uid, None));
             }
         }
-        let folder_id = open.folder.id;
+        let (folder_id, notices) = (open.folder.id, open.notices());
         let modseq =
             if updates.is_empty() { 0 } else { mailbox::update_flags(&self.store, folder_id, &updates).await? };
         let Some(open) = self.selected.as_mut() else { return bad("No mailbox selected") };
+        if !updates.is_empty() {
+            open.absorb_own_change(notices, modseq);
+        }
         open.announce_keywords(updates.iter().flat_map(|u| u.keywords.iter()), &mut self.out);
         for (seq, message_uid, update) in touched {
             if let Some(u) = update.and_then(|i| updates.get(i)) {

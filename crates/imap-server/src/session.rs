@@ -100,6 +100,21 @@ impl Open {
         self.view.set_flags(uid, flags, keywords, modseq);
     }
 
+    /// Notices the change bus has given for this folder so far.
+    pub(crate) fn notices(&self) -> u64 {
+        *self.watch.borrow()
+    }
+
+    /// After this session's own change at `modseq` (taken when the bus stood at `notices_before`):
+    /// when nothing else happened since the last sync (the folder moved by one modseq, the bus by
+    /// one notice), the view is already current and the next refresh need not read it back.
+    pub(crate) fn absorb_own_change(&mut self, notices_before: u64, modseq: u64) {
+        if modseq == self.synced_modseq + 1 && self.notices() == notices_before + 1 {
+            self.watch.borrow_and_update();
+            self.synced_modseq = modseq;
+        }
+    }
+
     /// Announces keywords not yet in FLAGS (clients may reject flags they were not told of).
     pub(crate) fn announce_keywords<'k>(&mut self, found: impl IntoIterator<Item = &'k String>, out: &mut Vec<u8>) {
         let mut grew = false;

@@ -159,6 +159,9 @@ impl Session {
             let opts = self.update_options(true, uid);
             if let Some(open) = self.selected.as_mut() {
                 open.view.expunged_by_self(&src_uids, &mut self.out, opts);
+                for uid in &src_uids {
+                    open.meta.remove(uid);
+                }
             }
             return Ok(format!("{}{name} completed", if uid { "UID " } else { "" }));
         }
@@ -190,12 +193,20 @@ impl Session {
             ids.push(e.id);
             gone.push(e.uid);
         }
-        if !ids.is_empty() {
-            let location = open.location();
-            mailbox::expunge(&self.store, &open.folder, location, &ids).await?;
-        }
+        let notices = open.notices();
+        let modseq = if ids.is_empty() {
+            None
+        } else {
+            Some(mailbox::expunge(&self.store, &open.folder, open.location(), &ids).await?)
+        };
         if let Some(open) = self.selected.as_mut() {
             open.view.expunged_by_self(&gone, &mut self.out, opts);
+            for uid in &gone {
+                open.meta.remove(uid);
+            }
+            if let Some(modseq) = modseq {
+                open.absorb_own_change(notices, modseq);
+            }
         }
         Ok(if uids.is_some() { "UID EXPUNGE completed" } else { "EXPUNGE completed" }.into())
     }
