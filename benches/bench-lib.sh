@@ -408,3 +408,20 @@ make_mbox() { # file count
 		        f.write(f"From {sender[1]} {time.asctime(time.gmtime(date))}\n{h}\n" + "\n".join(lines).rstrip("\n") + "\n\n")
 	PYEOF
 }
+
+# Says which errors or warnings the Altimail under test wrote on its stderr, if any.
+altimail_report_warnings() {
+	if grep -qE ' (ERROR|WARN) |panicked' "$TMP/altimail/serve.stderr"; then
+		say "altimail: its stderr has errors or warnings:"
+		grep -E ' (ERROR|WARN) |panicked' "$TMP/altimail/serve.stderr" | head -n 10 | cut -c1-240 | sed 's/^/    /' >&2 || true
+	fi
+}
+
+# Says which errors the Dovecot under test logged, most frequent first, if any.
+dovecot_report_errors() {
+	if grep -qE '(Error|Fatal|Panic):' "$TMP/dovecot/dovecot.log"; then
+		say "dovecot: its log has errors:"
+		grep -E '(Error|Fatal|Panic):' "$TMP/dovecot/dovecot.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} //' |
+			sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' >&2 || true
+	fi
+}

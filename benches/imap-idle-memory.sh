@@ -77,21 +77,14 @@ for name in "${SIDES[@]}"; do
 		ALTIMAIL_PORT=${ALTIMAIL_PORT:-$(free_port 10143)}
 		altimail_start "$ALTIMAIL_PORT"
 		run_side altimail "$ALTIMAIL_PORT" "$ALTIMAIL_PID" --tree
-		if grep -qE ' (ERROR|WARN) |panicked' "$TMP/altimail/serve.stderr"; then
-			say "altimail: its stderr has errors or warnings:"
-			grep -E ' (ERROR|WARN) |panicked' "$TMP/altimail/serve.stderr" | head -n 10 | cut -c1-240 | sed 's/^/    /' >&2 || true
-		fi
+		altimail_report_warnings
 		altimail_stop
 		;;
 	dovecot)
 		DOVECOT_PORT=${DOVECOT_PORT:-$(free_port 10144 "${ALTIMAIL_PORT:-}")}
 		dovecot_start "$DOVECOT_PORT" "$CONNECTIONS"
 		run_side dovecot "$DOVECOT_PORT" "$DOVECOT_PID" --tree
-		if grep -qE '(Error|Fatal|Panic):' "$TMP/dovecot/dovecot.log"; then
-			say "dovecot: its log has errors:"
-			grep -E '(Error|Fatal|Panic):' "$TMP/dovecot/dovecot.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} //' |
-				sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' >&2 || true
-		fi
+		dovecot_report_errors
 		dovecot_stop
 		;;
 	esac

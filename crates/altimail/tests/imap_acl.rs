@@ -8,7 +8,7 @@ use std::path::Path;
 
 use altimail_core::time::now_local;
 use altimail_store::repo::acl::{self, Rights};
-use altimail_store::repo::{accounts, folders, messages};
+use altimail_store::repo::{accounts, folders, groups, messages};
 use altimail_store::{Location, Store};
 use altimail_testkit::backends;
 use common::Install;
@@ -113,17 +113,7 @@ fn names(v: &Value) -> Vec<String> {
 
 /// A group with members, as hMailServer stores it.
 async fn group(store: &Store, name: &str, members: &[i64]) {
-    let id = store.db.insert("INSERT INTO hm_groups (groupname) VALUES (?)", &[name.into()], "groupid").await.unwrap();
-    for m in members {
-        store
-            .db
-            .execute(
-                "INSERT INTO hm_group_members (membergroupid, memberaccountid) VALUES (?, ?)",
-                &[id.into(), (*m).into()],
-            )
-            .await
-            .unwrap();
-    }
+    groups::create(&store.db, name, members).await.unwrap();
 }
 
 fn letters(s: &str) -> Rights {

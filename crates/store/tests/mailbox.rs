@@ -10,7 +10,7 @@ use altimail_core::time::now_local;
 use altimail_store::db::never;
 use altimail_store::repo::acl::{self, Rights};
 use altimail_store::repo::mailbox::{self, FlagUpdate};
-use altimail_store::repo::{accounts, domains, folders, special_use};
+use altimail_store::repo::{accounts, domains, folders, groups, special_use};
 use altimail_store::{Location, Store, StoreError};
 use altimail_testkit::{ScratchDb, backends};
 use chrono::NaiveDateTime;
@@ -305,18 +305,7 @@ async fn folders_rename_subscribe_delete_and_special_use() {
 }
 
 async fn group(store: &Store, name: &str, members: &[i64]) -> i64 {
-    let id = store.db.insert("INSERT INTO hm_groups (groupname) VALUES (?)", &[name.into()], "groupid").await.unwrap();
-    for m in members {
-        store
-            .db
-            .execute(
-                "INSERT INTO hm_group_members (membergroupid, memberaccountid) VALUES (?, ?)",
-                &[id.into(), (*m).into()],
-            )
-            .await
-            .unwrap();
-    }
-    id
+    groups::create(&store.db, name, members).await.unwrap()
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod domain_aliases;
 pub mod domains;
 pub mod fetch_accounts;
+pub mod groups;
 pub mod folders;
 pub mod lists;
 pub mod logon_failures;
