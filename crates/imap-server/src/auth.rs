@@ -145,13 +145,14 @@ impl Session {
     }
 
     /// The INBOX, and once per account the special-use folders (an existing folder with a
-    /// usual name is marked rather than a new one made).
+    /// usual name is marked rather than a new one made). Special-use rows are written after the
+    /// INBOX exists, so an account that has them needs nothing more (one query per logon).
     async fn prepare_folders(&self, account: &Account) -> Result<(), StoreError> {
         let db = &self.store.db;
-        folders::ensure_inbox(db, account.id).await?;
         if !special_use::list(db, account.id).await?.is_empty() {
             return Ok(());
         }
+        folders::ensure_inbox(db, account.id).await?;
         let existing = folders::list(db, account.id).await?;
         for (attribute, names) in SPECIAL_FOLDERS {
             let found = existing

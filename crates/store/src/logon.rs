@@ -53,8 +53,17 @@ impl Store {
         name: &str,
         password: &str,
     ) -> Result<Result<accounts::Account, LogonRefused>, StoreError> {
-        let address = self.canonical_logon_name(name).await?;
-        let Some(mut account) = accounts::find(&self.db, &address).await? else {
+        // Most logons name the account's own address: look that up first, and resolve the
+        // default domain and domain aliases only when it is not one.
+        let direct = match address::split(name.trim()) {
+            Some(_) => accounts::find(&self.db, name.trim()).await?,
+            None => None,
+        };
+        let found = match direct {
+            Some(account) => Some(account),
+            None => accounts::find(&self.db, &self.canonical_logon_name(name).await?).await?,
+        };
+        let Some(mut account) = found else {
             return Ok(Err(LogonRefused::NoSuchAccount));
         };
         match domains::get(&self.db, account.domain_id).await? {
