@@ -28,9 +28,44 @@ pub enum Db {
 
 /// An open transaction; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
     MySql(Transaction<'static, MySql>),
+}
+
+/// A SQLite transaction holding this process's writer turn (see [`sqlite_writer_turn`]).
+pub struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl SqliteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// SQLite has one writer at a time, and a connection waiting for the lock polls with sleeps
+/// (its busy handler), leaving the CPU idle while writers queue. Writers of this process take
+/// turns here instead, woken as soon as the previous one commits. After a long wait the turn
+/// is skipped and the busy handler decides, so a stuck writer cannot block the others forever.
+async fn sqlite_writer_turn() -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    static TURN: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+    let turn = TURN.get_or_init(Default::default).clone();
+    tokio::time::timeout(std::time::Duration::from_secs(10), turn.lock_owned()).await.ok()
 }
 
 /// Runs the same body against whichever engine `$self` holds, with `$e` bound to an executor.
@@ -90,7 +125,10 @@ impl Db {
         Ok(match self {
             // IMMEDIATE takes the write lock at once: concurrent writers queue on the busy
             // timeout instead of failing to upgrade a read lock and backing off.
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let writer = sqlite_writer_turn().await;
+                Tx::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _writer: writer })
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
             Db::MySql(p) => Tx::MySql(p.begin().await?),
         })
