@@ -93,7 +93,13 @@ impl Config {
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             // toml's message names the key and the line; keep it on one line.
             let msg = e.message().to_owned();
-            let at = e.span().map(|s| line_of(&text, s.start)).map(|l| format!(" (line {l})")).unwrap_or_default();
+            let at = e
+                .span()
+                .map(|s| match key_at(&text, s.start) {
+                    Some(key) if !msg.contains(&key) => format!(" (line {}, key {key})", line_of(&text, s.start)),
+                    _ => format!(" (line {})", line_of(&text, s.start)),
+                })
+                .unwrap_or_default();
             anyhow::anyhow!("{}{at}: {msg}", path.display())
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
@@ -179,6 +185,29 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The dotted key whose value sits at `offset` (`database.port`), so an error about a bad value
+/// names the key and not only the line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(['[', ']']).trim());
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,7 +259,9 @@ mod tests {
         let e = parse("[database]\ntype = \"oracle\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("oracle"), "{e:#}");
         let e = parse("[database]\nport = \"x\"\n").unwrap_err().to_string();
-        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("line 2") && e.contains("database.port"), "{e}");
+        let e = parse("[directories]\ndata = 5\n").unwrap_err().to_string();
+        assert!(e.contains("directories.data"), "{e}");
         let e = parse("[database]\ntype = \"postgresql\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("name is required"), "{e:#}");
         let e = parse("[directorys]\n").unwrap_err().to_string();

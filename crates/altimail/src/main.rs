@@ -26,9 +26,7 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            let text = e.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{} (see --help)", first.trim_end());
+            eprintln!("{} (see --help)", one_line_usage_error(&e.to_string()));
             return ExitCode::from(1);
         }
     };
@@ -44,11 +42,78 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the whole context chain.
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", one_line_chain(e.chain().map(|c| c.to_string())));
             ExitCode::from(1)
         }
+    }
+}
+
+/// clap's message without its usage block, on one line: "error: the following required
+/// arguments were not provided: --password <PASSWORD>".
+fn one_line_usage_error(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if parts.is_empty() { "error: invalid arguments".to_owned() } else { parts.join(" ") }
+}
+
+/// The whole context chain on one line, without repeating a cause that an outer message
+/// already quotes (database drivers often include their source's text in their own).
+fn one_line_chain(chain: impl Iterator<Item = String>) -> String {
+    let mut line = String::new();
+    for part in chain {
+        if part.is_empty() || line.contains(&part) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&part);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_keep_the_argument_on_one_line() {
+        let clap = "error: the following required arguments were not provided:\n  <ADDRESS>\n\nUsage: altimail account add <ADDRESS>\n\nFor more information, try '--help'.\n";
+        assert_eq!(one_line_usage_error(clap), "error: the following required arguments were not provided: <ADDRESS>");
+    }
+
+    /// Every command and subcommand says what it does in `--help`, and clap's own consistency
+    /// checks pass for the whole tree.
+    #[test]
+    fn every_command_has_help_text() {
+        use clap::CommandFactory;
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in c.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let root = Cli::command();
+        root.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&root, "altimail", &mut missing);
+        assert!(missing.is_empty(), "commands without help text: {missing:?}");
+    }
+
+    #[test]
+    fn repeated_causes_are_said_once() {
+        let chain = ["opening the store", "database \"x\" does not exist", "database \"x\" does not exist"];
+        assert_eq!(
+            one_line_chain(chain.iter().map(|s| s.to_string())),
+            "opening the store: database \"x\" does not exist"
+        );
     }
 }
 

@@ -35,7 +35,6 @@ use std::path::PathBuf;
 
 use altimail_core::password::PasswordScheme;
 
-
 /// A database and the data directory whose files its rows name.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -48,6 +47,19 @@ pub struct Store {
 /// The setting that keeps new passwords in hMailServer's salted SHA-256 form (type 3), so the
 /// database stays usable by hMailServer itself; otherwise new passwords are Argon2id.
 pub const SETTING_KEEP_SHA256_PASSWORDS: &str = "altimailkeepsha256passwords";
+
+/// First start on a database hMailServer made: passwords changed or upgraded from now on stay
+/// in a form hMailServer reads (salted SHA-256), so the administrator can still go back or run
+/// both side by side. Setting it to 0 later switches to Argon2id.
+async fn adopt(db: &Db) -> Result<(), StoreError> {
+    if repo::settings::get(db, SETTING_KEEP_SHA256_PASSWORDS).await?.is_none() {
+        repo::settings::set_integer(db, SETTING_KEEP_SHA256_PASSWORDS, 1).await?;
+        tracing::info!(
+            "existing hMailServer database: passwords keep hMailServer's format ({SETTING_KEEP_SHA256_PASSWORDS} = 1)"
+        );
+    }
+    Ok(())
+}
 
 impl Store {
     /// Connects, and makes sure the schema is usable: an empty database is initialised when
@@ -67,9 +79,12 @@ impl Store {
                     config.describe()
                 )));
             }
-            schema::SchemaState::Existing { .. } => {
+            schema::SchemaState::Existing { altimail_version, .. } => {
                 for change in schema::upgrade(&db).await? {
                     tracing::info!("schema upgrade: {change}");
+                }
+                if altimail_version.is_none() {
+                    adopt(&db).await?;
                 }
             }
         }

@@ -312,6 +312,7 @@ async fn existing_hmailserver_database_opens_without_init() {
                 "altimail_vanished",
                 "altimail_special_use",
                 "altimail_subscriptions",
+                "altimail_forwarded",
             ] {
                 s.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
             }
@@ -370,6 +371,13 @@ async fn existing_hmailserver_database_opens_without_init() {
         assert_eq!(v.int("version").unwrap(), altimail_store::schema::ALTIMAIL_SCHEMA_VERSION, "{e}");
         let settings = settings::Settings::load(s).await.unwrap();
         assert_eq!(settings.int("ascheckptrscore"), 1, "{e}: a missing row reads as its default");
+        assert_eq!(
+            settings.int(altimail_store::SETTING_KEEP_SHA256_PASSWORDS),
+            1,
+            "{e}: an adopted database keeps passwords hMailServer can read"
+        );
+        let md5 = store.authenticate("md5@legacy.test", "secret").await.unwrap().unwrap();
+        assert_eq!(md5.password_scheme, 3, "{e}: upgraded to hMailServer's salted SHA-256, not Argon2id");
         store.db.close().await;
         db.cleanup().await;
     }

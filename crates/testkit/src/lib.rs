@@ -13,6 +13,9 @@
 //! gives the same dialogue.
 
 pub mod splits;
+pub mod tools;
+
+pub use tools::{have_python_module, have_tool, skip_line};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -106,7 +109,7 @@ async fn create_on_server(
 ) -> Option<ScratchDb> {
     let url = std::env::var(var).unwrap_or_else(|_| default_url.to_owned());
     if url == "off" {
-        eprintln!("SKIP {scheme} tests: {var}=off");
+        tools::skip_line(&format!("{scheme} tests: {var}=off"));
         return None;
     }
     let server = match parse_url(&url, scheme, port) {
@@ -139,7 +142,9 @@ async fn create_on_server(
         }),
         Err(e) if must_test_every_engine() => panic!("{scheme} server at {url} unusable ({e}); it is required in CI"),
         Err(e) => {
-            eprintln!("SKIP {scheme} tests: server at {url} unusable ({e}); set {var} to a reachable server");
+            tools::skip_line(&format!(
+                "{scheme} tests: server at {url} unusable ({e}); set {var} to a reachable server"
+            ));
             None
         }
     }
