@@ -113,6 +113,7 @@ async fn administration_round_trips() {
         assert_eq!(i.json(&["setting", "get", "maxmessagesize"])["integer"], 10240, "{e}");
         assert_eq!(i.json(&["setting", "get", "HostName"])["string"], "mail.example.com", "{e}");
         i.fails(&["setting", "set", "nosuchsetting", "1"]);
+        i.fails(&["setting", "set", "maxmessagesize", "lots"]);
 
         i.ok(&[
             "range",

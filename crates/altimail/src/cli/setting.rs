@@ -51,6 +51,13 @@ pub async fn run(cmd: SettingCmd, store: &Store, out: &Output) -> anyhow::Result
                 bail!("no setting {name} (use --create to add a new one)");
             }
             let number = value.trim().parse::<i64>();
+            // A setting hMailServer keeps as a number (its default is a non-zero integer and no
+            // text) takes only a number, unless --string says otherwise.
+            let numeric =
+                matches!(altimail_store::schema::default_setting(&name), Some((text, n)) if text.is_empty() && n != 0);
+            if numeric && !string && number.is_err() {
+                bail!("setting {name} takes a number, not {value:?}");
+            }
             if integer || (!string && number.is_ok()) {
                 let Ok(n) = number else { bail!("{value:?} is not a number") };
                 settings::set_integer(db, &name, n).await?;
