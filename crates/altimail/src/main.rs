@@ -76,47 +76,6 @@ fn one_line_chain(chain: impl Iterator<Item = String>) -> String {
     line
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usage_errors_keep_the_argument_on_one_line() {
-        let clap = "error: the following required arguments were not provided:\n  <ADDRESS>\n\nUsage: altimail account add <ADDRESS>\n\nFor more information, try '--help'.\n";
-        assert_eq!(one_line_usage_error(clap), "error: the following required arguments were not provided: <ADDRESS>");
-    }
-
-    /// Every command and subcommand says what it does in `--help`, and clap's own consistency
-    /// checks pass for the whole tree.
-    #[test]
-    fn every_command_has_help_text() {
-        use clap::CommandFactory;
-        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            for sub in c.get_subcommands() {
-                let path = format!("{path} {}", sub.get_name());
-                if sub.get_about().is_none() {
-                    missing.push(path.clone());
-                }
-                walk(sub, &path, missing);
-            }
-        }
-        let root = Cli::command();
-        root.clone().debug_assert();
-        let mut missing = Vec::new();
-        walk(&root, "altimail", &mut missing);
-        assert!(missing.is_empty(), "commands without help text: {missing:?}");
-    }
-
-    #[test]
-    fn repeated_causes_are_said_once() {
-        let chain = ["opening the store", "database \"x\" does not exist", "database \"x\" does not exist"];
-        assert_eq!(
-            one_line_chain(chain.iter().map(|s| s.to_string())),
-            "opening the store: database \"x\" does not exist"
-        );
-    }
-}
-
 /// Human-readable logs on stderr (`RUST_LOG` overrides the level). Administration commands only
 /// print warnings, so their output stays clean for scripts.
 fn init_tracing(serving: bool) {
@@ -161,4 +120,45 @@ async fn open_existing(config: &Config) -> anyhow::Result<Store> {
     Store::open(&config.database, &config.data_dir, false)
         .await
         .with_context(|| format!("cannot open {}", config.database.describe()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_keep_the_argument_on_one_line() {
+        let clap = "error: the following required arguments were not provided:\n  <ADDRESS>\n\nUsage: altimail account add <ADDRESS>\n\nFor more information, try '--help'.\n";
+        assert_eq!(one_line_usage_error(clap), "error: the following required arguments were not provided: <ADDRESS>");
+    }
+
+    /// Every command and subcommand says what it does in `--help`, and clap's own consistency
+    /// checks pass for the whole tree.
+    #[test]
+    fn every_command_has_help_text() {
+        use clap::CommandFactory;
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in c.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let root = Cli::command();
+        root.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&root, "altimail", &mut missing);
+        assert!(missing.is_empty(), "commands without help text: {missing:?}");
+    }
+
+    #[test]
+    fn repeated_causes_are_said_once() {
+        let chain = ["opening the store", "database \"x\" does not exist", "database \"x\" does not exist"];
+        assert_eq!(
+            one_line_chain(chain.iter().map(|s| s.to_string())),
+            "opening the store: database \"x\" does not exist"
+        );
+    }
 }
