@@ -16,7 +16,7 @@ use altimail_net::HmLog;
 use altimail_store::repo::fetch_accounts::{self, FetchAccount, Security};
 use altimail_store::repo::{accounts, folders, messages};
 use altimail_store::{Location, Store};
-use altimail_testkit::ScratchDb;
+use altimail_testkit::{ScratchDb, backends};
 use common::{Install, Server, python};
 
 const SEND: &str = r#"
@@ -39,14 +39,20 @@ fn send(smtp: u16, rcpt: &str, tag: &str, count: usize, extra_headers: &str) {
 /// A server with john (target), mary (MIME recipient) and remote (the "remote" POP3 box).
 struct World {
     i: Install,
-    _server: Server,
+    server: Server,
     ports: Vec<u16>,
     store: Store,
     fetcher: Fetcher,
 }
 
+/// A [`World`] on SQLite.
 async fn world(listeners: &[(&str, &str)]) -> World {
-    let i = Install::new(ScratchDb::sqlite());
+    world_on(ScratchDb::sqlite(), listeners).await
+}
+
+/// A [`World`] on the database `db`.
+async fn world_on(db: ScratchDb, listeners: &[(&str, &str)]) -> World {
+    let i = Install::new(db);
     i.ok(&["init"]);
     i.ok(&["setting", "set", "hostname", "mx.example.com"]);
     i.ok(&["setting", "set", "logging", "255"]);
@@ -59,10 +65,23 @@ async fn world(listeners: &[(&str, &str)]) -> World {
     let spool = Spool::start(store.clone());
     let log = HmLog::new(i.path("logs"), 255);
     let fetcher = Fetcher::new(store.clone(), spool, log);
-    World { i, _server: server, ports, store, fetcher }
+    World { i, server, ports, store, fetcher }
 }
 
 impl World {
+    /// The database engine, for failure messages.
+    fn e(&self) -> &'static str {
+        self.i.db.engine
+    }
+
+    /// Stops the server and drops a server database.
+    async fn finish(mut self) {
+        self.store.db.close().await;
+        let e = self.e();
+        assert!(self.server.stop(Duration::from_secs(25)).success(), "{e}: {}", self.server.stderr());
+        self.i.db.cleanup().await;
+    }
+
     async fn account_id(&self, address: &str) -> i64 {
         accounts::find(&self.store.db, address).await.unwrap().unwrap().id
     }
@@ -94,7 +113,7 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{address}: fewer than {n} messages after 10 s");
+        panic!("{}: {address}: fewer than {n} messages after 10 s", self.e());
     }
 
     async fn uids(&self, id: i64) -> Vec<String> {
@@ -133,49 +152,65 @@ fn subjects(messages: &[String]) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn uids_are_tracked_and_mail_is_kept() {
-    let w = world(&[("smtp", "none"), ("pop3", "none")]).await;
+async fn uids_are_tracked_and_mail_is_kept_on_every_database() {
+    for db in backends("fetch_uids").await {
+        let w = world_on(db, &[("smtp", "none"), ("pop3", "none")]).await;
+        uids_are_tracked_and_mail_is_kept(&w).await;
+        w.finish().await;
+    }
+}
+
+async fn uids_are_tracked_and_mail_is_kept(w: &World) {
+    let e = w.e();
     let (smtp, pop3) = (w.ports[0], w.ports[1]);
     send(smtp, "remote@example.com", "kept", 3, "");
     w.wait_inbox("remote@example.com", 3).await;
     let id = w.add(pop3, Security::None, 0, |_| {}).await;
 
     let r = w.run(id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted), (3, 0));
+    assert_eq!((r.downloaded, r.deleted), (3, 0), "{e}");
     let john = w.wait_inbox("john@example.com", 3).await;
-    assert_eq!(subjects(&john), ["kept 1", "kept 2", "kept 3"]);
+    assert_eq!(subjects(&john), ["kept 1", "kept 2", "kept 3"], "{e}");
     let first = &john[0];
     let received = first.find("\r\nReceived: from 127.0.0.1 (127.0.0.1) by mx.example.com with POP3; ");
     let original = first.find("\r\nReceived: from [127.0.0.1]");
-    assert!(received.is_some() && received < original, "ours comes first: {first}");
-    assert!(first.contains("\r\nX-hMailServer-ExternalAccount: Remote box\r\n"), "{first}");
-    assert!(first.contains("\r\n.leading dot line\r\n"), "dot-unstuffed once: {first}");
-    assert_eq!(w.uids(id).await.len(), 3);
+    assert!(received.is_some() && received < original, "{e}: ours comes first: {first}");
+    assert!(first.contains("\r\nX-hMailServer-ExternalAccount: Remote box\r\n"), "{e}: {first}");
+    assert!(first.contains("\r\n.leading dot line\r\n"), "{e}: dot-unstuffed once: {first}");
+    assert_eq!(w.uids(id).await.len(), 3, "{e}");
 
     // A second run finds nothing new; the remote box still holds everything.
     let r = w.run(id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted, r.forgotten), (0, 0, 0));
+    assert_eq!((r.downloaded, r.deleted, r.forgotten), (0, 0, 0), "{e}");
     send(smtp, "remote@example.com", "later", 1, "");
     w.wait_inbox("remote@example.com", 4).await;
     let r = w.run(id).await.unwrap();
-    assert_eq!(r.downloaded, 1);
+    assert_eq!(r.downloaded, 1, "{e}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(w.inbox("john@example.com").await.len(), 4, "nothing fetched twice");
-    assert_eq!(w.inbox("remote@example.com").await.len(), 4, "leave on server");
+    assert_eq!(w.inbox("john@example.com").await.len(), 4, "{e}: nothing fetched twice");
+    assert_eq!(w.inbox("remote@example.com").await.len(), 4, "{e}: leave on server");
 
     let fa = fetch_accounts::require(&w.store.db, id).await.unwrap();
-    assert!(!fa.locked);
-    assert!(fa.next_try > altimail_core::time::now_local() + chrono::Duration::minutes(29), "rescheduled");
+    assert!(!fa.locked, "{e}");
+    assert!(fa.next_try > altimail_core::time::now_local() + chrono::Duration::minutes(29), "{e}: rescheduled");
     let log = w.log_text();
-    assert!(log.contains("\"POP3C\"\t"), "{log}");
-    assert!(log.contains("\"SENT: PASS ***\""), "{log}");
-    assert!(log.contains("\"SENT: UIDL\""), "{log}");
-    assert!(!log.contains("PASS secret-pw"), "{log}");
+    assert!(log.contains("\"POP3C\"\t"), "{e}: {log}");
+    assert!(log.contains("\"SENT: PASS ***\""), "{e}: {log}");
+    assert!(log.contains("\"SENT: UIDL\""), "{e}: {log}");
+    assert!(!log.contains("PASS secret-pw"), "{e}: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn delete_policies_now_and_after_days() {
-    let w = world(&[("smtp", "none"), ("pop3", "none")]).await;
+async fn delete_policies_now_and_after_days_on_every_database() {
+    for db in backends("fetch_delete").await {
+        let w = world_on(db, &[("smtp", "none"), ("pop3", "none")]).await;
+        delete_policies_now_and_after_days(&w).await;
+        w.finish().await;
+    }
+}
+
+async fn delete_policies_now_and_after_days(w: &World) {
+    let e = w.e();
     let (smtp, pop3) = (w.ports[0], w.ports[1]);
 
     // -1: deleted right after download; the UID rows go with the messages.
@@ -183,10 +218,10 @@ async fn delete_policies_now_and_after_days() {
     w.wait_inbox("remote@example.com", 2).await;
     let now_id = w.add(pop3, Security::None, -1, |_| {}).await;
     let r = w.run(now_id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted), (2, 2));
+    assert_eq!((r.downloaded, r.deleted), (2, 2), "{e}");
     w.wait_inbox("john@example.com", 2).await;
-    assert!(w.inbox("remote@example.com").await.is_empty());
-    assert!(w.uids(now_id).await.is_empty());
+    assert!(w.inbox("remote@example.com").await.is_empty(), "{e}");
+    assert!(w.uids(now_id).await.is_empty(), "{e}");
     fetch_accounts::delete(&w.store.db, now_id).await.unwrap();
 
     // N = 3: kept until the recorded download is three days old.
@@ -194,9 +229,9 @@ async fn delete_policies_now_and_after_days() {
     w.wait_inbox("remote@example.com", 2).await;
     let days_id = w.add(pop3, Security::None, 3, |_| {}).await;
     let r = w.run(days_id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted), (2, 0));
+    assert_eq!((r.downloaded, r.deleted), (2, 0), "{e}");
     let r = w.run(days_id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted), (0, 0), "not old enough yet");
+    assert_eq!((r.downloaded, r.deleted), (0, 0), "{e}: not old enough yet");
     let old = altimail_core::time::now_local() - chrono::Duration::days(4);
     let first = fetch_accounts::uids(&w.store.db, days_id).await.unwrap()[0].clone();
     w.store
@@ -205,12 +240,12 @@ async fn delete_policies_now_and_after_days() {
         .await
         .unwrap();
     let r = w.run(days_id).await.unwrap();
-    assert_eq!((r.downloaded, r.deleted), (0, 1));
-    assert_eq!(subjects(&w.inbox("remote@example.com").await), ["aged 2"]);
-    assert_eq!(w.uids(days_id).await.len(), 1);
+    assert_eq!((r.downloaded, r.deleted), (0, 1), "{e}");
+    assert_eq!(subjects(&w.inbox("remote@example.com").await), ["aged 2"], "{e}");
+    assert_eq!(w.uids(days_id).await.len(), 1, "{e}");
     w.wait_inbox("john@example.com", 4).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(subjects(&w.inbox("john@example.com").await), ["aged 1", "aged 2", "now 1", "now 2"]);
+    assert_eq!(subjects(&w.inbox("john@example.com").await), ["aged 1", "aged 2", "now 1", "now 2"], "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -424,8 +459,16 @@ async fn scripted_server(scripts: Vec<Script>) -> (u16, Mailbox) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dropped_connections_and_refused_logins_lose_and_duplicate_nothing() {
-    let w = world(&[("smtp", "none")]).await;
+async fn dropped_connections_and_refused_logins_lose_and_duplicate_nothing_on_every_database() {
+    for db in backends("fetch_dropped").await {
+        let w = world_on(db, &[("smtp", "none")]).await;
+        eprintln!("engine: {}", w.e());
+        dropped_connections_and_refused_logins_lose_and_duplicate_nothing(&w).await;
+        w.finish().await;
+    }
+}
+
+async fn dropped_connections_and_refused_logins_lose_and_duplicate_nothing(w: &World) {
     let (port, _) =
         scripted_server(vec![Script::RefuseLogin, Script::DropInRetr(2), Script::Serve, Script::Serve]).await;
     let id = w.add(port, Security::None, 0, |_| {}).await;
@@ -451,8 +494,16 @@ async fn dropped_connections_and_refused_logins_lose_and_duplicate_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_drop_before_quit_deletes_again_instead_of_downloading_again() {
-    let w = world(&[("smtp", "none")]).await;
+async fn a_drop_before_quit_deletes_again_instead_of_downloading_again_on_every_database() {
+    for db in backends("fetch_drop_quit").await {
+        let w = world_on(db, &[("smtp", "none")]).await;
+        eprintln!("engine: {}", w.e());
+        a_drop_before_quit_deletes_again_instead_of_downloading_again(&w).await;
+        w.finish().await;
+    }
+}
+
+async fn a_drop_before_quit_deletes_again_instead_of_downloading_again(w: &World) {
     let (port, mailbox) = scripted_server(vec![Script::DropAtQuit, Script::Serve, Script::Serve]).await;
     let id = w.add(port, Security::None, -1, |_| {}).await;
 
@@ -493,4 +544,130 @@ async fn locks_left_by_a_crash_are_cleared_at_start_up() {
     tokio::time::timeout(Duration::from_secs(10), worker).await.unwrap().unwrap();
     assert_eq!(w.uids(id).await.len(), 3);
     assert!(!fetch_accounts::require(&w.store.db, id).await.unwrap().locked);
+}
+
+/// A POP3 server that accepts one connection and says nothing until `release` is notified,
+/// then closes it (the client then fails: "closed the connection").
+async fn stalled_server(release: std::sync::Arc<tokio::sync::Notify>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let Ok((socket, _)) = listener.accept().await else { return };
+        release.notified().await;
+        drop(socket);
+    });
+    port
+}
+
+/// Reads `fanexttry` directly (the row may be one [`fetch_accounts::get`] cannot read).
+async fn next_try(w: &World, id: i64) -> chrono::NaiveDateTime {
+    let row = w.store.db.fetch_optional("SELECT fanexttry FROM hm_fetchaccounts WHERE faid = ?", &[id.into()]).await;
+    row.unwrap().unwrap().time("fanexttry").unwrap()
+}
+
+/// Asserts that `next` is `minutes` after a moment between `before` and `after` (give or take
+/// the second the engines round to).
+fn assert_scheduled(
+    e: &str,
+    what: &str,
+    next: chrono::NaiveDateTime,
+    minutes: i64,
+    before: chrono::NaiveDateTime,
+    after: chrono::NaiveDateTime,
+) {
+    let slack = chrono::Duration::seconds(2);
+    let (low, high) =
+        (before + chrono::Duration::minutes(minutes) - slack, after + chrono::Duration::minutes(minutes) + slack);
+    assert!(low <= next && next <= high, "{e}: {what}: next try {next}, expected between {low} and {high}");
+}
+
+/// One bad row (an undecryptable `fapassword`), one server that never answers and one that
+/// refuses the password do not stop the others: due accounts are downloaded side by side, the
+/// bad row is skipped, logged and rescheduled, and failed accounts are tried again `faminutes`
+/// later.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_rows_and_slow_or_failing_servers_hold_up_nobody_on_every_database() {
+    for db in backends("fetch_robust").await {
+        let w = world_on(db, &[("smtp", "none"), ("pop3", "none")]).await;
+        bad_rows_and_slow_or_failing_servers_hold_up_nobody(&w).await;
+        w.finish().await;
+    }
+}
+
+async fn bad_rows_and_slow_or_failing_servers_hold_up_nobody(w: &World) {
+    let e = w.e();
+    let (smtp, pop3) = (w.ports[0], w.ports[1]);
+    send(smtp, "remote@example.com", "good", 2, "");
+    w.wait_inbox("remote@example.com", 2).await;
+    // Due at a time far ahead, so that the worker of the running server leaves them alone.
+    let now = chrono::NaiveDate::from_ymd_opt(2990, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let due_since = |minutes: i64| move |fa: &mut FetchAccount| fa.next_try = now - chrono::Duration::minutes(minutes);
+
+    // In the order they are due: the bad row, the silent server, the refusing one, the good one.
+    let bad = w
+        .add(pop3, Security::None, 0, |fa| {
+            due_since(4)(fa);
+            fa.minutes = 13;
+        })
+        .await;
+    w.store
+        .db
+        .execute("UPDATE hm_fetchaccounts SET fapassword = 'not hex!' WHERE faid = ?", &[bad.into()])
+        .await
+        .unwrap();
+    assert!(fetch_accounts::get(&w.store.db, bad).await.is_err(), "{e}: the row cannot be read");
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let silent_port = stalled_server(release.clone()).await;
+    let silent = w
+        .add(silent_port, Security::None, 0, |fa| {
+            due_since(3)(fa);
+            fa.minutes = 7;
+        })
+        .await;
+    let (refusing_port, _) = scripted_server(vec![Script::RefuseLogin]).await;
+    let refusing = w
+        .add(refusing_port, Security::None, 0, |fa| {
+            due_since(2)(fa);
+            fa.minutes = 11;
+        })
+        .await;
+    let good = w.add(pop3, Security::None, -1, due_since(1)).await;
+
+    // The bad row is left out of the due list, not the cause of an error.
+    let due = fetch_accounts::due(&w.store.db, now).await.unwrap();
+    assert_eq!(due.iter().map(|fa| fa.id).collect::<Vec<_>>(), [silent, refusing, good], "{e}");
+
+    // The good account is downloaded while the silent server still holds its connection.
+    let before = altimail_core::time::now_local();
+    let fetcher = w.fetcher.clone();
+    let run = tokio::spawn(async move { fetcher.run_due(now).await });
+    w.wait_inbox("john@example.com", 2).await;
+    for _ in 0..100 {
+        if w.inbox("remote@example.com").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(w.inbox("remote@example.com").await.is_empty(), "{e}: the good account finished");
+    assert!(!run.is_finished(), "{e}: the silent server is still being waited for");
+    assert!(fetch_accounts::require(&w.store.db, silent).await.unwrap().locked, "{e}");
+    release.notify_one();
+    let ran = tokio::time::timeout(Duration::from_secs(20), run).await.unwrap().unwrap().unwrap();
+    let after = altimail_core::time::now_local();
+    assert_eq!(ran, 3, "{e}: the three readable accounts ran");
+
+    // Failures are tried again faminutes later; the good one too; the bad row is moved on.
+    for (id, minutes, what) in [(silent, 7, "silent"), (refusing, 11, "refusing"), (good, 30, "good"), (bad, 13, "bad")]
+    {
+        assert_scheduled(e, what, next_try(w, id).await, minutes, before, after);
+    }
+    for id in [silent, refusing, good] {
+        assert!(!fetch_accounts::require(&w.store.db, id).await.unwrap().locked, "{e}: {id} unlocked");
+    }
+    let log = w.log_text();
+    assert!(log.contains(&format!("ExternalAccount - id {bad} skipped: ")), "{e}: {log}");
+    assert!(log.contains("ExternalAccount - Remote box: download from 127.0.0.1:"), "{e}: {log}");
+    let db = &w.store.db;
+    assert!(!fetch_accounts::try_lock_due(db, good, altimail_core::time::now_local()).await.unwrap(), "{e}: not due");
+    assert_eq!(w.fetcher.run_due(altimail_core::time::now_local()).await.unwrap(), 0, "{e}: nothing due now");
 }

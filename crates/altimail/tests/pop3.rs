@@ -212,9 +212,7 @@ async fn poplib_curl_and_fetchmail_on_every_database() {
 /// fetchmail, the classic POP3 client, downloads mary's two messages over implicit TLS into an
 /// MDA and deletes them from the server.
 async fn fetchmail_collects(i: &Install, store: &Store, tls: u16, e: &str) {
-    if Command::new("fetchmail").arg("--version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "fetchmail is required in CI (Debian package fetchmail)");
-        eprintln!("SKIP fetchmail: not installed (apt-get install fetchmail)");
+    if !altimail_testkit::have_tool("fetchmail", &["--version"], "fetchmail") {
         return;
     }
     let home = i.path("fetchmail");
@@ -376,4 +374,169 @@ async fn apop_missing_files_and_pipelining() {
     assert_eq!(after.len(), 2, "the message with the missing file is deleted at QUIT");
     store.db.close().await;
     assert!(server.stop(Duration::from_secs(25)).success(), "{}", server.stderr());
+}
+
+/// `\0john@example.com\0secret-pw` and `\0john@example.com\0wrong-pw` in base64.
+const PLAIN_GOOD: &str = "AGpvaG5AZXhhbXBsZS5jb20Ac2VjcmV0LXB3";
+const PLAIN_WRONG: &str = "AGpvaG5AZXhhbXBsZS5jb20Ad3JvbmctcHc=";
+
+/// AUTH PLAIN (RFC 5034) over a real socket: with an initial response, after the empty `+ `
+/// challenge, and refused with a wrong password either way; curl logs on with it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_plain_on_every_database() {
+    for db in backends("pop3_auth_plain").await {
+        let i = Install::new(db);
+        let e = i.db.engine;
+        populate(&i);
+        let (mut server, ports) = i.serve_on(&[("smtp", "none"), ("pop3", "none")]);
+        let (smtp, pop3) = (ports[0], ports[1]);
+        send(smtp, "john@example.com", "john", 2);
+        let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+        let john = wait_inbox(&store, "john@example.com", 2).await;
+        let stat = format!("+OK 2 {}\r\n", john.iter().map(|(m, _)| m.size).sum::<i64>());
+
+        // The mechanism is offered.
+        let (mut c, greeting) = common::LineClient::connect(pop3);
+        assert_eq!(greeting, "+OK POP3\r\n", "{e}");
+        assert_eq!(c.ask("AUTH"), "+OK List of supported mechanisms follows\r\n", "{e}");
+        assert_eq!(c.until("."), ["PLAIN\r\n", ".\r\n"], "{e}");
+
+        // A wrong password, with an initial response: back to AUTHORIZATION.
+        assert_eq!(
+            c.ask(&format!("AUTH PLAIN {PLAIN_WRONG}")),
+            "-ERR [AUTH] Invalid user name or password.\r\n",
+            "{e}"
+        );
+        assert_eq!(c.ask("STAT"), "-ERR Invalid command in current state.\r\n", "{e}");
+        // With an initial response: logged on at once.
+        assert_eq!(c.ask(&format!("AUTH PLAIN {PLAIN_GOOD}")), "+OK Mailbox locked and ready\r\n", "{e}");
+        assert_eq!(c.ask("STAT"), stat, "{e}");
+        assert_eq!(c.ask("QUIT"), "+OK POP3 server saying goodbye...\r\n", "{e}");
+
+        // Without one: the empty challenge, then the response. Wrong first, then right.
+        let (mut c, _) = common::LineClient::connect(pop3);
+        assert_eq!(c.ask("AUTH PLAIN"), "+ \r\n", "{e}");
+        assert_eq!(c.ask(PLAIN_WRONG), "-ERR [AUTH] Invalid user name or password.\r\n", "{e}");
+        assert_eq!(c.ask("auth plain"), "+ \r\n", "{e}");
+        assert_eq!(c.ask(PLAIN_GOOD), "+OK Mailbox locked and ready\r\n", "{e}");
+        assert_eq!(c.ask("STAT"), stat, "{e}");
+        assert_eq!(c.ask("QUIT"), "+OK POP3 server saying goodbye...\r\n", "{e}");
+
+        // curl with AUTH=PLAIN, without and with an initial response (--sasl-ir).
+        let url = format!("pop3://127.0.0.1:{pop3}/");
+        let listing = format!("1 {}\r\n2 {}\r\n", john[0].0.size, john[1].0.size);
+        for extra in [&["--login-options", "AUTH=PLAIN"][..], &["--login-options", "AUTH=PLAIN", "--sasl-ir"]] {
+            assert_eq!(String::from_utf8(common::curl(e, &url, extra)).unwrap(), listing, "{e}: curl {extra:?}");
+        }
+        let wrong = Command::new("curl")
+            .args(["-s", "--max-time", "20", "--user", "john@example.com:wrong-pw", "--login-options", "AUTH=PLAIN"])
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(!wrong.status.success(), "{e}: curl logged on with a wrong password");
+
+        // The log has the exchanges, the secrets masked.
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let log = std::fs::read_to_string(i.path(&format!("logs/hmailserver_{today}.log"))).unwrap_or_default();
+        assert!(!log.contains(PLAIN_GOOD) && !log.contains(PLAIN_WRONG), "{e}: AUTH secrets never logged");
+
+        store.db.close().await;
+        assert!(server.stop(Duration::from_secs(25)).success(), "{e}: {}", server.stderr());
+        i.db.cleanup().await;
+    }
+}
+
+/// IMAP sessions watching the INBOX see what POP3 deletes: an IDLE session gets the EXPUNGE
+/// when the POP3 session QUITs; a POP3 connection dropped after DELE deletes nothing, so the
+/// IMAP session hears nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_sees_pop3_deletions_on_every_database() {
+    for db in backends("pop3_imap_expunge").await {
+        let i = Install::new(db);
+        let e = i.db.engine;
+        populate(&i);
+        let (mut server, ports) = i.serve_on(&[("smtp", "none"), ("pop3", "none"), ("imap", "none")]);
+        let (smtp, pop3, imap) = (ports[0], ports[1], ports[2]);
+        send(smtp, "john@example.com", "john", 3);
+        let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+        let john = wait_inbox(&store, "john@example.com", 3).await;
+
+        let (mut m, greeting) = common::LineClient::connect(imap);
+        assert!(greeting.starts_with("* OK"), "{e}: {greeting}");
+        m.send("a1 LOGIN john@example.com secret-pw\r\n");
+        assert!(m.until("a1 ").last().unwrap().starts_with("a1 OK"), "{e}");
+        m.send("a2 SELECT INBOX\r\n");
+        let selected = m.until("a2 ");
+        assert!(selected.iter().any(|l| l == "* 3 EXISTS\r\n"), "{e}: {selected:?}");
+        assert!(m.ask("a3 IDLE").starts_with("+ "), "{e}");
+
+        // POP3 deletes message 1 and QUITs: the IDLE session hears of it within seconds.
+        let pop3_delete = |quit: bool| {
+            let (mut p, _) = common::LineClient::connect(pop3);
+            for _ in 0..50 {
+                // Wait while the server still holds the lock of a dropped session.
+                assert_eq!(p.ask("USER john@example.com"), "+OK Send your password\r\n", "{e}");
+                let answer = p.ask("PASS secret-pw");
+                if answer == "+OK Mailbox locked and ready\r\n" {
+                    break;
+                }
+                assert!(answer.starts_with("-ERR [IN-USE]"), "{e}: {answer}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert_eq!(p.ask("DELE 1"), "+OK msg deleted\r\n", "{e}");
+            if quit {
+                assert_eq!(p.ask("QUIT"), "+OK POP3 server saying goodbye...\r\n", "{e}");
+                assert_eq!(p.line(), "", "{e}: closed after QUIT");
+            } else {
+                p.writer.shutdown(std::net::Shutdown::Both).unwrap();
+            }
+        };
+        pop3_delete(true);
+        m.writer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let lines = m.until("* ");
+        assert_eq!(lines, ["* 1 EXPUNGE\r\n"], "{e}");
+        m.writer.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        m.send("DONE\r\n");
+        let done = m.until("a3 ");
+        assert!(done.last().unwrap().starts_with("a3 OK"), "{e}: {done:?}");
+        let after = inbox(&store, "john@example.com").await;
+        assert_eq!(after.iter().map(|(m, _)| m.id).collect::<Vec<_>>(), [john[1].0.id, john[2].0.id], "{e}");
+
+        // DELE, then the POP3 connection drops: nothing deleted, nothing told.
+        assert!(m.ask("a4 IDLE").starts_with("+ "), "{e}");
+        pop3_delete(false);
+        m.silent_for(Duration::from_secs(2)).unwrap_or_else(|why| panic!("{e}: {why}"));
+        m.send("DONE\r\n");
+        let done = m.until("a4 ");
+        assert_eq!(done.len(), 1, "{e}: {done:?}");
+        let noop = m.ask("a5 NOOP");
+        assert!(noop.starts_with("a5 OK"), "{e}: nothing to report: {noop}");
+        // A later POP3 session (once the dropped one's lock is gone) still sees both messages.
+        let (mut p, _) = common::LineClient::connect(pop3);
+        let mut stat = String::new();
+        for _ in 0..50 {
+            p.ask("USER john@example.com");
+            if p.ask("PASS secret-pw") == "+OK Mailbox locked and ready\r\n" {
+                stat = p.ask("STAT");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(stat.starts_with("+OK 2 "), "{e}: {stat}");
+        p.ask("QUIT");
+        assert_eq!(inbox(&store, "john@example.com").await.len(), 2, "{e}");
+
+        // Once more, then NOOP outside IDLE: the EXPUNGE comes with it.
+        pop3_delete(true);
+        let noop = m.ask_all("a6 NOOP");
+        assert_eq!(noop[..noop.len() - 1], ["* 1 EXPUNGE\r\n"], "{e}: {noop:?}");
+        assert!(noop.last().unwrap().starts_with("a6 OK"), "{e}: {noop:?}");
+        m.send("a7 LOGOUT\r\n");
+        assert!(m.until("a7 ").last().unwrap().starts_with("a7 OK"), "{e}");
+        assert_eq!(inbox(&store, "john@example.com").await.len(), 1, "{e}");
+
+        store.db.close().await;
+        assert!(server.stop(Duration::from_secs(25)).success(), "{e}: {}", server.stderr());
+        i.db.cleanup().await;
+    }
 }

@@ -308,3 +308,77 @@ pub fn curl(e: &str, url: &str, extra: &[&str]) -> Vec<u8> {
     assert!(out.status.success(), "{e}: curl {url}: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
+
+/// A line-oriented client on a raw socket (POP3, or IMAP without literals in the responses).
+pub struct LineClient {
+    pub reader: std::io::BufReader<TcpStream>,
+    pub writer: TcpStream,
+}
+
+impl LineClient {
+    /// Connects to 127.0.0.1:`port` and returns the client and the greeting line.
+    pub fn connect(port: u16) -> (LineClient, String) {
+        let writer = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        writer.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut client = LineClient { reader: std::io::BufReader::new(writer.try_clone().unwrap()), writer };
+        let greeting = client.line();
+        (client, greeting)
+    }
+
+    pub fn send(&mut self, text: &str) {
+        self.writer.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// One line with its CRLF, or "" at end of stream; panics when none comes within the read
+    /// timeout.
+    pub fn line(&mut self) -> String {
+        self.try_line().expect("a line within the read timeout")
+    }
+
+    /// One line, or the error of the read (a timeout gives `WouldBlock` or `TimedOut`).
+    pub fn try_line(&mut self) -> std::io::Result<String> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        Ok(line)
+    }
+
+    /// Sends `command` CRLF and returns the one-line answer.
+    pub fn ask(&mut self, command: &str) -> String {
+        self.send(&format!("{command}\r\n"));
+        self.line()
+    }
+
+    /// Sends `tag command` CRLF; returns the lines up to and including the tagged one.
+    pub fn ask_all(&mut self, tagged: &str) -> Vec<String> {
+        self.send(&format!("{tagged}\r\n"));
+        let tag = tagged.split(' ').next().unwrap_or_default();
+        self.until(&format!("{tag} "))
+    }
+
+    /// Lines up to and including the first one starting with `prefix`.
+    pub fn until(&mut self, prefix: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line();
+            assert!(!line.is_empty(), "connection closed before {prefix:?}: {lines:?}");
+            let done = line.starts_with(prefix);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// True when nothing arrives within `wait` (the read timeout is restored afterwards).
+    pub fn silent_for(&mut self, wait: Duration) -> Result<(), String> {
+        self.writer.set_read_timeout(Some(wait)).unwrap();
+        let got = self.try_line();
+        self.writer.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        match got {
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => Ok(()),
+            Err(e) => Err(format!("read failed: {e}")),
+            Ok(line) => Err(format!("unexpected: {line:?}")),
+        }
+    }
+}

@@ -214,13 +214,57 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Active, unlocked POP3 accounts whose next download time has come.
+/// A due row that could not be read (an undecryptable `fapassword`, a NULL where a value is
+/// required, ...): skipped, so that it does not stop the other accounts.
+#[derive(Debug)]
+pub struct Unreadable {
+    /// `faid`, when even that could not be read `None`.
+    pub id: Option<i64>,
+    /// `faminutes` when readable (for rescheduling the row).
+    pub minutes: Option<i64>,
+    pub error: StoreError,
+}
+
+/// The due accounts that could be read and the due rows that could not.
+#[derive(Debug, Default)]
+pub struct Due {
+    pub accounts: Vec<FetchAccount>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// Active, unlocked POP3 accounts whose next download time has come. A row that cannot be read
+/// is skipped and logged (see [`due_rows`] to handle them).
 pub async fn due(db: &Db, now: NaiveDateTime) -> Result<Vec<FetchAccount>, StoreError> {
+    let found = due_rows(db, now).await?;
+    for bad in &found.unreadable {
+        tracing::warn!("external account {:?} skipped: {}", bad.id, bad.error);
+    }
+    Ok(found.accounts)
+}
+
+/// [`due`], with the rows that could not be read reported instead of logged.
+pub async fn due_rows(db: &Db, now: NaiveDateTime) -> Result<Due, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM hm_fetchaccounts WHERE faactive = 1 AND falocked = 0 AND fanexttry <= ? ORDER BY fanexttry, faid"
     );
     let rows = db.fetch_all(&sql, &[now.into()]).await?;
-    rows.iter().map(FetchAccount::from_row).collect()
+    let mut found = Due::default();
+    for r in &rows {
+        match FetchAccount::from_row(r) {
+            Ok(fa) => found.accounts.push(fa),
+            Err(error) => {
+                found.unreadable.push(Unreadable { id: r.int("faid").ok(), minutes: r.int("faminutes").ok(), error })
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Moves the next download of an account to `next_try`, leaving its lock alone (for rows that
+/// cannot be read, so that they are not retried at every poll).
+pub async fn postpone(db: &Db, id: i64, next_try: NaiveDateTime) -> Result<(), StoreError> {
+    db.execute("UPDATE hm_fetchaccounts SET fanexttry = ? WHERE faid = ?", &[next_try.into(), id.into()]).await?;
+    Ok(())
 }
 
 /// Claims an account for one download: true when this caller set `falocked` (atomically; a
@@ -228,6 +272,19 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<Vec<FetchAccount>, Store
 pub async fn try_lock(db: &Db, id: i64) -> Result<bool, StoreError> {
     let n =
         db.execute("UPDATE hm_fetchaccounts SET falocked = 1 WHERE faid = ? AND falocked = 0", &[id.into()]).await?;
+    Ok(n == 1)
+}
+
+/// [`try_lock`], only while the account is still active and due at `now`: a list of due
+/// accounts can be stale by the time its last entry is locked (another worker may have
+/// downloaded and rescheduled it meanwhile).
+pub async fn try_lock_due(db: &Db, id: i64, now: NaiveDateTime) -> Result<bool, StoreError> {
+    let n = db
+        .execute(
+            "UPDATE hm_fetchaccounts SET falocked = 1 WHERE faid = ? AND falocked = 0 AND faactive = 1 AND fanexttry <= ?",
+            &[id.into(), now.into()],
+        )
+        .await?;
     Ok(n == 1)
 }
 
