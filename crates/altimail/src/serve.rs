@@ -46,6 +46,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
     let spool = Spool::start(store.clone());
+    // No delivery runs yet: messages a stopped server had claimed are released, once, before
+    // any worker can claim one.
+    match altimail_delivery::queue::unlock_all(&store.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("released {n} queued message(s) locked by the previous run"),
+        Err(e) => tracing::error!("cannot unlock the queue: {e}"),
+    }
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     let delivery =
         tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));

@@ -114,9 +114,14 @@ async fn serve_initialises_an_empty_database() {
     let mut server = Server::start(&i);
     // The standard ports need root; the server keeps running with what it could bind.
     // Creating every table is slow on MariaDB (each DDL statement commits on its own).
-    eventually_within("schema created", Duration::from_secs(60), || i.run(&["domain", "list"]).0 == 0);
-    let ports = i.json(&["port", "list"]);
-    assert_eq!(ports.as_array().unwrap().len(), 7, "hMailServer's four ports plus 465, 993 and 995");
+    // hMailServer's four ports plus 465, 993 and 995 (added right after the schema).
+    eventually_within("schema and defaults created", Duration::from_secs(60), || {
+        i.run(&["port", "list"]).0 == 0 && i.json(&["port", "list"]).as_array().unwrap().len() == 7
+    });
+    let (code, out, _) = i.run(&["--json", "setting", "get", altimail_store::SETTING_KEEP_SHA256_PASSWORDS]);
+    let keep =
+        if code == 0 { serde_json::from_str::<serde_json::Value>(&out).unwrap()["integer"].clone() } else { 0.into() };
+    assert_eq!(keep, 0, "a new installation is not an adopted hMailServer database");
     let status = server.stop(Duration::from_secs(25));
     assert!(status.success(), "{status:?}\n{}", server.stderr());
 }

@@ -73,6 +73,9 @@ s.quit()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mail_reaches_accounts_aliases_lists_catch_all_and_plus_addresses() {
+    if !altimail_testkit::have_tool("swaks", &["--version"], "swaks") {
+        return;
+    }
     for db in backends("smtp_local").await {
         let i = Install::new(db);
         let e = i.db.engine;
@@ -394,5 +397,95 @@ async fn acknowledged_messages_survive_a_crash() {
         assert_eq!(got_after.iter().filter(|m| m.contains(&subject)).count(), 1, "message {k} exactly once");
     }
     assert!(messages::queue(&store.db).await.unwrap().is_empty());
+    assert!(server.stop(Duration::from_secs(25)).success());
+}
+
+/// Copies in INBOXes (delivered messages) per account id.
+async fn copies_per_account(store: &Store) -> std::collections::HashMap<i64, i64> {
+    let rows = store
+        .db
+        .fetch_all(
+            "SELECT messageaccountid, COUNT(*) AS n FROM hm_messages WHERE messagetype = 2 GROUP BY messageaccountid",
+            &[],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.int("messageaccountid").unwrap(), r.int("n").unwrap())).collect()
+}
+
+/// kill -9 while local delivery is writing the copies of one message to a list of 150 accounts:
+/// after a restart every member has exactly one copy and the queue ends empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_during_local_delivery_loses_and_duplicates_nothing() {
+    const MEMBERS: usize = 150;
+    let i = Install::new(ScratchDb::sqlite());
+    common::example_com(&i, &[]);
+    i.ok(&["list", "add", "crowd@example.com"]);
+    let members: Vec<i64> = {
+        let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+        let domain = altimail_store::repo::domains::require(&store.db, "example.com").await.unwrap();
+        let list = altimail_store::repo::lists::require(&store.db, "crowd@example.com").await.unwrap();
+        let mut ids = Vec::new();
+        for k in 0..MEMBERS {
+            let address = format!("m{k:03}@example.com");
+            let a = accounts::create(&store.db, &accounts::Account::new(domain.id, &address)).await.unwrap();
+            altimail_store::repo::lists::add_member(&store.db, list.id, &address).await.unwrap();
+            ids.push(a.id);
+        }
+        store.db.close().await;
+        ids
+    };
+    let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+    let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+    let said = raw_session(
+        ports[0],
+        "127.0.0.1",
+        &[
+            b"EHLO crash.test\r\nMAIL FROM:<sender@remote.test>\r\nRCPT TO:<crowd@example.com>\r\nDATA\r\n",
+            b"Subject: crowd\r\n\r\nTo everybody.\r\n.\r\nQUIT\r\n",
+        ],
+    );
+    assert!(said.contains("250 Queued") || said.matches("\r\n250").count() >= 3, "{said}");
+    // Kill once about a third of the copies exist.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = copies_per_account(&store).await.values().sum();
+        if n >= MEMBERS as i64 / 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no copy written within 20 s: {}", server.stderr());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill();
+    let before: i64 = copies_per_account(&store).await.values().sum();
+    eprintln!("killed with {before} of {MEMBERS} copies written");
+    assert!(
+        (1..MEMBERS as i64).contains(&before),
+        "the crash came while copies were being written ({before} of {MEMBERS})"
+    );
+    assert_eq!(messages::queue(&store.db).await.unwrap().len(), 1, "the message is still queued");
+
+    let mut server = common::Server::start(&i);
+    common::wait_listening(ports[0]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let copies = copies_per_account(&store).await;
+        if members.iter().all(|id| copies.contains_key(id)) && messages::queue(&store.db).await.unwrap().is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not delivered within 30 s after the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let copies = copies_per_account(&store).await;
+    for id in &members {
+        assert_eq!(copies.get(id), Some(&1), "account {id}: exactly one copy");
+    }
+    assert_eq!(copies.len(), MEMBERS, "no copy anywhere else");
+    assert!(messages::queue(&store.db).await.unwrap().is_empty(), "the queue ends empty");
+    let queue_files = std::fs::read_dir(i.path("data"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"));
+    assert_eq!(queue_files.count(), 0, "the queue file is removed");
     assert!(server.stop(Duration::from_secs(25)).success());
 }

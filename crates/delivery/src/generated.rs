@@ -116,3 +116,74 @@ pub fn crlf(text: &str) -> String {
     }
     out
 }
+
+/// One recipient of a success report (RFC 3464 per-recipient fields).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The address the copy went to (Final-Recipient).
+    pub recipient: String,
+    /// DSN ORCPT (`rfc822;x@y`), or "".
+    pub orcpt: String,
+    /// "delivered" (stored in the mailbox) or "relayed" (forwarded, no copy kept).
+    pub action: &'static str,
+}
+
+/// The envelope facts of the original message a report needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Original<'a> {
+    pub raw: &'a [u8],
+    /// DSN ENVID, or "".
+    pub envid: &'a str,
+    /// DSN RET: "HDRS" returns the headers only.
+    pub ret: &'a str,
+}
+
+/// A delivery status notification to `to` for recipients that asked for NOTIFY=SUCCESS (RFC 3461
+/// §4.1): an RFC 3464 `multipart/report` with a readable part, the `message/delivery-status` part
+/// and the original (or its headers when RET=HDRS).
+pub fn success_report(host: &str, to: &str, original: Original<'_>, delivered: &[Delivered]) -> Vec<u8> {
+    let headers = Headers::parse(original.raw);
+    let subject = headers.get("Subject").unwrap_or("");
+    let boundary = format!("=_altimail_{}", message_id(host).trim_matches(['<', '>']).replace('@', "_"));
+    let mut m = String::new();
+    m.push_str(&format!("From: Mail Delivery System <mailer-daemon@{host}>\r\nTo: <{to}>\r\n"));
+    m.push_str(&format!("Subject: {}\r\n", header_safe(&format!("Delivery Status Notification (Success): {subject}"))));
+    m.push_str(&format!("Date: {}\r\nMessage-ID: {}\r\n", rfc5322_now(), message_id(host)));
+    m.push_str("Auto-Submitted: auto-generated\r\n");
+    m.push_str(&format!("X-hMailServer-LoopCount: {}\r\n", headers.loop_count() + 1));
+    m.push_str(&format!(
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
+    ));
+    m.push_str("This is a MIME-formatted message delivery status notification.\r\n\r\n");
+    let list: String = delivered.iter().map(|d| format!("   {}\r\n", d.recipient)).collect();
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+         Your message was delivered to the following recipient(s):\r\n\r\n{list}\r\n   Subject: {}\r\n\r\n",
+        header_safe(subject)
+    ));
+    m.push_str(&format!("--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
+    m.push_str(&format!("Reporting-MTA: dns; {host}\r\n"));
+    if !original.envid.is_empty() {
+        m.push_str(&format!("Original-Envelope-Id: {}\r\n", header_safe(original.envid)));
+    }
+    m.push_str(&format!("Arrival-Date: {}\r\n", headers.get("Date").map(header_safe).unwrap_or_else(rfc5322_now)));
+    for d in delivered {
+        if !d.orcpt.is_empty() {
+            m.push_str(&format!("\r\nOriginal-Recipient: {}\r\n", header_safe(&d.orcpt)));
+        } else {
+            m.push_str("\r\n");
+        }
+        m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", header_safe(&d.recipient)));
+        m.push_str(&format!("Action: {}\r\nStatus: 2.0.0\r\n", d.action));
+    }
+    let mut out = m.into_bytes();
+    if original.ret.eq_ignore_ascii_case("HDRS") {
+        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n").as_bytes());
+        out.extend_from_slice(crlf(&headers.text(original.raw)).as_bytes());
+    } else {
+        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes());
+        out.extend_from_slice(original.raw);
+    }
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    out
+}

@@ -6,6 +6,7 @@
 //! leaves the recipient queued (delivered again later; the earlier file is an orphan, never
 //! visible); a crash after it leaves the copy delivered and the recipient gone.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -20,10 +21,11 @@ use altimail_store::repo::settings::Settings;
 use altimail_store::repo::{domains, folders, messages};
 use altimail_store::{Location, Store, StoreError};
 
-use crate::generated::{self, Failure};
+use crate::generated::{self, Delivered, Failure, Original};
 use crate::headers::Headers;
 use crate::queue::{self, QueuedRecipient, Work};
-use crate::spool::{NewMessage, Recipient, Spool};
+use crate::resolve::ResolveError;
+use crate::spool::{NewMessage, Recipient, Settle, Spool};
 
 /// How often due messages are looked for when nothing wakes the worker.
 const POLL: Duration = Duration::from_secs(1);
@@ -33,7 +35,8 @@ const AUTO_REPLY_PERIOD_SECS: i64 = 7 * 24 * 3600;
 /// What happened to one recipient.
 #[derive(Debug)]
 enum Outcome {
-    Delivered,
+    /// Done; the DSN action: "delivered" (a copy stored) or "relayed" (forwarded only).
+    Delivered(&'static str),
     /// Try again later (quota, a temporary store failure).
     Deferred(String),
     /// Give up: bounce to the sender.
@@ -53,11 +56,9 @@ impl LocalDelivery {
         LocalDelivery { store, spool, log }
     }
 
-    /// Runs until `shutdown` turns true.
+    /// Runs until `shutdown` turns true. The server unlocks the queue ([`queue::unlock_all`])
+    /// once before starting any delivery worker.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        if let Err(e) = queue::unlock_all(&self.store.db).await {
-            tracing::error!("delivery: cannot unlock the queue: {e}");
-        }
         let wake = self.spool.queued.clone();
         loop {
             if *shutdown.borrow() {
@@ -130,12 +131,16 @@ impl LocalDelivery {
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         let headers = Headers::parse(&raw);
+        let envelope = queue::envelope(db, id).await?;
         let rcpts: Vec<QueuedRecipient> =
             queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id > 0).collect();
         let retries = settings.int("smtpnoofretries").max(0);
         let last_try = message.tries >= retries;
-        let mut failures = Vec::new();
-        let mut deferred = false;
+        // Mail the server made itself, or fetched, has no client: logged as from this host.
+        let client_ip = envelope.client_ip.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let mut failures: Vec<(&QueuedRecipient, String)> = Vec::new();
+        let mut delivered = Vec::new();
+        let mut retry_later = false;
         for r in &rcpts {
             self.log.application(&format!(
                 "SMTPDeliverer - Message {id}: Delivering message from {} to {}. File: {}",
@@ -148,28 +153,35 @@ impl LocalDelivery {
                 Err(e) => Outcome::Deferred(e.to_string()),
             };
             match outcome {
-                Outcome::Delivered => {
+                Outcome::Delivered(action) => {
                     self.log.awstats_delivered(
-                        std::net::IpAddr::from([127, 0, 0, 1]),
-                        std::net::IpAddr::from([127, 0, 0, 1]),
+                        client_ip,
+                        IpAddr::from([127, 0, 0, 1]),
                         &message.from,
                         &r.address,
                         raw.len() as u64,
                     );
+                    if r.wants_success_report() {
+                        delivered.push(Delivered { recipient: r.address.clone(), orcpt: r.orcpt.clone(), action });
+                    }
                 }
                 Outcome::Deferred(reason) if !last_try => {
                     tracing::info!("message {id} to {}: deferred: {reason}", r.address);
-                    deferred = true;
+                    retry_later = true;
                 }
                 Outcome::Deferred(reason) | Outcome::Failed(reason) => {
                     tracing::info!("message {id} to {}: failed: {reason}", r.address);
-                    db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
-                    failures.push(Failure { recipient: r.original.clone(), reason });
+                    failures.push((r, reason));
                 }
             }
         }
-        if !failures.is_empty() {
-            self.bounce(&host, settings, &message.from, &raw, &headers, &failures).await;
+        let may_report = may_bounce(&message.from, &headers, settings.int("rulelooplimit"));
+        let original = Original { raw: &raw, envid: &envelope.envid, ret: &envelope.ret };
+        if !failures.is_empty() && !self.settle_failures(&host, &message, original, may_report, &failures).await? {
+            retry_later = true;
+        }
+        if !delivered.is_empty() && may_report {
+            self.success_report(&host, &message.from, original, &delivered).await;
         }
         let remaining = queue::recipients(db, id).await?;
         if remaining.is_empty() {
@@ -179,7 +191,7 @@ impl LocalDelivery {
             }
             return Ok(());
         }
-        if deferred {
+        if retry_later {
             let minutes = settings.int("smtpminutesbetweenretries").max(1);
             let next: NaiveDateTime = now_local() + chrono::Duration::minutes(minutes);
             db.execute(
@@ -192,6 +204,81 @@ impl LocalDelivery {
         }
         // Only remote recipients are left: the outbound queue takes them.
         queue::release(db, id).await
+    }
+
+    /// Takes failed recipients off the queue. Those a bounce reports on leave in the same
+    /// transaction that queues the bounce; those no bounce is due for (null or daemon sender,
+    /// loop limit, Auto-Submitted, DSN NOTIFY without FAILURE, a sender nobody can receive for)
+    /// leave at once. Returns false when the bounce could not be built or queued: its recipients
+    /// stay queued and the message is tried again later.
+    async fn settle_failures(
+        &self,
+        host: &str,
+        message: &messages::Message,
+        original: Original<'_>,
+        may_report: bool,
+        failures: &[(&QueuedRecipient, String)],
+    ) -> Result<bool, StoreError> {
+        let db = &self.store.db;
+        let (reported, silent): (Vec<_>, Vec<_>) =
+            failures.iter().partition(|(r, _)| may_report && r.wants_failure_report());
+        queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
+        if reported.is_empty() {
+            return Ok(true);
+        }
+        let ids: Vec<i64> = reported.iter().map(|(r, _)| r.id).collect();
+        let list: Vec<Failure> = reported
+            .iter()
+            .map(|(r, reason)| Failure { recipient: r.original.clone(), reason: reason.clone() })
+            .collect();
+        let sender = &message.from;
+        let result = async {
+            let data = generated::bounce(&self.store, host, sender, original.raw, &list)
+                .await
+                .map_err(|e| format!("not built: {e}"))?;
+            let recipients = match self.recipients_for(sender).await {
+                Ok(r) => r,
+                Err(Unreachable::Permanent(reason)) => {
+                    // Nobody could ever receive it: a retry would not help.
+                    tracing::warn!("message {}: no bounce to {sender}: {reason}", message.id);
+                    return queue::remove_recipients(db, &ids).await.map_err(|e| e.to_string());
+                }
+                Err(Unreachable::Temporary(e)) => return Err(format!("recipient lookup failed: {e}")),
+            };
+            let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
+            let settle = Settle { remove_recipients: ids.clone(), ..Default::default() };
+            self.spool.submit_settling(msg, settle).await.map(|_| ()).map_err(|e| format!("not queued: {e}"))
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.log.error(
+                    altimail_net::Severity::Medium,
+                    5007,
+                    "LocalDelivery",
+                    &format!("Message {}: bounce to {sender} {e}; the message is tried again later", message.id),
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends `sender` a delivery status notification for the recipients that asked for one with
+    /// NOTIFY=SUCCESS. Sent after the copies are committed: lost if the server stops in between.
+    async fn success_report(&self, host: &str, sender: &str, original: Original<'_>, delivered: &[Delivered]) {
+        let recipients = match self.recipients_for(sender).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("success report to {sender} not sent: {e}");
+                return;
+            }
+        };
+        let data = generated::success_report(host, sender, original, delivered);
+        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
+        if let Err(e) = self.spool.submit(msg).await {
+            tracing::warn!("success report to {sender} not queued: {e}");
+        }
     }
 
     async fn deliver_to(
@@ -214,7 +301,8 @@ impl LocalDelivery {
         if !account.active {
             return Ok(Outcome::Failed("Account is not active.".into()));
         }
-        let keep_copy = !account.forward_on || account.forward_address.is_empty() || account.forward_keep_original;
+        let forwarding = account.forward_on && !account.forward_address.is_empty();
+        let keep_copy = !forwarding || account.forward_keep_original;
         if keep_copy && account.max_size_mb > 0 {
             let used = messages::account_size(db, account.id).await?;
             if used + raw.len() as i64 > account.max_size_mb * 1024 * 1024 {
@@ -222,18 +310,30 @@ impl LocalDelivery {
             }
         }
         self.auto_reply(settings, host, &mut account, &message.from, headers).await;
-        if account.forward_on && !account.forward_address.is_empty() {
-            self.forward(settings, &account, &message.from, raw, headers).await?;
-        }
-        if keep_copy {
+        if !forwarding {
             self.store_copy(settings, &account, message, raw, r).await?;
+            return Ok(Outcome::Delivered("delivered"));
         }
-        db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
-        Ok(Outcome::Delivered)
+        if !keep_copy {
+            // The forward's commit takes the recipient off the queue: forwarded exactly once.
+            let settle = Settle { remove_recipients: vec![r.id], ..Default::default() };
+            if !self.forward(settings, &account, &message.from, raw, headers, settle).await? {
+                queue::remove_recipients(db, &[r.id]).await?;
+            }
+            return Ok(Outcome::Delivered("relayed"));
+        }
+        // A kept copy: the forward's commit leaves a marker that the copy's commit removes, so
+        // a delivery run again after a crash in between does not forward a second time.
+        if !queue::forwarded(db, r.id).await? {
+            let settle = Settle { mark_forwarded: vec![(r.id, message.id)], ..Default::default() };
+            self.forward(settings, &account, &message.from, raw, headers, settle).await?;
+        }
+        self.store_copy(settings, &account, message, raw, r).await?;
+        Ok(Outcome::Delivered("delivered"))
     }
 
     /// Writes the recipient's copy and records it in INBOX in one transaction with the removal
-    /// of the queue-recipient row.
+    /// of the queue-recipient row (with its DSN parameters and forward marker).
     async fn store_copy(
         &self,
         settings: &Settings,
@@ -276,7 +376,7 @@ impl LocalDelivery {
                 "messageid",
             )
             .await?;
-            tx.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
+            queue::remove_recipient_in(&mut tx, r.id).await?;
             tx.commit().await
         }
         .await;
@@ -331,7 +431,13 @@ impl LocalDelivery {
         let body = account.vacation_message.replace("%SUBJECT%", original_subject);
         let data =
             generated::auto_reply(host, &account.address, sender, &subject, &body, headers, headers.loop_count());
-        let Ok(recipients) = self.recipients_for(sender).await else { return };
+        let recipients = match self.recipients_for(sender).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("auto-reply from {} to {sender} not sent: {e}", account.address);
+                return;
+            }
+        };
         let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
         if let Err(e) = self.spool.submit(msg).await {
             tracing::warn!("auto-reply from {} to {sender} not queued: {e}", account.address);
@@ -370,7 +476,8 @@ impl LocalDelivery {
         }
     }
 
-    /// Queues a copy for the account's forwarding address, with the original envelope sender.
+    /// Queues a copy for the account's forwarding address, with the original envelope sender,
+    /// committing `settle` with it. False when nothing was queued (loop limit, no such target).
     async fn forward(
         &self,
         settings: &Settings,
@@ -378,65 +485,64 @@ impl LocalDelivery {
         sender: &str,
         raw: &[u8],
         headers: &Headers,
-    ) -> Result<(), StoreError> {
+        settle: Settle,
+    ) -> Result<bool, StoreError> {
         let count = headers.loop_count();
         if count >= settings.int("rulelooplimit").max(1) {
             tracing::warn!("{}: not forwarding, loop limit reached", account.address);
-            return Ok(());
+            return Ok(false);
         }
         let recipients = match self.recipients_for(&account.forward_address).await {
             Ok(r) => r,
-            Err(reason) => {
+            Err(Unreachable::Temporary(e)) => return Err(e),
+            Err(Unreachable::Permanent(reason)) => {
                 tracing::warn!("{}: cannot forward to {}: {reason}", account.address, account.forward_address);
-                return Ok(());
+                return Ok(false);
             }
         };
         let mut data = format!("X-hMailServer-LoopCount: {}\r\n", count + 1).into_bytes();
         data.extend_from_slice(strip_loop_count(raw));
         let msg = NewMessage { sender: sender.to_owned(), recipients, extras: Default::default(), data };
-        self.spool.submit(msg).await.map(|_| ())
-    }
-
-    async fn bounce(
-        &self,
-        host: &str,
-        settings: &Settings,
-        sender: &str,
-        raw: &[u8],
-        headers: &Headers,
-        failures: &[Failure],
-    ) {
-        let daemon = sender.to_ascii_lowercase().starts_with("mailer-daemon@");
-        if sender.is_empty() || daemon || headers.loop_count() >= settings.int("rulelooplimit").max(1) {
-            return;
-        }
-        if headers.get("Auto-Submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no")) {
-            return;
-        }
-        let data = match generated::bounce(&self.store, host, sender, raw, failures).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!("bounce to {sender} not built: {e}");
-                return;
-            }
-        };
-        let Ok(recipients) = self.recipients_for(sender).await else { return };
-        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-        if let Err(e) = self.spool.submit(msg).await {
-            tracing::warn!("bounce to {sender} not queued: {e}");
-        }
+        self.spool.submit_settling(msg, settle).await.map(|_| true)
     }
 
     /// Resolves an address the server itself sends to (forward target, auto-reply, bounce).
-    async fn recipients_for(&self, address: &str) -> Result<Vec<Recipient>, String> {
+    async fn recipients_for(&self, address: &str) -> Result<Vec<Recipient>, Unreachable> {
         match crate::resolve::expand(&self.store.db, address).await {
             Ok(list) if !list.is_empty() => {
                 Ok(list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, address)).collect())
             }
-            Ok(_) => Err("no recipient".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(_) => Err(Unreachable::Permanent("no recipient".into())),
+            Err(ResolveError::Refused(r)) => Err(Unreachable::Permanent(r.to_string())),
+            Err(ResolveError::Store(e)) => Err(Unreachable::Temporary(e)),
         }
     }
+}
+
+/// Why mail the server sends itself has nobody to go to.
+#[derive(Debug)]
+enum Unreachable {
+    /// The address resolves to nobody; trying again will not help.
+    Permanent(String),
+    /// The lookup failed.
+    Temporary(StoreError),
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreachable::Permanent(reason) => f.write_str(reason),
+            Unreachable::Temporary(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Whether the sender of a message may get mail about it at all: not the null sender, not a
+/// mailer-daemon, not automatic mail (Auto-Submitted), not past the loop limit.
+fn may_bounce(sender: &str, headers: &Headers, loop_limit: i64) -> bool {
+    let daemon = sender.to_ascii_lowercase().starts_with("mailer-daemon@");
+    let automatic = headers.get("Auto-Submitted").is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
+    !sender.is_empty() && !daemon && !automatic && headers.loop_count() < loop_limit.max(1)
 }
 
 /// The message without a leading `X-hMailServer-LoopCount` header (a new one is prepended).

@@ -10,6 +10,7 @@
 //! Order matters for crashes: the file is durable before its row exists, so a row never points
 //! at a missing file; a crash between the two leaves an orphan file and no acknowledgement.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -64,6 +65,12 @@ pub struct EnvelopeExtras {
     pub smtputf8: bool,
     /// The SMTP AUTH user who submitted it, or "".
     pub auth_user: String,
+    /// The SMTP client's address; `None` for mail the server made or fetched itself.
+    pub client_ip: Option<IpAddr>,
+    /// The client's IP range has anti-spam off (`hm_securityranges.rangeoptions` bit 1024 unset).
+    pub skip_antispam: bool,
+    /// The client's IP range has anti-virus off (bit 4096 unset).
+    pub skip_antivirus: bool,
 }
 
 /// A message to put into the queue.
@@ -77,8 +84,22 @@ pub struct NewMessage {
     pub data: Vec<u8>,
 }
 
+/// Changes to other queue rows committed in the same transaction as a submitted message, so that
+/// handing work over to the new message happens exactly once across a crash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settle {
+    /// `hm_messagerecipients` rows (of the message being delivered) the commit removes, with
+    /// their DSN and forward-marker rows: the recipients a bounce answers for, or a forward
+    /// without a kept copy carries on.
+    pub remove_recipients: Vec<i64>,
+    /// `(recipientid, messageid)`: recipient rows whose forward this message is, while the row
+    /// itself stays queued for its kept copy (`altimail_forwarded` markers).
+    pub mark_forwarded: Vec<(i64, i64)>,
+}
+
 struct Pending {
     message: NewMessage,
+    settle: Settle,
     file_name: String,
     path: PathBuf,
     reply: oneshot::Sender<Result<i64, String>>,
@@ -109,6 +130,11 @@ impl Spool {
     /// Makes `message` durable and queued; returns its `hm_messages` id. Only after this returns
     /// `Ok` may the server acknowledge the message.
     pub async fn submit(&self, message: NewMessage) -> Result<i64, StoreError> {
+        self.submit_settling(message, Settle::default()).await
+    }
+
+    /// [`Spool::submit`], committing `settle` in the same transaction as the message's rows.
+    pub async fn submit_settling(&self, message: NewMessage, settle: Settle) -> Result<i64, StoreError> {
         if message.recipients.is_empty() {
             return Err(StoreError::Invalid("a message needs at least one recipient".into()));
         }
@@ -119,7 +145,7 @@ impl Spool {
             .await
             .map_err(|e| StoreError::Invalid(format!("spool write task failed: {e}")))??;
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { message, file_name, path: path.clone(), reply };
+        let pending = Pending { message, settle, file_name, path: path.clone(), reply };
         if self.queue.send(pending).await.is_err() {
             let _ = std::fs::remove_file(&path);
             return Err(StoreError::Invalid("the spool is shutting down".into()));
@@ -208,9 +234,12 @@ async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, Stor
             }
         }
         let x = &m.extras;
+        // Every field takes part in the comparison: a message with only a client address still
+        // gets its row.
         if x != &EnvelopeExtras::default() {
             tx.execute(
-                "INSERT INTO altimail_envelopes (messageid, envid, ret, body, smtputf8, authuser) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO altimail_envelopes (messageid, envid, ret, body, smtputf8, authuser, clientip, \
+                 skipantispam, skipantivirus) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &[
                     id.into(),
                     Value::Text(x.envid.clone()),
@@ -218,7 +247,21 @@ async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, Stor
                     Value::Text(x.body.clone()),
                     x.smtputf8.into(),
                     Value::Text(x.auth_user.clone()),
+                    Value::Text(x.client_ip.map(|ip| ip.to_string()).unwrap_or_default()),
+                    x.skip_antispam.into(),
+                    x.skip_antivirus.into(),
                 ],
+            )
+            .await?;
+        }
+        for &rid in &p.settle.remove_recipients {
+            crate::queue::remove_recipient_in(&mut tx, rid).await?;
+        }
+        for &(rid, mid) in &p.settle.mark_forwarded {
+            tx.execute("DELETE FROM altimail_forwarded WHERE recipientid = ?", &[rid.into()]).await?;
+            tx.execute(
+                "INSERT INTO altimail_forwarded (recipientid, messageid) VALUES (?, ?)",
+                &[rid.into(), mid.into()],
             )
             .await?;
         }

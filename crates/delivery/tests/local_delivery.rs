@@ -2,7 +2,7 @@
 //! hMailServer's paths, forwarding, auto-reply, quota and bounces.
 
 use altimail_core::password::PasswordScheme;
-use altimail_delivery::{LocalDelivery, NewMessage, Recipient, Spool};
+use altimail_delivery::{EnvelopeExtras, LocalDelivery, NewMessage, Recipient, Spool};
 use altimail_net::HmLog;
 use altimail_store::repo::{accounts, domains, folders, messages, settings};
 use altimail_store::{Location, Store};
@@ -267,6 +267,233 @@ async fn forwarding_auto_reply_quota_and_bounce() {
             "{e}: {}",
             bounces[0]
         );
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// A message from `from` to `to` (one local recipient) with DSN parameters and envelope extras.
+async fn submit_dsn(f: &Fixture, from: &str, to: &str, subject: &str, notify: &str, extras: EnvelopeExtras) -> i64 {
+    let a = account(&f.store, to).await;
+    let mut r = Recipient::local(to, a.id, to);
+    r.notify = notify.into();
+    r.orcpt = format!("rfc822;{to}");
+    f.spool
+        .submit(NewMessage { sender: from.into(), recipients: vec![r], extras, data: mail(from, to, subject) })
+        .await
+        .unwrap()
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    store.db.fetch_optional(sql, &[]).await.unwrap().unwrap().int("n").unwrap()
+}
+
+/// Messages in `address`'s INBOX whose text contains `needle`.
+async fn inbox_with(store: &Store, address: &str, needle: &str) -> Vec<String> {
+    inbox(store, address).await.into_iter().map(|(_, t)| t).filter(|t| t.contains(needle)).collect()
+}
+
+async fn make_due(store: &Store, id: i64) {
+    store
+        .db
+        .execute(
+            "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
+            &[altimail_store::db::never().into(), id.into()],
+        )
+        .await
+        .unwrap();
+}
+
+/// A failed recipient leaves the queue only in the transaction that queues its bounce: when the
+/// bounce cannot be queued the recipient stays and the message is tried again later.
+#[tokio::test]
+async fn failed_recipient_leaves_the_queue_with_its_bounce() {
+    for db in backends("local_bounce_tx").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let s = &f.store.db;
+        let mut bob = account(&f.store, "bob@example.com").await;
+        bob.active = false;
+        accounts::update(s, &bob).await.unwrap();
+        // Break the spool's commit of anything that takes queue recipients along.
+        s.execute("DROP TABLE altimail_forwarded", &[]).await.unwrap();
+        let id = submit_dsn(&f, "alice@example.com", "bob@example.com", "lost", "", Default::default()).await;
+        deliver_all(&f).await;
+        let left = altimail_delivery::queue::recipients(s, id).await.unwrap();
+        assert_eq!(left.len(), 1, "{e}: the recipient stays queued while its bounce is not");
+        let m = messages::get(s, id).await.unwrap().unwrap();
+        assert!(m.next_try > altimail_core::time::now_local() && !m.locked, "{e}: retried later");
+        assert!(inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await.is_empty(), "{e}");
+        assert_eq!(queue_len(&f.store).await, 1, "{e}: no bounce queued");
+        s.execute(
+            "CREATE TABLE altimail_forwarded (recipientid BIGINT NOT NULL PRIMARY KEY, messageid BIGINT NOT NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+        make_due(&f.store, id).await;
+        deliver_all(&f).await;
+        assert!(messages::get(s, id).await.unwrap().is_none(), "{e}: gone with its bounce");
+        let bounces = inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await;
+        assert_eq!(bounces.len(), 1, "{e}");
+        assert!(bounces[0].contains("Account is not active."), "{e}: {}", bounces[0]);
+        assert_eq!(queue_len(&f.store).await, 0, "{e}");
+        assert_eq!(count(&f.store, "SELECT COUNT(*) AS n FROM altimail_recipient_dsn").await, 0, "{e}");
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// RFC 3461 NOTIFY: NEVER suppresses the bounce; SUCCESS gets a delivered report with ORCPT,
+/// ENVID and, for RET=HDRS, the headers only.
+#[tokio::test]
+async fn dsn_notify_never_and_success() {
+    for db in backends("local_dsn").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let s = &f.store.db;
+        let mut bob = account(&f.store, "bob@example.com").await;
+        bob.active = false;
+        accounts::update(s, &bob).await.unwrap();
+        let never = submit_dsn(&f, "alice@example.com", "bob@example.com", "quiet", "NEVER", Default::default()).await;
+        let delay = submit_dsn(&f, "alice@example.com", "bob@example.com", "later", "DELAY", Default::default()).await;
+        deliver_all(&f).await;
+        for id in [never, delay] {
+            assert!(messages::get(s, id).await.unwrap().is_none(), "{e}: failed recipient removed");
+        }
+        assert!(inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await.is_empty(), "{e}: no bounce");
+        assert_eq!(queue_len(&f.store).await, 0, "{e}");
+
+        let extras = EnvelopeExtras { envid: "ENV-7".into(), ret: "HDRS".into(), ..Default::default() };
+        submit_dsn(&f, "alice@example.com", "carol@example.com", "hello", "SUCCESS,FAILURE", extras).await;
+        deliver_all(&f).await;
+        assert_eq!(inbox(&f.store, "carol@example.com").await.len(), 1, "{e}");
+        let reports = inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await;
+        assert_eq!(reports.len(), 1, "{e}");
+        let r = &reports[0];
+        for part in [
+            "Return-Path: <>\r\n",
+            "Content-Type: multipart/report; report-type=delivery-status;",
+            "Content-Type: message/delivery-status\r\n",
+            "Reporting-MTA: dns; mx.example.com\r\n",
+            "Original-Envelope-Id: ENV-7\r\n",
+            "Original-Recipient: rfc822;carol@example.com\r\n",
+            "Final-Recipient: rfc822; carol@example.com\r\n",
+            "Action: delivered\r\nStatus: 2.0.0\r\n",
+            "Content-Type: text/rfc822-headers\r\n",
+            "Subject: hello\r\n",
+        ] {
+            assert!(r.contains(part), "{e}: {part:?} missing in {r}");
+        }
+        assert!(!r.contains("Hello carol@example.com"), "{e}: RET=HDRS returns no body");
+        // No NOTIFY: no success report.
+        submit_dsn(&f, "alice@example.com", "carol@example.com", "plain", "", Default::default()).await;
+        deliver_all(&f).await;
+        assert_eq!(inbox(&f.store, "carol@example.com").await.len(), 2, "{e}");
+        assert_eq!(inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await.len(), 1, "{e}");
+        assert_eq!(queue_len(&f.store).await, 0, "{e}");
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// A forward with a kept copy leaves a marker in the forward's commit; delivery run again after a
+/// crash before the copy's commit does not forward a second time.
+#[tokio::test]
+async fn forward_with_kept_copy_happens_once() {
+    for db in backends("local_forward_once").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let s = &f.store.db;
+        let mut alice = account(&f.store, "alice@example.com").await;
+        alice.forward_on = true;
+        alice.forward_address = "bob@example.com".into();
+        alice.forward_keep_original = true;
+        accounts::update(s, &alice).await.unwrap();
+        // The crash: the forward is committed (marker written), the copy is not.
+        let id = submit_dsn(&f, "carol@example.com", "alice@example.com", "crash", "", Default::default()).await;
+        let rid = altimail_delivery::queue::recipients(s, id).await.unwrap()[0].id;
+        s.execute("INSERT INTO altimail_forwarded (recipientid, messageid) VALUES (?, ?)", &[rid.into(), id.into()])
+            .await
+            .unwrap();
+        deliver_all(&f).await;
+        assert_eq!(inbox(&f.store, "alice@example.com").await.len(), 1, "{e}: copy stored");
+        assert!(inbox(&f.store, "bob@example.com").await.is_empty(), "{e}: not forwarded again");
+        assert_eq!(count(&f.store, "SELECT COUNT(*) AS n FROM altimail_forwarded").await, 0, "{e}: marker removed");
+        // Without a crash: forwarded once, copy kept, marker gone.
+        submit_dsn(&f, "carol@example.com", "alice@example.com", "normal", "", Default::default()).await;
+        deliver_all(&f).await;
+        assert_eq!(inbox(&f.store, "alice@example.com").await.len(), 2, "{e}");
+        let fwd = inbox(&f.store, "bob@example.com").await;
+        assert_eq!(fwd.len(), 1, "{e}");
+        assert!(fwd[0].1.contains("Subject: normal\r\n"), "{e}");
+        assert_eq!(count(&f.store, "SELECT COUNT(*) AS n FROM altimail_forwarded").await, 0, "{e}");
+        assert_eq!(queue_len(&f.store).await, 0, "{e}");
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// No auto-reply to list or bulk mail, none after the vacation expired (which also turns it off).
+#[tokio::test]
+async fn auto_reply_skips_list_mail_and_expires() {
+    for db in backends("local_vacation").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let s = &f.store.db;
+        let mut carol = account(&f.store, "carol@example.com").await;
+        carol.vacation_on = true;
+        carol.vacation_subject = "Away".into();
+        carol.vacation_message = "Back soon.".into();
+        accounts::update(s, &carol).await.unwrap();
+        for (from, extra) in
+            [("alice@example.com", "List-Id: <team.example.com>\r\n"), ("bob@example.com", "Precedence: bulk\r\n")]
+        {
+            let data = [extra.as_bytes(), &mail(from, "carol@example.com", "list")].concat();
+            f.spool
+                .submit(NewMessage {
+                    sender: from.into(),
+                    recipients: vec![Recipient::local("carol@example.com", carol.id, "carol@example.com")],
+                    extras: Default::default(),
+                    data,
+                })
+                .await
+                .unwrap();
+        }
+        deliver_all(&f).await;
+        assert_eq!(inbox(&f.store, "carol@example.com").await.len(), 2, "{e}");
+        for who in ["alice@example.com", "bob@example.com"] {
+            assert!(inbox_with(&f.store, who, "Auto-Submitted: auto-replied").await.is_empty(), "{e}: {who}");
+        }
+        // Expired yesterday: no reply, and the vacation is switched off.
+        carol.vacation_expires = true;
+        carol.vacation_expire_date = altimail_core::time::now_local() - chrono::Duration::days(1);
+        accounts::update(s, &carol).await.unwrap();
+        submit_dsn(&f, "alice@example.com", "carol@example.com", "late", "", Default::default()).await;
+        deliver_all(&f).await;
+        assert!(inbox_with(&f.store, "alice@example.com", "Auto-Submitted: auto-replied").await.is_empty(), "{e}");
+        assert!(!account(&f.store, "carol@example.com").await.vacation_on, "{e}: vacation turned off");
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// The SMTP client's address and its range's exemptions are kept with the queued message.
+#[tokio::test]
+async fn client_address_is_kept_with_the_message() {
+    for db in backends("local_envelope").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let extras =
+            EnvelopeExtras { client_ip: Some("192.0.2.7".parse().unwrap()), skip_antispam: true, ..Default::default() };
+        let id = submit_dsn(&f, "x@remote.test", "carol@example.com", "ip", "", extras).await;
+        let env = altimail_delivery::queue::envelope(&f.store.db, id).await.unwrap();
+        assert_eq!(env.client_ip, Some("192.0.2.7".parse().unwrap()), "{e}");
+        assert!(env.skip_antispam && !env.skip_antivirus, "{e}");
+        let plain = submit_dsn(&f, "x@remote.test", "carol@example.com", "ip2", "", Default::default()).await;
+        assert_eq!(altimail_delivery::queue::envelope(&f.store.db, plain).await.unwrap(), Default::default(), "{e}");
+        deliver_all(&f).await;
+        assert_eq!(count(&f.store, "SELECT COUNT(*) AS n FROM altimail_envelopes").await, 0, "{e}");
         f.store.db.close().await;
         db.cleanup().await;
     }

@@ -1,6 +1,8 @@
 //! Non-delivery reports for remote recipients: an RFC 3464 `multipart/report` whose readable
 //! part is hMailServer's SEND_FAILED_NOTIFICATION text with its per-recipient "Error Type: SMTP"
-//! blocks, honouring DSN NOTIFY (RFC 3461 §4.1) and RET (§4.3).
+//! blocks, honouring DSN NOTIFY (RFC 3461 §4.1) and RET (§4.3); and "relayed" DSNs
+//! ([`build_relayed`], RFC 3461 §6.2.6.2) for NOTIFY=SUCCESS recipients handed to a server
+//! that does not support DSN.
 
 use std::net::IpAddr;
 
@@ -69,8 +71,22 @@ fn block(f: &Failed) -> String {
     s
 }
 
+/// Whether a recipient with DSN `notify` wants a success ("delivered"/"relayed") report.
+pub fn wants_success_report(notify: &str) -> bool {
+    notify.split(',').any(|n| n.trim().eq_ignore_ascii_case("SUCCESS"))
+}
+
+fn is_enhanced(code: &str) -> bool {
+    let parts: Vec<&str> = code.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The status code for the delivery-status part: the reply's enhanced code, else 5.0.0 / 4.0.0.
 fn status_code(f: &Failed) -> String {
+    // Our own decisions start with their enhanced code ("5.6.7 …").
+    if let Some(code) = f.reply.split_whitespace().next().filter(|c| is_enhanced(c) && c.starts_with('5')) {
+        return code.to_owned();
+    }
     let reply_code = f.reply.get(..3).and_then(|c| c.parse::<u16>().ok());
     let enhanced = f.reply.get(4..).and_then(|t| t.split_whitespace().next()).filter(|c| {
         let parts: Vec<&str> = c.split('.').collect();
@@ -89,6 +105,9 @@ fn one_line(s: &str) -> String {
     s.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
 
+/// The readable text of a relayed DSN (no hMailServer counterpart).
+const RELAYED_TEMPLATE: &str = "Your message was relayed to the following recipient(s). Their mail server does not support delivery status notifications, so no further notification will be sent.\r\n\r\n   Sent: %MACRO_SENT%\r\n   Subject: %MACRO_SUBJECT%\r\n\r\n%MACRO_RECIPIENTS%\r\n";
+
 /// Builds the report to `original.sender` about `failed`.
 pub async fn build(
     store: &Store,
@@ -96,15 +115,44 @@ pub async fn build(
     original: &Original<'_>,
     failed: &[Failed],
 ) -> Result<Vec<u8>, StoreError> {
-    let headers = Headers::parse(original.raw);
-    let subject = headers.get("Subject").unwrap_or("");
     let prefix = server_message(store, "MESSAGE_UNDELIVERABLE", "Message undeliverable").await?;
     let template = server_message(store, "SEND_FAILED_NOTIFICATION", TEMPLATE).await?;
     let recipients: String = failed.iter().map(block).collect();
+    Ok(report(host, original, failed, &prefix, &template, &recipients, false))
+}
+
+/// Builds a "relayed" DSN (RFC 3461 §6.2.6.2, `Action: relayed`, status 2.0.0) to
+/// `original.sender` about `relayed`: recipients with NOTIFY=SUCCESS accepted by a server that
+/// does not offer DSN (`reply` and `command` are empty; `remote` is that server). Only the
+/// headers of the original are returned.
+pub fn build_relayed(host: &str, original: &Original<'_>, relayed: &[Failed]) -> Vec<u8> {
+    let recipients: String = relayed
+        .iter()
+        .map(|r| match r.remote {
+            Some(ip) => format!("{}\r\n   Relayed to {ip}\r\n\r\n", r.address),
+            None => format!("{}\r\n\r\n", r.address),
+        })
+        .collect();
+    let prefix = "Delivery Status Notification (Relayed)";
+    report(host, original, relayed, prefix, RELAYED_TEMPLATE, &recipients, true)
+}
+
+/// The `multipart/report` of [`build`] and [`build_relayed`].
+fn report(
+    host: &str,
+    original: &Original<'_>,
+    failed: &[Failed],
+    prefix: &str,
+    template: &str,
+    recipients: &str,
+    relayed: bool,
+) -> Vec<u8> {
+    let headers = Headers::parse(original.raw);
+    let subject = headers.get("Subject").unwrap_or("");
     let text = template
         .replace("%MACRO_SENT%", headers.get("Date").unwrap_or(""))
         .replace("%MACRO_SUBJECT%", subject)
-        .replace("%MACRO_RECIPIENTS%", &recipients)
+        .replace("%MACRO_RECIPIENTS%", recipients)
         .replace("%MACRO_ORIGINAL_HEADER%", &headers.text(original.raw));
     let boundary = format!("=_altimail_{}", message_id(host).trim_matches(['<', '>']).replace('@', "_"));
     let mut m = String::new();
@@ -131,18 +179,26 @@ pub async fn build(
         if !f.orcpt.is_empty() {
             m.push_str(&format!("Original-Recipient: {}\r\n", one_line(&f.orcpt)));
         }
-        m.push_str(&format!("Action: failed\r\nStatus: {}\r\n", status_code(f)));
+        if relayed {
+            m.push_str("Action: relayed\r\nStatus: 2.0.0\r\n");
+        } else {
+            m.push_str(&format!("Action: failed\r\nStatus: {}\r\n", status_code(f)));
+        }
         if let Some(ip) = f.remote {
             m.push_str(&format!("Remote-MTA: dns; {ip}\r\n"));
         }
-        if f.reply.get(..3).is_some_and(|c| c.bytes().all(|b| b.is_ascii_digit())) {
-            m.push_str(&format!("Diagnostic-Code: smtp; {}\r\n", one_line(&f.reply)));
-        } else {
-            m.push_str(&format!("Diagnostic-Code: X-Altimail; {}\r\n", one_line(&f.reply)));
+        // A relayed recipient has no reply to show.
+        if !f.reply.is_empty() {
+            let kind = if f.reply.get(..3).is_some_and(|c| c.bytes().all(|b| b.is_ascii_digit())) {
+                "smtp"
+            } else {
+                "X-Altimail"
+            };
+            m.push_str(&format!("Diagnostic-Code: {kind}; {}\r\n", one_line(&f.reply)));
         }
     }
     let mut out = m.into_bytes();
-    if original.ret.eq_ignore_ascii_case("HDRS") {
+    if relayed || original.ret.eq_ignore_ascii_case("HDRS") {
         out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n").as_bytes());
         out.extend_from_slice(crlf(&headers.text(original.raw)).as_bytes());
     } else {
@@ -150,7 +206,7 @@ pub async fn build(
         out.extend_from_slice(&crate::wire::crlf(original.raw));
     }
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -175,6 +231,10 @@ mod tests {
         assert_eq!(status_code(&f("451 4.3.0 later")), "5.3.0");
         assert_eq!(status_code(&f("554 go away")), "5.0.0");
         assert_eq!(status_code(&f("Connection refused")), "5.4.7");
+        assert_eq!(status_code(&f("5.6.7 needs SMTPUTF8")), "5.6.7");
+        assert!(
+            wants_success_report("success,failure") && !wants_success_report("") && !wants_success_report("FAILURE")
+        );
     }
 
     #[test]

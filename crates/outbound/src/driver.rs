@@ -20,8 +20,10 @@ use crate::target::Host;
 
 /// Time allowed for the TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Time allowed for each reply (RFC 5321 §4.5.3.2 asks for minutes; the DATA end gets more).
+/// Time allowed for each reply (RFC 5321 §4.5.3.2: 5 minutes for the greeting, MAIL and RCPT).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Time allowed for the reply to the end of the message data (RFC 5321 §4.5.3.2.6: 10 minutes).
+const DATA_END_TIMEOUT: Duration = Duration::from_secs(600);
 /// Time allowed for QUIT after the transaction.
 const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -103,7 +105,7 @@ impl Connector {
             }
         };
         let mut reader = ReplyReader::new();
-        let mut input = read_reply(&mut conn, &mut reader, &log).await;
+        let mut input = read_reply(&mut conn, &mut reader, &log, REPLY_TIMEOUT).await;
         let mut tls_failed = false;
         loop {
             match client.handle(input) {
@@ -112,8 +114,9 @@ impl Connector {
                         log(&format!("SENT: {line}"));
                     }
                     let Some(io) = conn.io() else { return finish(client.handle(gone()), tls_failed) };
+                    let wait = if client.awaiting_data_end() { DATA_END_TIMEOUT } else { REPLY_TIMEOUT };
                     input = match tokio::time::timeout(REPLY_TIMEOUT, io.write_all(&bytes)).await {
-                        Ok(Ok(())) => read_reply(&mut conn, &mut reader, &log).await,
+                        Ok(Ok(())) => read_reply(&mut conn, &mut reader, &log, wait).await,
                         Ok(Err(e)) => Input::Broken(format!("write failed: {e}")),
                         Err(_) => Input::Broken("write timed out".into()),
                     };
@@ -140,6 +143,10 @@ impl Connector {
                     };
                 }
                 Action::Done(outcome) => {
+                    for w in &outcome.warnings {
+                        tracing::warn!("delivery to {addr}: {w}");
+                        log(&format!("Warning: {w}"));
+                    }
                     if outcome.quit
                         && let Some(io) = conn.io()
                     {
@@ -167,11 +174,11 @@ fn finish(action: Action, tls_failed: bool) -> Delivered {
     match action {
         Action::Done(outcome) => Delivered { outcome, tls_failed },
         // The client ends on Broken input; anything else is a bug worth a temporary failure.
-        _ => Delivered { outcome: Outcome { recipients: Vec::new(), try_next_host: true, quit: false }, tls_failed },
+        _ => Delivered { outcome: Outcome { try_next_host: true, ..Outcome::default() }, tls_failed },
     }
 }
 
-async fn read_reply(conn: &mut Conn, reader: &mut ReplyReader, log: &impl Fn(&str)) -> Input {
+async fn read_reply(conn: &mut Conn, reader: &mut ReplyReader, log: &impl Fn(&str), wait: Duration) -> Input {
     loop {
         match reader.next_reply() {
             Ok(Some(reply)) => {
@@ -186,7 +193,7 @@ async fn read_reply(conn: &mut Conn, reader: &mut ReplyReader, log: &impl Fn(&st
         }
         let Some(io) = conn.io() else { return gone() };
         let mut buf = [0u8; 4096];
-        match tokio::time::timeout(REPLY_TIMEOUT, io.read(&mut buf)).await {
+        match tokio::time::timeout(wait, io.read(&mut buf)).await {
             Ok(Ok(0)) => return gone(),
             Ok(Ok(n)) => reader.feed(&buf[..n]),
             Ok(Err(e)) => return Input::Broken(format!("read failed: {e}")),

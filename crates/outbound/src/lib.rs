@@ -6,7 +6,8 @@
 //!   writing the SMTPC log lines.
 //! - [`dns`]: the one injected resolver ([`dns::Dns`]) and its hickory implementation.
 //! - [`target`]: where a recipient's mail goes (route, smart host, MX hosts).
-//! - [`worker`]: the remote-delivery worker ([`RemoteDelivery`]): batching, retries, ETRN hold.
+//! - [`worker`]: the remote-delivery worker ([`RemoteDelivery`]): grouping by host, batching,
+//!   next-MX fallback, retries, ETRN hold, relayed DSNs.
 //! - [`bounce`]: RFC 3464 reports with hMailServer's texts; [`dkim`]: signing per sender domain.
 //! - [`settings`]: the `hm_settings` rows read here, typed.
 //! - `testdns` (feature `test-dns`): an in-process DNS server for tests.

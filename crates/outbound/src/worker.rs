@@ -1,10 +1,16 @@
 //! The remote-delivery worker: claims queued messages with remote recipients
-//! ([`queue::claim`] with [`Work::Remote`]), groups their recipients by destination, delivers
-//! each group in batches of `maxsmtprecipientsinbatch`, and records every recipient's result at
-//! once — an accepted recipient's row is deleted as soon as its transaction is acknowledged, so a
-//! retry (or a restart) never sends to it again. Temporary failures move `messagenexttrytime`
-//! forward and count `messagecurnooftries`; permanent failures and exhausted retries bounce.
+//! ([`queue::claim`] with [`Work::Remote`]), groups their recipients by destination and merges
+//! destinations that resolve to the same hosts (one connection for two domains sharing their
+//! MX), delivers each group over one connection in transactions of `maxsmtprecipientsinbatch`,
+//! trying the next host for recipients one host deferred, and records every recipient's result
+//! at once — an accepted recipient's row is deleted as soon as its transaction is acknowledged,
+//! so a retry (or a restart) never sends to it again. Temporary failures move
+//! `messagenexttrytime` forward and count `messagecurnooftries`; permanent failures and
+//! exhausted retries bounce; NOTIFY=SUCCESS recipients accepted by a server without DSN get a
+//! "relayed" DSN. Recipients behind ETRN routes are held (type 3) until ETRN releases them
+//! ([`queue::release_held`]).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,12 +31,12 @@ use altimail_store::repo::settings::Settings;
 use altimail_store::{Location, Store, StoreError};
 
 use crate::bounce::{self, Failed, Original};
-use crate::client::{ClientConfig, Envelope, Failure, StartTls, Status};
+use crate::client::{ClientConfig, Envelope, Failure, RcptDsn, StartTls, Status};
 use crate::dkim::{self, DkimConfig, DkimError};
 use crate::dns::Dns;
 use crate::driver::Connector;
 use crate::settings::OutboundSettings;
-use crate::target::{self, Destination, NoHosts};
+use crate::target::{self, Destination, Host, NoHosts};
 
 /// How often due messages are looked for when nothing wakes the worker.
 const POLL: Duration = Duration::from_secs(1);
@@ -46,10 +52,28 @@ pub struct RemoteDelivery {
     dns: Arc<dyn Dns>,
 }
 
-/// What one batch produced: a status per recipient and the server that gave it.
-struct BatchResult {
-    statuses: Vec<Status>,
+/// What happened to one recipient in this attempt.
+#[derive(Debug, Clone)]
+struct RcptResult {
+    status: Status,
+    /// The server that gave the status, if one was reached.
     remote: Option<IpAddr>,
+    /// That server advertised DSN (it got the recipient's NOTIFY and reports itself).
+    peer_dsn: bool,
+}
+
+impl RcptResult {
+    fn without_server(status: Status) -> Self {
+        RcptResult { status, remote: None, peer_dsn: false }
+    }
+}
+
+/// Where a group of recipients goes, once resolved: equal targets share connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    hosts: Vec<Host>,
+    security: Security,
+    auth: Option<(String, String)>,
 }
 
 /// The envelope extras outbound delivery uses (`altimail_envelopes`).
@@ -57,6 +81,7 @@ struct BatchResult {
 struct Extras {
     envid: String,
     ret: String,
+    body: String,
     smtputf8: bool,
 }
 
@@ -143,12 +168,15 @@ impl RemoteDelivery {
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         let extras = self.extras(id).await?;
+        let dsn = self.recipient_dsn(id).await?;
         let data = self.signed(&message, &raw).await;
         let all_routes = routes::list(db).await?;
         let rcpts: Vec<QueuedRecipient> =
             queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id == 0).collect();
         let (retries, minutes) = retry_policy(settings, &all_routes, &rcpts);
         let last_try = message.tries >= retries;
+        // Released by ETRN (or `altimail queue`): its ETRN-route recipients go out this time.
+        let released = message.next_try == queue::etrn_hold_time();
 
         let mut groups: Vec<(Destination, Vec<QueuedRecipient>)> = Vec::new();
         for r in rcpts {
@@ -158,45 +186,91 @@ impl RemoteDelivery {
                 None => groups.push((dest, vec![r])),
             }
         }
-        let mut failed = Vec::new();
-        let mut deferred = false;
-        let mut held = false;
-        for (dest, list) in &groups {
-            if is_etrn(dest, &all_routes) {
+        // Destinations that resolve to the same hosts (two domains sharing their MX, say) are
+        // merged: one connection carries them all.
+        let mut work: Vec<(Target, Vec<QueuedRecipient>)> = Vec::new();
+        let mut results: Vec<(QueuedRecipient, RcptResult)> = Vec::new();
+        let mut held_route = None;
+        for (dest, list) in groups {
+            if let Some(route_id) = etrn_route(&dest, &all_routes)
+                && !released
+            {
                 // Held until the remote side asks with ETRN.
-                held = true;
+                held_route.get_or_insert(route_id);
                 continue;
             }
-            let size = if settings.batch == 0 { list.len() } else { settings.batch };
-            for chunk in list.chunks(size.max(1)) {
-                self.log.application(&format!(
-                    "SMTPDeliverer - Message {id}: Delivering message from {} to {}. File: {}",
-                    message.from,
-                    chunk.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
-                    path.display()
-                ));
-                let result = self.deliver_batch(settings, dest, &message, &data, &extras, chunk).await;
-                for (r, status) in chunk.iter().zip(result.statuses) {
-                    match status {
-                        Status::Delivered => {
-                            db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()])
-                                .await?;
-                            if let Some(ip) = result.remote {
-                                let local = IpAddr::from([127, 0, 0, 1]);
-                                self.log.awstats_delivered(local, ip, &message.from, &r.address, raw.len() as u64);
-                            }
-                        }
-                        Status::Temporary(f) if !last_try => {
-                            tracing::info!("message {id} to {}: deferred: {}", r.address, f.reply);
-                            deferred = true;
-                        }
-                        Status::Temporary(f) => {
-                            failed.push((r.clone(), failure(r, &f, result.remote, message.tries + 1)))
-                        }
-                        Status::Permanent(f) => failed.push((r.clone(), failure(r, &f, result.remote, 0))),
+            let no_server = |reply: String| Failure { command: String::new(), reply };
+            let hosts = match target::hosts(self.dns.as_ref(), settings, &dest).await {
+                Ok(h) => h,
+                Err(NoHosts::Temporary(why)) => {
+                    let status = Status::Temporary(no_server(why));
+                    results.extend(list.into_iter().map(|r| (r, RcptResult::without_server(status.clone()))));
+                    continue;
+                }
+                Err(NoHosts::Permanent(why)) => {
+                    let status = Status::Permanent(no_server(why));
+                    results.extend(list.into_iter().map(|r| (r, RcptResult::without_server(status.clone()))));
+                    continue;
+                }
+            };
+            let key = Target { hosts, security: dest.security(settings), auth: dest.auth() };
+            match work.iter_mut().find(|(t, _)| *t == key) {
+                Some((_, l)) => l.extend(list),
+                None => work.push((key, list)),
+            }
+        }
+        for (target, list) in &work {
+            self.log.application(&format!(
+                "SMTPDeliverer - Message {id}: Delivering message from {} to {}. File: {}",
+                message.from,
+                list.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
+                path.display()
+            ));
+            let outcome = self.deliver_group(settings, target, &message, &data, &extras, &dsn, list).await?;
+            results.extend(list.iter().cloned().zip(outcome));
+        }
+
+        let mut failed = Vec::new();
+        let mut relayed = Vec::new();
+        let mut deferred = false;
+        for (r, result) in results {
+            match result.status {
+                Status::Delivered => {
+                    // The row went when the peer acknowledged (deliver_group).
+                    if let Some(ip) = result.remote {
+                        let local = IpAddr::from([127, 0, 0, 1]);
+                        self.log.awstats_delivered(local, ip, &message.from, &r.address, raw.len() as u64);
+                    }
+                    if let Some(d) = dsn.get(&r.id)
+                        && !result.peer_dsn
+                        && bounce::wants_success_report(&d.notify)
+                    {
+                        relayed.push(Failed {
+                            address: r.address.clone(),
+                            orcpt: d.orcpt.clone(),
+                            remote: result.remote,
+                            command: String::new(),
+                            reply: String::new(),
+                            tries: 0,
+                        });
                     }
                 }
+                Status::Temporary(f) if !last_try => {
+                    tracing::info!("message {id} to {}: deferred: {}", r.address, f.reply);
+                    deferred = true;
+                }
+                Status::Temporary(f) => {
+                    let report = failure(&r, &f, result.remote, message.tries + 1);
+                    failed.push((r, report))
+                }
+                Status::Permanent(f) => {
+                    let report = failure(&r, &f, result.remote, 0);
+                    failed.push((r, report))
+                }
             }
+        }
+        if !relayed.is_empty() {
+            self.report_relayed(&message, &raw, &extras, &relayed).await?;
         }
         if !failed.is_empty() {
             self.bounce(&message, &raw, &extras, &failed).await?;
@@ -219,10 +293,14 @@ impl RemoteDelivery {
             .await?;
             return Ok(());
         }
-        if held && remaining.iter().all(|r| r.account_id == 0) {
+        if let Some(route_id) = held_route
+            && remaining.iter().all(|r| r.account_id == 0)
+        {
+            // As hMailServer: type 3, the route's id in messageaccountid, the hold marker time.
             db.execute(
-                "UPDATE hm_messages SET messagetype = ?, messagenexttrytime = ?, messagelocked = 0 WHERE messageid = ?",
-                &[message_type::ETRN_HELD.into(), etrn_hold_time().into(), id.into()],
+                "UPDATE hm_messages SET messagetype = ?, messageaccountid = ?, messagenexttrytime = ?, \
+                 messagelocked = 0 WHERE messageid = ?",
+                &[message_type::ETRN_HELD.into(), route_id.into(), queue::etrn_hold_time().into(), id.into()],
             )
             .await?;
             return Ok(());
@@ -230,60 +308,108 @@ impl RemoteDelivery {
         queue::release(db, id).await
     }
 
-    /// One SMTP transaction for `chunk`, trying the destination's hosts in order.
-    async fn deliver_batch(
+    /// Delivers `list` to `target`: the hosts in order, each recipient deferred (4xx) or not
+    /// reached by one host tried on the next within this attempt, as hMailServer does; batches
+    /// of `maxsmtprecipientsinbatch` share a connection (RSET between them when needed), and
+    /// recipients a connection never got to get a new connection to the same host.
+    /// Returns one result per recipient of `list`. A recipient's row is deleted as soon as a
+    /// peer has acknowledged it, so that a restart never sends it again.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_group(
         &self,
         settings: &OutboundSettings,
-        dest: &Destination,
+        target: &Target,
         message: &Message,
         raw: &[u8],
         extras: &Extras,
-        chunk: &[QueuedRecipient],
-    ) -> BatchResult {
-        let all = |status: Status| BatchResult { statuses: vec![status; chunk.len()], remote: None };
+        dsn: &HashMap<i64, RcptDsn>,
+        list: &[QueuedRecipient],
+    ) -> Result<Vec<RcptResult>, StoreError> {
         let no_server = |reply: String| Failure { command: String::new(), reply };
-        let hosts = match target::hosts(self.dns.as_ref(), settings, dest).await {
-            Ok(h) => h,
-            Err(NoHosts::Temporary(why)) => return all(Status::Temporary(no_server(why))),
-            Err(NoHosts::Permanent(why)) => return all(Status::Permanent(no_server(why))),
-        };
+        let mut results =
+            vec![RcptResult::without_server(Status::Temporary(no_server(target::NO_MAIL_SERVERS.into()))); list.len()];
         let tls = match crate::tls::client_config(settings.verify_certificates) {
             Ok(t) => t,
-            Err(e) => return all(Status::Temporary(no_server(format!("TLS is not available: {e}")))),
+            Err(e) => {
+                let status = Status::Temporary(no_server(format!("TLS is not available: {e}")));
+                return Ok(vec![RcptResult::without_server(status); list.len()]);
+            }
         };
         let connector = Connector { tls, bind_ip: settings.bind_ip, log: self.log.clone() };
-        let (starttls, implicit) = match dest.security(settings) {
+        let (starttls, implicit) = match target.security {
             Security::None => (StartTls::Never, false),
             Security::Tls => (StartTls::Never, true),
             Security::StartTlsOptional => (StartTls::Opportunistic, false),
             Security::StartTlsRequired => (StartTls::Required, false),
         };
-        let envelope = Envelope {
-            sender: message.from.clone(),
-            recipients: chunk.iter().map(|r| r.address.clone()).collect(),
-            data: raw.to_vec(),
-            smtputf8: extras.smtputf8,
+        let config = ClientConfig {
+            helo: settings.helo.clone(),
+            starttls,
+            tls_from_start: implicit,
+            auth: target.auth.clone(),
+            batch: settings.batch,
         };
-        let mut last = all(Status::Temporary(no_server(target::NO_MAIL_SERVERS.into())));
-        for host in &hosts {
-            let config =
-                ClientConfig { helo: settings.helo.clone(), starttls, tls_from_start: implicit, auth: dest.auth() };
-            let mut done = connector.deliver(host, config.clone(), envelope.clone()).await;
-            if done.tls_failed && starttls == StartTls::Opportunistic {
-                // hMailServer retries the same host without TLS when the handshake fails.
-                let clear = ClientConfig { starttls: StartTls::Never, ..config };
-                done = connector.deliver(host, clear, envelope.clone()).await;
+        let mut pending: Vec<usize> = (0..list.len()).collect();
+        for host in &target.hosts {
+            let mut next_host = Vec::new();
+            let mut current = std::mem::take(&mut pending);
+            while !current.is_empty() {
+                let envelope = Envelope {
+                    sender: message.from.clone(),
+                    recipients: current.iter().map(|&i| list[i].address.clone()).collect(),
+                    data: raw.to_vec(),
+                    smtputf8: extras.smtputf8,
+                    body: extras.body.clone(),
+                    envid: extras.envid.clone(),
+                    ret: extras.ret.clone(),
+                    dsn: current.iter().map(|&i| dsn.get(&list[i].id).cloned().unwrap_or_default()).collect(),
+                };
+                let mut done = connector.deliver(host, config.clone(), envelope.clone()).await;
+                if done.tls_failed && starttls == StartTls::Opportunistic {
+                    // hMailServer retries the same host without TLS when the handshake fails.
+                    let clear = ClientConfig { starttls: StartTls::Never, ..config.clone() };
+                    done = connector.deliver(host, clear, envelope).await;
+                }
+                let mut outcome = done.outcome;
+                if outcome.recipients.len() != current.len() {
+                    let status = Status::Temporary(no_server("delivery ended without a result".into()));
+                    outcome.recipients = vec![status; current.len()];
+                    outcome.try_next_host = true;
+                }
+                let mut again = Vec::new();
+                for (&i, status) in current.iter().zip(outcome.recipients) {
+                    let retry_here = status.not_attempted();
+                    let move_on = match &status {
+                        Status::Delivered => false,
+                        Status::Temporary(_) => !retry_here,
+                        Status::Permanent(_) => outcome.try_next_host,
+                    };
+                    if status == Status::Delivered {
+                        self.store
+                            .db
+                            .execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[list[i].id.into()])
+                            .await?;
+                    }
+                    results[i] = RcptResult { status, remote: Some(host.ip), peer_dsn: outcome.dsn };
+                    if retry_here {
+                        again.push(i);
+                    } else if move_on {
+                        next_host.push(i);
+                    }
+                }
+                if again.len() == current.len() {
+                    // No progress on this host: the next one may do better.
+                    next_host.extend(again);
+                    break;
+                }
+                current = again;
             }
-            let connected = !done.outcome.try_next_host;
-            last = BatchResult { statuses: done.outcome.recipients, remote: Some(host.ip) };
-            if last.statuses.len() != chunk.len() {
-                last = all(Status::Temporary(no_server("delivery ended without a result".into())));
-            }
-            if connected {
+            pending = next_host;
+            if pending.is_empty() {
                 break;
             }
         }
-        last
+        Ok(results)
     }
 
     /// The message as sent: with a DKIM signature when the sender's domain signs. A missing or
@@ -321,10 +447,71 @@ impl RemoteDelivery {
         let row = self
             .store
             .db
-            .fetch_optional("SELECT envid, ret, smtputf8 FROM altimail_envelopes WHERE messageid = ?", &[id.into()])
+            .fetch_optional(
+                "SELECT envid, ret, body, smtputf8 FROM altimail_envelopes WHERE messageid = ?",
+                &[id.into()],
+            )
             .await?;
         let Some(row) = row else { return Ok(Extras::default()) };
-        Ok(Extras { envid: row.text("envid")?, ret: row.text("ret")?, smtputf8: row.int("smtputf8")? != 0 })
+        Ok(Extras {
+            envid: row.text("envid")?,
+            ret: row.text("ret")?,
+            body: row.text("body")?,
+            smtputf8: row.int("smtputf8")? != 0,
+        })
+    }
+
+    /// The DSN parameters of the message's recipients, by recipient row id.
+    async fn recipient_dsn(&self, id: i64) -> Result<HashMap<i64, RcptDsn>, StoreError> {
+        let rows = self
+            .store
+            .db
+            .fetch_all(
+                "SELECT recipientid, notify, orcpt FROM altimail_recipient_dsn WHERE messageid = ?",
+                &[id.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.int("recipientid")?, RcptDsn { notify: r.text("notify")?, orcpt: r.text("orcpt")? })))
+            .collect()
+    }
+
+    /// Sends the sender a "relayed" DSN for NOTIFY=SUCCESS recipients handed to a server
+    /// without DSN (RFC 3461 §4.1).
+    async fn report_relayed(
+        &self,
+        message: &Message,
+        raw: &[u8],
+        extras: &Extras,
+        relayed: &[Failed],
+    ) -> Result<(), StoreError> {
+        let settings = Settings::load(&self.store.db).await?;
+        if !bounce::may_bounce(&message.from, &Headers::parse(raw), settings.int("rulelooplimit")) {
+            return Ok(());
+        }
+        let host = altimail_delivery::host_name(&settings);
+        let original = Original { sender: &message.from, raw, envid: &extras.envid, ret: &extras.ret };
+        let data = bounce::build_relayed(&host, &original, relayed);
+        self.submit_report(&message.from, data).await;
+        Ok(())
+    }
+
+    /// Queues a report to `sender` (null envelope sender).
+    async fn submit_report(&self, sender: &str, data: Vec<u8>) {
+        let recipients = match altimail_delivery::resolve::expand(&self.store.db, sender).await {
+            Ok(list) if !list.is_empty() => {
+                list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, sender)).collect()
+            }
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!("report to {sender} not queued: {e}");
+                return;
+            }
+        };
+        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
+        if let Err(e) = self.spool.submit(msg).await {
+            tracing::warn!("report to {sender} not queued: {e}");
+        }
     }
 
     /// Removes the failed recipients from the queue and reports them to the sender.
@@ -363,20 +550,7 @@ impl RemoteDelivery {
         let host = altimail_delivery::host_name(&settings);
         let original = Original { sender: &message.from, raw, envid: &extras.envid, ret: &extras.ret };
         let data = bounce::build(&self.store, &host, &original, &reported).await?;
-        let recipients = match altimail_delivery::resolve::expand(db, &message.from).await {
-            Ok(list) if !list.is_empty() => {
-                list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, &message.from)).collect()
-            }
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                tracing::warn!("bounce to {} not queued: {e}", message.from);
-                return Ok(());
-            }
-        };
-        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-        if let Err(e) = self.spool.submit(msg).await {
-            tracing::warn!("bounce to {} not queued: {e}", message.from);
-        }
+        self.submit_report(&message.from, data).await;
         Ok(())
     }
 }
@@ -392,19 +566,14 @@ fn failure(r: &QueuedRecipient, f: &Failure, remote: Option<IpAddr>, tries: i64)
     }
 }
 
-/// Whether `dest` is a route whose description starts with "ETRN".
-fn is_etrn(dest: &Destination, all_routes: &[Route]) -> bool {
+/// The route's id when `dest` is a route whose description starts with "ETRN".
+fn etrn_route(dest: &Destination, all_routes: &[Route]) -> Option<i64> {
     match dest {
         Destination::Fixed { route_id, .. } if *route_id > 0 => {
-            all_routes.iter().any(|r| r.id == *route_id && r.is_etrn())
+            all_routes.iter().find(|r| r.id == *route_id && r.is_etrn()).map(|r| r.id)
         }
-        _ => false,
+        _ => None,
     }
-}
-
-/// hMailServer marks ETRN-held messages with this next-try time (`1901-01-01 00:00:01`).
-fn etrn_hold_time() -> chrono::NaiveDateTime {
-    altimail_store::db::never() + chrono::Duration::seconds(1)
 }
 
 /// Retries and minutes between them: the settings, or — when recipients go through routes —

@@ -1,5 +1,6 @@
-//! `altimail queue …`: the outbound queue (`hm_messages` rows of type 1), listed and managed
-//! through the database, so it works while the server runs.
+//! `altimail queue …`: the outbound queue (`hm_messages` rows of type 1) and the messages held
+//! for ETRN routes (type 3), listed and managed through the database, so it works while the
+//! server runs. `retry` and `flush` release held messages as an ETRN from the route's side would.
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -14,15 +15,15 @@ use super::output::{Output, yes_no};
 
 #[derive(Debug, Subcommand)]
 pub enum QueueCmd {
-    /// List queued messages.
+    /// List queued messages, and those held for ETRN routes (marked as held).
     List,
-    /// Show one queued message with its recipients.
+    /// Show one queued or held message with its recipients.
     Show { id: i64 },
-    /// Make a message due now (its retry count stays).
+    /// Make a message due now (its retry count stays); a held message is released.
     Retry { id: i64 },
     /// Remove a message from the queue (no bounce is sent).
     Remove { id: i64 },
-    /// Make every queued message due now.
+    /// Make every queued message due now and release every held one.
     Flush,
 }
 
@@ -34,6 +35,8 @@ struct Entry {
     recipients: Vec<String>,
     tries: i64,
     next_try: String,
+    /// Held for an ETRN route (type 3) until the route's side sends ETRN.
+    held: bool,
     locked: bool,
     size: i64,
     file: String,
@@ -41,13 +44,21 @@ struct Entry {
 
 async fn entry(store: &Store, m: &Message) -> anyhow::Result<Entry> {
     let recipients = queue::recipients(&store.db, m.id).await?.into_iter().map(|r| r.address).collect();
-    let never = altimail_store::db::never();
+    let held = m.kind == message_type::ETRN_HELD;
+    let next_try = if held {
+        "held (ETRN)".into()
+    } else if m.next_try <= queue::etrn_hold_time() {
+        "now".into()
+    } else {
+        m.next_try.format("%Y-%m-%d %H:%M:%S").to_string()
+    };
     Ok(Entry {
         id: m.id,
         from: m.from.clone(),
         recipients,
         tries: m.tries,
-        next_try: if m.next_try <= never { "now".into() } else { m.next_try.format("%Y-%m-%d %H:%M:%S").to_string() },
+        next_try,
+        held,
         locked: m.locked,
         size: m.size,
         file: store.files.resolve(Location::Queue, &m.file_name).display().to_string(),
@@ -56,7 +67,7 @@ async fn entry(store: &Store, m: &Message) -> anyhow::Result<Entry> {
 
 async fn require(store: &Store, id: i64) -> anyhow::Result<Message> {
     match messages::get(&store.db, id).await? {
-        Some(m) if m.kind == message_type::QUEUED => Ok(m),
+        Some(m) if m.kind == message_type::QUEUED || m.kind == message_type::ETRN_HELD => Ok(m),
         _ => bail!("no queued message {id}"),
     }
 }
@@ -66,7 +77,7 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
     match cmd {
         QueueCmd::List => {
             let mut all = Vec::new();
-            for m in messages::queue(db).await? {
+            for m in messages::queue_and_held(db).await? {
                 all.push(entry(store, &m).await?);
             }
             let rows = all
@@ -78,20 +89,25 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
                         e.recipients.join(","),
                         e.tries.to_string(),
                         e.next_try.clone(),
+                        yes_no(e.held),
                         yes_no(e.locked),
                     ]
                 })
                 .collect();
-            out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT TRY", "LOCKED"], rows)
+            out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT TRY", "HELD", "LOCKED"], rows)
         }
         QueueCmd::Show { id } => out.object(&entry(store, &require(store, id).await?).await?),
         QueueCmd::Retry { id } => {
             let m = require(store, id).await?;
-            db.execute(
-                "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
-                &[altimail_store::db::never().into(), m.id.into()],
-            )
-            .await?;
+            if m.kind == message_type::ETRN_HELD {
+                db.execute(&release_held_sql("messageid = ?"), &[queue::etrn_hold_time().into(), m.id.into()]).await?;
+            } else {
+                db.execute(
+                    "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
+                    &[altimail_store::db::never().into(), m.id.into()],
+                )
+                .await?;
+            }
             let e = entry(store, &require(store, id).await?).await?;
             out.done(&format!("message {id} will be delivered now"), &e)
         }
@@ -120,11 +136,29 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
                     &[altimail_store::db::never().into()],
                 )
                 .await?;
+            let held = db.execute(&release_held_sql("1 = 1"), &[queue::etrn_hold_time().into()]).await?;
             #[derive(Serialize)]
             struct Flushed {
                 messages: u64,
+                released_held: u64,
             }
-            out.done(&format!("{n} queued message(s) will be delivered now"), &Flushed { messages: n })
+            let text = if held > 0 {
+                format!("{} queued message(s) will be delivered now ({held} released from ETRN hold)", n + held)
+            } else {
+                format!("{n} queued message(s) will be delivered now")
+            };
+            out.done(&text, &Flushed { messages: n + held, released_held: held })
         }
     }
+}
+
+/// Releases held messages matching `filter`: queued again, due now, with the marker time that
+/// makes the remote worker deliver their ETRN-route recipients (`queue::etrn_hold_time`).
+fn release_held_sql(filter: &str) -> String {
+    format!(
+        "UPDATE hm_messages SET messagetype = {}, messageaccountid = 0, messagenexttrytime = ?, messagelocked = 0 \
+         WHERE messagetype = {} AND {filter}",
+        message_type::QUEUED,
+        message_type::ETRN_HELD
+    )
 }

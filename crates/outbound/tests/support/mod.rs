@@ -25,6 +25,8 @@ pub struct Seen {
     pub auth: Option<String>,
     pub mail: String,
     pub rcpts: Vec<String>,
+    /// Every RCPT command line of the transaction, parameters included.
+    pub rcpt_lines: Vec<String>,
     pub data: Vec<u8>,
 }
 
@@ -43,6 +45,8 @@ pub struct Script {
     pub data_reply: String,
     /// Never answer the end of data (a delivery that hangs).
     pub hang_after_data: bool,
+    /// The greeting line.
+    pub greeting: String,
 }
 
 impl Default for Script {
@@ -54,6 +58,7 @@ impl Default for Script {
             auth: None,
             data_reply: "250 Queued".into(),
             hang_after_data: false,
+            greeting: "220 peer ESMTP".into(),
         }
     }
 }
@@ -62,6 +67,8 @@ impl Default for Script {
 pub struct Peer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Connections accepted.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -89,8 +96,11 @@ impl Peer {
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = connections.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let script = script.clone();
                 let log = log.clone();
                 tokio::spawn(async move {
@@ -98,7 +108,11 @@ impl Peer {
                 });
             }
         });
-        Peer { addr, seen, task }
+        Peer { addr, seen, connections, task }
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn transactions(&self) -> Vec<Seen> {
@@ -116,7 +130,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 async fn session(stream: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Seen>>>) -> std::io::Result<()> {
     let mut io: BufReader<Box<dyn Io>> = BufReader::new(Box::new(stream));
-    io.get_mut().write_all(b"220 peer ESMTP\r\n").await?;
+    io.get_mut().write_all(format!("{}\r\n", script.greeting).as_bytes()).await?;
+    if !script.greeting.starts_with("220") {
+        return Ok(());
+    }
     let mut t = Seen::default();
     let mut authed = script.auth.is_none();
     loop {
@@ -161,10 +178,12 @@ async fn session(stream: tokio::net::TcpStream, script: Script, log: Arc<Mutex<V
             } else {
                 t.mail = cmd[10..].to_owned();
                 t.rcpts.clear();
+                t.rcpt_lines.clear();
                 "250 OK".into()
             }
         } else if upper.starts_with("RCPT TO:") {
             let addr = cmd[8..].split_whitespace().next().unwrap_or("").trim_matches(['<', '>']).to_owned();
+            t.rcpt_lines.push(cmd.clone());
             let reply = (script.rcpt)(&addr);
             if reply.starts_with('2') {
                 t.rcpts.push(addr);

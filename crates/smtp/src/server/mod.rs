@@ -151,12 +151,29 @@ impl SmtpServer {
                         let _ = session.message_accepted(result.map(|id| id.to_string()));
                         tx.recipients.clear();
                     }
-                    Action::Etrn(domain) => {
-                        let _ = session.etrn_result(Reply::new(
-                            458,
-                            Some((4, 5, 0)),
-                            format!("Unable to queue messages for node {domain}"),
-                        ));
+                    Action::Etrn(node) => {
+                        // RFC 1985 as hMailServer does it: anyone allowed to use SMTP may ask,
+                        // for a node that is an ETRN route; the mail only ever goes to the
+                        // route's own hosts, never to the client that asked.
+                        use crate::session::replies;
+                        use altimail_delivery::queue::{EtrnRelease, release_held};
+                        let reply = match release_held(&self.store.db, &node).await {
+                            Ok(EtrnRelease::Released(0)) => {
+                                Reply::new(251, Some((2, 0, 0)), format!("OK, no messages waiting for node {node}"))
+                            }
+                            Ok(EtrnRelease::Released(n)) => {
+                                conn.log
+                                    .application(&format!("SMTPDeliverer - ETRN - {n} message(s) released for {node}"));
+                                self.spool.queued.notify_one();
+                                replies::etrn_started(&node)
+                            }
+                            Ok(EtrnRelease::NoRoute) => replies::etrn_not_allowed(&node),
+                            Err(e) => {
+                                conn.log.error(Severity::Medium, 5014, "SMTP ETRN", &e.to_string());
+                                replies::etrn_unavailable(&node)
+                            }
+                        };
+                        let _ = session.etrn_result(reply);
                     }
                     Action::Close => {
                         let _ = flush(&mut conn, &mut out).await;
@@ -388,6 +405,9 @@ impl SmtpServer {
             },
             smtputf8: p.smtputf8,
             auth_user: envelope.authenticated.clone().unwrap_or_default(),
+            client_ip: Some(conn.peer_ip()),
+            skip_antispam: conn.range.options & altimail_core::codes::range::ANTI_SPAM == 0,
+            skip_antivirus: conn.range.options & altimail_core::codes::range::ANTI_VIRUS == 0,
         };
         let new = NewMessage { sender: tx.sender.clone(), recipients: tx.recipients.clone(), extras, data };
         self.spool.submit(new).await.map_err(|e| {

@@ -103,6 +103,19 @@ pub async fn queue(db: &Db) -> Result<Vec<Message>, StoreError> {
     rows.iter().map(Message::from_row).collect()
 }
 
+/// Queued (type 1) and ETRN-held (type 3) messages, in hMailServer's delivery order: what
+/// `altimail queue list` shows.
+pub async fn queue_and_held(db: &Db) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM hm_messages WHERE messagetype IN ({}, {}) \
+         ORDER BY messagesize, messagecurnooftries, messageid",
+        message_type::QUEUED,
+        message_type::ETRN_HELD
+    );
+    let rows = db.fetch_all(&sql, &[]).await?;
+    rows.iter().map(Message::from_row).collect()
+}
+
 pub async fn set_flags(db: &Db, id: i64, flags: i64) -> Result<(), StoreError> {
     db.execute("UPDATE hm_messages SET messageflags = ? WHERE messageid = ?", &[flags.into(), id.into()]).await?;
     Ok(())

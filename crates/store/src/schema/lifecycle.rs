@@ -14,7 +14,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 4;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 5;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -89,6 +89,17 @@ const OUR_STEPS: &[&str] = &[
         name VARCHAR(1000) NOT NULL
     );
     CREATE INDEX idx_altimail_subscriptions ON altimail_subscriptions (accountid)",
+    // 5: local delivery. The client's address and its IP range's anti-spam / anti-virus
+    //    exemptions kept with the queued message; markers of queue recipients whose forward was
+    //    queued while their own copy is still to be stored (forward exactly once).
+    "ALTER TABLE altimail_envelopes ADD COLUMN clientip VARCHAR(45) NOT NULL DEFAULT '';
+    ALTER TABLE altimail_envelopes ADD COLUMN skipantispam SMALLINT NOT NULL DEFAULT 0;
+    ALTER TABLE altimail_envelopes ADD COLUMN skipantivirus SMALLINT NOT NULL DEFAULT 0;
+    CREATE TABLE altimail_forwarded (
+        recipientid BIGINT NOT NULL PRIMARY KEY,
+        messageid BIGINT NOT NULL
+    );
+    CREATE INDEX idx_altimail_forwarded ON altimail_forwarded (messageid)",
 ];
 
 /// Whether a statement of a step still has to run. Engines differ in `IF NOT EXISTS` support
@@ -138,7 +149,9 @@ pub async fn inspect(db: &Db) -> Result<SchemaState, StoreError> {
         .await?
         .map(|r| r.int("value"))
         .transpose()?
-        .ok_or_else(|| StoreError::Schema("hm_dbversion is empty".into()))?;
+        .ok_or_else(|| {
+            StoreError::Schema("hm_dbversion has no row: the schema is incomplete, or still being created".into())
+        })?;
     let altimail_version = if table_exists(db, "altimail_schema").await? {
         db.fetch_optional("SELECT version FROM altimail_schema", &[]).await?.map(|r| r.int("version")).transpose()?
     } else {
@@ -159,6 +172,12 @@ pub async fn create(db: &Db) -> Result<(), StoreError> {
             db.execute(&statement, &[]).await?;
         }
     }
+    // Everything of ours exists before hMailServer's version row (a default row below) is
+    // committed: until then `inspect` reports an incomplete schema, so a command run meanwhile
+    // neither upgrades alongside nor takes this database for an hMailServer one to adopt.
+    db.execute("CREATE TABLE altimail_schema (version INTEGER NOT NULL)", &[]).await?;
+    db.execute("INSERT INTO altimail_schema (version) VALUES (?)", &[Value::Int(0)]).await?;
+    apply_our_steps(db, 0).await?;
     let mut tx = db.begin().await?;
     for row in default_rows() {
         let pk = table(row.table).and_then(|t| t.primary_key()).unwrap_or("");
@@ -170,7 +189,6 @@ pub async fn create(db: &Db) -> Result<(), StoreError> {
         }
     }
     tx.commit().await?;
-    upgrade(db).await?;
     Ok(())
 }
 
@@ -219,6 +237,13 @@ pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
             "the database was used by a newer Altimail (schema {current}, this version knows {ALTIMAIL_SCHEMA_VERSION})"
         )));
     }
+    done.extend(apply_our_steps(db, current).await?);
+    Ok(done)
+}
+
+/// Runs Altimail's schema steps after `current`, recording each; returns what was done.
+async fn apply_our_steps(db: &Db, mut current: i64) -> Result<Vec<String>, StoreError> {
+    let mut done = Vec::new();
     while current < ALTIMAIL_SCHEMA_VERSION {
         let step = OUR_STEPS[current as usize];
         let mut existing_tables = Vec::new();
