@@ -8,6 +8,7 @@ use altimail_store::StoreError;
 use altimail_store::files::new_file_name;
 
 use crate::headers::Headers;
+use crate::report::{Action, Entry, Report};
 
 /// Reads an `hm_servermessages` text, or `fallback` when the row is missing.
 pub async fn server_message(store: &Store, name: &str, fallback: &str) -> Result<String, StoreError> {
@@ -27,7 +28,7 @@ pub fn message_id(host: &str) -> String {
 }
 
 /// Removes characters that would break a header line.
-fn header_safe(s: &str) -> String {
+pub fn header_safe(s: &str) -> String {
     s.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
 
@@ -58,50 +59,78 @@ pub fn auto_reply(
     m.into_bytes()
 }
 
-/// One failed recipient of a bounce.
+/// hMailServer's SEND_FAILED_NOTIFICATION text, used when the row is missing.
+pub const SEND_FAILED_NOTIFICATION: &str = "Your message did not reach some or all of the intended recipients.\r\n\r\n   Sent: %MACRO_SENT%\r\n   Subject: %MACRO_SUBJECT%\r\n\r\nThe following recipient(s) could not be reached:\r\n\r\n%MACRO_RECIPIENTS%\r\n";
+
+/// `template` with hMailServer's macros filled in from the original message `raw` and the
+/// per-recipient `recipients` text.
+pub fn fill_template(template: &str, raw: &[u8], recipients: &str) -> String {
+    let headers = Headers::parse(raw);
+    template
+        .replace("%MACRO_SENT%", headers.get("Date").unwrap_or(""))
+        .replace("%MACRO_SUBJECT%", headers.get("Subject").unwrap_or(""))
+        .replace("%MACRO_RECIPIENTS%", recipients)
+        .replace("%MACRO_ORIGINAL_HEADER%", &headers.text(raw))
+}
+
+/// The subject line and readable text of a non-delivery report about `raw`: hMailServer's
+/// MESSAGE_UNDELIVERABLE prefix and SEND_FAILED_NOTIFICATION text with the per-recipient
+/// `recipients` blocks.
+pub async fn undeliverable_text(store: &Store, raw: &[u8], recipients: &str) -> Result<(String, String), StoreError> {
+    let prefix = server_message(store, "MESSAGE_UNDELIVERABLE", "Message undeliverable").await?;
+    let template = server_message(store, "SEND_FAILED_NOTIFICATION", SEND_FAILED_NOTIFICATION).await?;
+    let subject = Headers::parse(raw).get("Subject").unwrap_or("").to_owned();
+    Ok((format!("{prefix}: {subject}"), fill_template(&template, raw, recipients)))
+}
+
+/// One failed recipient of a local bounce.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// The address as given in RCPT TO (shown in the readable part).
     pub recipient: String,
+    /// The address delivery was attempted to (Final-Recipient).
+    pub address: String,
+    /// DSN ORCPT (`rfc822;x@y`), or "".
+    pub orcpt: String,
     pub reason: String,
 }
 
-/// A non-delivery report to `to`, built from hMailServer's SEND_FAILED_NOTIFICATION template.
+/// The RFC 3463 status of a local delivery failure, from hMailServer's reason text.
+pub fn local_status(reason: &str) -> &'static str {
+    match reason {
+        "Inbox is full" => "5.2.2",
+        "Unknown user" => "5.1.1",
+        "Account is not active." | "Domain has been disabled." => "5.2.1",
+        _ => "5.0.0",
+    }
+}
+
+/// A non-delivery report to `to` about local recipients: an RFC 3464 report whose readable part
+/// is hMailServer's SEND_FAILED_NOTIFICATION text with "Error Type: Local delivery" blocks.
 pub async fn bounce(
     store: &Store,
     host: &str,
     to: &str,
-    raw: &[u8],
+    original: Original<'_>,
     failures: &[Failure],
 ) -> Result<Vec<u8>, StoreError> {
-    let headers = Headers::parse(raw);
-    let subject = headers.get("Subject").unwrap_or("");
-    let prefix = server_message(store, "MESSAGE_UNDELIVERABLE", "Message undeliverable").await?;
-    let template = server_message(
-        store,
-        "SEND_FAILED_NOTIFICATION",
-        "Your message did not reach some or all of the intended recipients.\r\n\r\n   Sent: %MACRO_SENT%\r\n   Subject: %MACRO_SUBJECT%\r\n\r\nThe following recipient(s) could not be reached:\r\n\r\n%MACRO_RECIPIENTS%\r\n",
-    )
-    .await?;
     let recipients: String = failures
         .iter()
         .map(|f| format!("{}\r\n   Error Type: Local delivery\r\n   {}\r\n\r\n", f.recipient, f.reason))
         .collect();
-    let body = template
-        .replace("%MACRO_SENT%", headers.get("Date").unwrap_or(""))
-        .replace("%MACRO_SUBJECT%", subject)
-        .replace("%MACRO_RECIPIENTS%", &recipients)
-        .replace("%MACRO_ORIGINAL_HEADER%", &headers.text(raw));
-    let mut m = String::new();
-    m.push_str(&format!("From: Mail Delivery System <mailer-daemon@{host}>\r\nTo: <{to}>\r\n"));
-    m.push_str(&format!("Subject: {}\r\n", header_safe(&format!("{prefix}: {subject}"))));
-    m.push_str(&format!("Date: {}\r\nMessage-ID: {}\r\n", rfc5322_now(), message_id(host)));
-    m.push_str("Auto-Submitted: auto-generated\r\n");
-    m.push_str(&format!("X-hMailServer-LoopCount: {}\r\n", headers.loop_count() + 1));
-    m.push_str(
-        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-    );
-    m.push_str(&crlf(&body));
-    Ok(m.into_bytes())
+    let (subject, text) = undeliverable_text(store, original.raw, &recipients).await?;
+    let entries: Vec<Entry> = failures
+        .iter()
+        .map(|f| Entry {
+            final_recipient: f.address.clone(),
+            original_recipient: f.orcpt.clone(),
+            action: Action::Failed,
+            status: local_status(&f.reason).into(),
+            diagnostic: Some(f.reason.clone()),
+            remote_mta: None,
+        })
+        .collect();
+    Ok(original.report(host, to, &subject, &text, &entries))
 }
 
 /// Normalises line ends to CRLF and ends the text with one.
@@ -117,6 +146,30 @@ pub fn crlf(text: &str) -> String {
     out
 }
 
+/// `data` with every line ending in CRLF (a bare CR or LF becomes CRLF); a final line without
+/// one gets it. Bytes, not text: 8-bit messages pass unchanged.
+pub fn crlf_bytes(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32 + 2);
+    let mut i = 0;
+    while i < data.len() {
+        match data[i] {
+            b'\r' => {
+                out.extend_from_slice(b"\r\n");
+                if data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 /// One recipient of a success report (RFC 3464 per-recipient fields).
 #[derive(Debug, Clone)]
 pub struct Delivered {
@@ -124,8 +177,8 @@ pub struct Delivered {
     pub recipient: String,
     /// DSN ORCPT (`rfc822;x@y`), or "".
     pub orcpt: String,
-    /// "delivered" (stored in the mailbox) or "relayed" (forwarded, no copy kept).
-    pub action: &'static str,
+    /// [`Action::Delivered`] (stored in the mailbox) or [`Action::Relayed`] (forwarded, no copy kept).
+    pub action: Action,
 }
 
 /// The envelope facts of the original message a report needs.
@@ -138,52 +191,46 @@ pub struct Original<'a> {
     pub ret: &'a str,
 }
 
+impl Original<'_> {
+    /// The report about this message (Arrival-Date: its Date header).
+    fn report(&self, host: &str, to: &str, subject: &str, text: &str, entries: &[Entry]) -> Vec<u8> {
+        let arrival = Headers::parse(self.raw).get("Date").map(str::to_owned).unwrap_or_else(rfc5322_now);
+        let report = Report {
+            host,
+            to,
+            subject,
+            text,
+            envid: self.envid,
+            arrival_date: Some(&arrival),
+            entries,
+            original: self.raw,
+            ret: self.ret,
+        };
+        report.write()
+    }
+}
+
 /// A delivery status notification to `to` for recipients that asked for NOTIFY=SUCCESS (RFC 3461
 /// §4.1): an RFC 3464 `multipart/report` with a readable part, the `message/delivery-status` part
 /// and the original (or its headers when RET=HDRS).
 pub fn success_report(host: &str, to: &str, original: Original<'_>, delivered: &[Delivered]) -> Vec<u8> {
     let headers = Headers::parse(original.raw);
     let subject = headers.get("Subject").unwrap_or("");
-    let boundary = format!("=_altimail_{}", message_id(host).trim_matches(['<', '>']).replace('@', "_"));
-    let mut m = String::new();
-    m.push_str(&format!("From: Mail Delivery System <mailer-daemon@{host}>\r\nTo: <{to}>\r\n"));
-    m.push_str(&format!("Subject: {}\r\n", header_safe(&format!("Delivery Status Notification (Success): {subject}"))));
-    m.push_str(&format!("Date: {}\r\nMessage-ID: {}\r\n", rfc5322_now(), message_id(host)));
-    m.push_str("Auto-Submitted: auto-generated\r\n");
-    m.push_str(&format!("X-hMailServer-LoopCount: {}\r\n", headers.loop_count() + 1));
-    m.push_str(&format!(
-        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    ));
-    m.push_str("This is a MIME-formatted message delivery status notification.\r\n\r\n");
     let list: String = delivered.iter().map(|d| format!("   {}\r\n", d.recipient)).collect();
-    m.push_str(&format!(
-        "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
-         Your message was delivered to the following recipient(s):\r\n\r\n{list}\r\n   Subject: {}\r\n\r\n",
+    let text = format!(
+        "Your message was delivered to the following recipient(s):\r\n\r\n{list}\r\n   Subject: {}\r\n",
         header_safe(subject)
-    ));
-    m.push_str(&format!("--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
-    m.push_str(&format!("Reporting-MTA: dns; {host}\r\n"));
-    if !original.envid.is_empty() {
-        m.push_str(&format!("Original-Envelope-Id: {}\r\n", header_safe(original.envid)));
-    }
-    m.push_str(&format!("Arrival-Date: {}\r\n", headers.get("Date").map(header_safe).unwrap_or_else(rfc5322_now)));
-    for d in delivered {
-        if !d.orcpt.is_empty() {
-            m.push_str(&format!("\r\nOriginal-Recipient: {}\r\n", header_safe(&d.orcpt)));
-        } else {
-            m.push_str("\r\n");
-        }
-        m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", header_safe(&d.recipient)));
-        m.push_str(&format!("Action: {}\r\nStatus: 2.0.0\r\n", d.action));
-    }
-    let mut out = m.into_bytes();
-    if original.ret.eq_ignore_ascii_case("HDRS") {
-        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n").as_bytes());
-        out.extend_from_slice(crlf(&headers.text(original.raw)).as_bytes());
-    } else {
-        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes());
-        out.extend_from_slice(original.raw);
-    }
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
+    );
+    let entries: Vec<Entry> = delivered
+        .iter()
+        .map(|d| Entry {
+            final_recipient: d.recipient.clone(),
+            original_recipient: d.orcpt.clone(),
+            action: d.action,
+            status: "2.0.0".into(),
+            diagnostic: None,
+            remote_mta: None,
+        })
+        .collect();
+    original.report(host, to, &format!("Delivery Status Notification (Success): {subject}"), &text, &entries)
 }

@@ -6,12 +6,14 @@
 //!   INBOX copies, bounces.
 //! - [`resolve`]: recipient resolution and relay policy, as hMailServer decides them.
 //! - [`generated`]: auto-replies and bounces.
+//! - [`report`]: the RFC 3464 delivery status notification writer all reports go through.
 
 pub mod generated;
 pub mod headers;
 mod host;
 pub mod local;
 pub mod queue;
+pub mod report;
 pub mod resolve;
 pub mod signature;
 pub mod spool;

@@ -24,6 +24,7 @@ use altimail_store::{Location, Store, StoreError};
 use crate::generated::{self, Delivered, Failure, Original};
 use crate::headers::Headers;
 use crate::queue::{self, QueuedRecipient, Work};
+use crate::report::{Action, may_bounce};
 use crate::resolve::ResolveError;
 use crate::spool::{NewMessage, Recipient, Settle, Spool};
 
@@ -35,8 +36,8 @@ const AUTO_REPLY_PERIOD_SECS: i64 = 7 * 24 * 3600;
 /// What happened to one recipient.
 #[derive(Debug)]
 enum Outcome {
-    /// Done; the DSN action: "delivered" (a copy stored) or "relayed" (forwarded only).
-    Delivered(&'static str),
+    /// Done; the DSN action: delivered (a copy stored) or relayed (forwarded only).
+    Delivered(Action),
     /// Try again later (quota, a temporary store failure).
     Deferred(String),
     /// Give up: bounce to the sender.
@@ -229,11 +230,16 @@ impl LocalDelivery {
         let ids: Vec<i64> = reported.iter().map(|(r, _)| r.id).collect();
         let list: Vec<Failure> = reported
             .iter()
-            .map(|(r, reason)| Failure { recipient: r.original.clone(), reason: reason.clone() })
+            .map(|(r, reason)| Failure {
+                recipient: r.original.clone(),
+                address: r.address.clone(),
+                orcpt: r.orcpt.clone(),
+                reason: reason.clone(),
+            })
             .collect();
         let sender = &message.from;
         let result = async {
-            let data = generated::bounce(&self.store, host, sender, original.raw, &list)
+            let data = generated::bounce(&self.store, host, sender, original, &list)
                 .await
                 .map_err(|e| format!("not built: {e}"))?;
             let recipients = match self.recipients_for(sender).await {
@@ -312,7 +318,7 @@ impl LocalDelivery {
         self.auto_reply(settings, host, &mut account, &message.from, headers).await;
         if !forwarding {
             self.store_copy(settings, &account, message, raw, r).await?;
-            return Ok(Outcome::Delivered("delivered"));
+            return Ok(Outcome::Delivered(Action::Delivered));
         }
         if !keep_copy {
             // The forward's commit takes the recipient off the queue: forwarded exactly once.
@@ -320,7 +326,7 @@ impl LocalDelivery {
             if !self.forward(settings, &account, &message.from, raw, headers, settle).await? {
                 queue::remove_recipients(db, &[r.id]).await?;
             }
-            return Ok(Outcome::Delivered("relayed"));
+            return Ok(Outcome::Delivered(Action::Relayed));
         }
         // A kept copy: the forward's commit leaves a marker that the copy's commit removes, so
         // a delivery run again after a crash in between does not forward a second time.
@@ -329,7 +335,7 @@ impl LocalDelivery {
             self.forward(settings, &account, &message.from, raw, headers, settle).await?;
         }
         self.store_copy(settings, &account, message, raw, r).await?;
-        Ok(Outcome::Delivered("delivered"))
+        Ok(Outcome::Delivered(Action::Delivered))
     }
 
     /// Writes the recipient's copy and records it in INBOX in one transaction with the removal
@@ -535,14 +541,6 @@ impl std::fmt::Display for Unreachable {
             Unreachable::Temporary(e) => write!(f, "{e}"),
         }
     }
-}
-
-/// Whether the sender of a message may get mail about it at all: not the null sender, not a
-/// mailer-daemon, not automatic mail (Auto-Submitted), not past the loop limit.
-fn may_bounce(sender: &str, headers: &Headers, loop_limit: i64) -> bool {
-    let daemon = sender.to_ascii_lowercase().starts_with("mailer-daemon@");
-    let automatic = headers.get("Auto-Submitted").is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
-    !sender.is_empty() && !daemon && !automatic && headers.loop_count() < loop_limit.max(1)
 }
 
 /// The message without a leading `X-hMailServer-LoopCount` header (a new one is prepended).

@@ -262,11 +262,16 @@ async fn forwarding_auto_reply_quota_and_bounce() {
             .filter(|t| t.contains("mailer-daemon@mx.example.com"))
             .collect();
         assert_eq!(bounces.len(), 1, "{e}");
-        assert!(
-            bounces[0].contains("Inbox is full") && bounces[0].contains("Subject: Message undeliverable: big"),
-            "{e}: {}",
-            bounces[0]
-        );
+        for part in [
+            "Subject: Message undeliverable: big\r\n",
+            "Content-Type: multipart/report; report-type=delivery-status;",
+            "bob@example.com\r\n   Error Type: Local delivery\r\n   Inbox is full\r\n",
+            "Final-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n",
+            "Diagnostic-Code: X-Altimail; Inbox is full\r\n",
+            "Content-Type: message/rfc822\r\n",
+        ] {
+            assert!(bounces[0].contains(part), "{e}: {part:?} missing in {}", bounces[0]);
+        }
         f.store.db.close().await;
         db.cleanup().await;
     }
@@ -336,7 +341,13 @@ async fn failed_recipient_leaves_the_queue_with_its_bounce() {
         assert!(messages::get(s, id).await.unwrap().is_none(), "{e}: gone with its bounce");
         let bounces = inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await;
         assert_eq!(bounces.len(), 1, "{e}");
-        assert!(bounces[0].contains("Account is not active."), "{e}: {}", bounces[0]);
+        for part in [
+            "   Error Type: Local delivery\r\n   Account is not active.\r\n",
+            "Original-Recipient: rfc822;bob@example.com\r\nFinal-Recipient: rfc822; bob@example.com\r\n",
+            "Action: failed\r\nStatus: 5.2.1\r\n",
+        ] {
+            assert!(bounces[0].contains(part), "{e}: {part:?} missing in {}", bounces[0]);
+        }
         assert_eq!(queue_len(&f.store).await, 0, "{e}");
         assert_eq!(count(&f.store, "SELECT COUNT(*) AS n FROM altimail_recipient_dsn").await, 0, "{e}");
         f.store.db.close().await;
@@ -391,6 +402,25 @@ async fn dsn_notify_never_and_success() {
         deliver_all(&f).await;
         assert_eq!(inbox(&f.store, "carol@example.com").await.len(), 2, "{e}");
         assert_eq!(inbox_with(&f.store, "alice@example.com", "mailer-daemon@").await.len(), 1, "{e}");
+        assert_eq!(queue_len(&f.store).await, 0, "{e}");
+        // A local bounce is an RFC 3464 report too: ENVID, ORCPT and RET=HDRS honoured.
+        let extras = EnvelopeExtras { envid: "ENV-8".into(), ret: "HDRS".into(), ..Default::default() };
+        submit_dsn(&f, "alice@example.com", "bob@example.com", "refused", "FAILURE", extras).await;
+        deliver_all(&f).await;
+        let bounces = inbox_with(&f.store, "alice@example.com", "Message undeliverable: refused").await;
+        assert_eq!(bounces.len(), 1, "{e}");
+        let b = &bounces[0];
+        for part in [
+            "Content-Type: multipart/report; report-type=delivery-status;",
+            "Your message did not reach some or all of the intended recipients.",
+            "Original-Envelope-Id: ENV-8\r\n",
+            "Original-Recipient: rfc822;bob@example.com\r\nFinal-Recipient: rfc822; bob@example.com\r\n",
+            "Action: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: X-Altimail; Account is not active.\r\n",
+            "Content-Type: text/rfc822-headers\r\n",
+        ] {
+            assert!(b.contains(part), "{e}: {part:?} missing in {b}");
+        }
+        assert!(!b.contains("Hello bob@example.com"), "{e}: RET=HDRS returns no body: {b}");
         assert_eq!(queue_len(&f.store).await, 0, "{e}");
         f.store.db.close().await;
         db.cleanup().await;

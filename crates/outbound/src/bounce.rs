@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
-use altimail_delivery::generated::{crlf, message_id, rfc5322_now, server_message};
+use altimail_delivery::generated::{fill_template, undeliverable_text};
 use altimail_delivery::headers::Headers;
+use altimail_delivery::report::{Action, Entry, Report};
 use altimail_store::{Store, StoreError};
 
-/// The default SEND_FAILED_NOTIFICATION text (hMailServer's, used when the row is missing).
-const TEMPLATE: &str = "Your message did not reach some or all of the intended recipients.\r\n\r\n   Sent: %MACRO_SENT%\r\n   Subject: %MACRO_SUBJECT%\r\n\r\nThe following recipient(s) could not be reached:\r\n\r\n%MACRO_RECIPIENTS%\r\n";
+pub use altimail_delivery::report::may_bounce;
 
 /// One recipient the report is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +45,6 @@ pub struct Original<'a> {
 pub fn wants_failure_report(notify: &str) -> bool {
     let notify = notify.to_ascii_uppercase();
     notify.is_empty() || notify.split(',').any(|n| n.trim() == "FAILURE")
-}
-
-/// Whether the original message may be bounced at all (hMailServer's `SubmitErrorLog_` rules).
-pub fn may_bounce(sender: &str, headers: &Headers, loop_limit: i64) -> bool {
-    let daemon = sender.to_ascii_lowercase().starts_with("mailer-daemon@");
-    let automatic = headers.get("Auto-Submitted").is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
-    !sender.is_empty() && !daemon && !automatic && headers.loop_count() < loop_limit.max(1)
 }
 
 /// The per-recipient block of the readable part, as hMailServer writes it.
@@ -88,10 +81,7 @@ fn status_code(f: &Failed) -> String {
         return code.to_owned();
     }
     let reply_code = f.reply.get(..3).and_then(|c| c.parse::<u16>().ok());
-    let enhanced = f.reply.get(4..).and_then(|t| t.split_whitespace().next()).filter(|c| {
-        let parts: Vec<&str> = c.split('.').collect();
-        parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
+    let enhanced = f.reply.get(4..).and_then(|t| t.split_whitespace().next()).filter(|c| is_enhanced(c));
     match (enhanced, reply_code) {
         (Some(e), _) if e.starts_with('5') => e.to_owned(),
         // A temporary failure whose retries ran out is reported as failed (5.x.x).
@@ -99,10 +89,6 @@ fn status_code(f: &Failed) -> String {
         (None, Some(c)) if c >= 500 => "5.0.0".into(),
         _ => "5.4.7".into(),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
 
 /// The readable text of a relayed DSN (no hMailServer counterpart).
@@ -115,10 +101,10 @@ pub async fn build(
     original: &Original<'_>,
     failed: &[Failed],
 ) -> Result<Vec<u8>, StoreError> {
-    let prefix = server_message(store, "MESSAGE_UNDELIVERABLE", "Message undeliverable").await?;
-    let template = server_message(store, "SEND_FAILED_NOTIFICATION", TEMPLATE).await?;
     let recipients: String = failed.iter().map(block).collect();
-    Ok(report(host, original, failed, &prefix, &template, &recipients, false))
+    let (subject, text) = undeliverable_text(store, original.raw, &recipients).await?;
+    let entries: Vec<Entry> = failed.iter().map(|f| entry(f, Action::Failed, status_code(f))).collect();
+    Ok(report(host, original, &subject, &text, &entries, original.ret))
 }
 
 /// Builds a "relayed" DSN (RFC 3461 §6.2.6.2, `Action: relayed`, status 2.0.0) to
@@ -133,80 +119,40 @@ pub fn build_relayed(host: &str, original: &Original<'_>, relayed: &[Failed]) ->
             None => format!("{}\r\n\r\n", r.address),
         })
         .collect();
-    let prefix = "Delivery Status Notification (Relayed)";
-    report(host, original, relayed, prefix, RELAYED_TEMPLATE, &recipients, true)
+    let subject = Headers::parse(original.raw).get("Subject").unwrap_or("").to_owned();
+    let subject = format!("Delivery Status Notification (Relayed): {subject}");
+    let text = fill_template(RELAYED_TEMPLATE, original.raw, &recipients);
+    let entries: Vec<Entry> = relayed.iter().map(|r| entry(r, Action::Relayed, "2.0.0".into())).collect();
+    report(host, original, &subject, &text, &entries, "HDRS")
 }
 
-/// The `multipart/report` of [`build`] and [`build_relayed`].
-fn report(
-    host: &str,
-    original: &Original<'_>,
-    failed: &[Failed],
-    prefix: &str,
-    template: &str,
-    recipients: &str,
-    relayed: bool,
-) -> Vec<u8> {
-    let headers = Headers::parse(original.raw);
-    let subject = headers.get("Subject").unwrap_or("");
-    let text = template
-        .replace("%MACRO_SENT%", headers.get("Date").unwrap_or(""))
-        .replace("%MACRO_SUBJECT%", subject)
-        .replace("%MACRO_RECIPIENTS%", recipients)
-        .replace("%MACRO_ORIGINAL_HEADER%", &headers.text(original.raw));
-    let boundary = format!("=_altimail_{}", message_id(host).trim_matches(['<', '>']).replace('@', "_"));
-    let mut m = String::new();
-    m.push_str(&format!("From: Mail Delivery System <mailer-daemon@{host}>\r\nTo: <{}>\r\n", original.sender));
-    m.push_str(&format!("Subject: {}\r\n", one_line(&format!("{prefix}: {subject}"))));
-    m.push_str(&format!("Date: {}\r\nMessage-ID: {}\r\n", rfc5322_now(), message_id(host)));
-    m.push_str("Auto-Submitted: auto-generated\r\n");
-    m.push_str(&format!("X-hMailServer-LoopCount: {}\r\n", headers.loop_count() + 1));
-    m.push_str(&format!(
-        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    ));
-    m.push_str("This is a MIME-formatted message delivery status notification.\r\n\r\n");
-    m.push_str(&format!(
-        "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-        crlf(&text)
-    ));
-    m.push_str(&format!("--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
-    m.push_str(&format!("Reporting-MTA: dns; {host}\r\n"));
-    if !original.envid.is_empty() {
-        m.push_str(&format!("Original-Envelope-Id: {}\r\n", one_line(original.envid)));
-    }
-    for f in failed {
-        m.push_str(&format!("\r\nFinal-Recipient: rfc822; {}\r\n", f.address));
-        if !f.orcpt.is_empty() {
-            m.push_str(&format!("Original-Recipient: {}\r\n", one_line(&f.orcpt)));
-        }
-        if relayed {
-            m.push_str("Action: relayed\r\nStatus: 2.0.0\r\n");
-        } else {
-            m.push_str(&format!("Action: failed\r\nStatus: {}\r\n", status_code(f)));
-        }
-        if let Some(ip) = f.remote {
-            m.push_str(&format!("Remote-MTA: dns; {ip}\r\n"));
-        }
+/// The delivery-status fields of one recipient.
+fn entry(f: &Failed, action: Action, status: String) -> Entry {
+    Entry {
+        final_recipient: f.address.clone(),
+        original_recipient: f.orcpt.clone(),
+        action,
+        status,
         // A relayed recipient has no reply to show.
-        if !f.reply.is_empty() {
-            let kind = if f.reply.get(..3).is_some_and(|c| c.bytes().all(|b| b.is_ascii_digit())) {
-                "smtp"
-            } else {
-                "X-Altimail"
-            };
-            m.push_str(&format!("Diagnostic-Code: {kind}; {}\r\n", one_line(&f.reply)));
-        }
+        diagnostic: Some(f.reply.clone()).filter(|r| !r.is_empty()),
+        remote_mta: f.remote.map(|ip| ip.to_string()),
     }
-    let mut out = m.into_bytes();
-    if relayed || original.ret.eq_ignore_ascii_case("HDRS") {
-        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n").as_bytes());
-        out.extend_from_slice(crlf(&headers.text(original.raw)).as_bytes());
-    } else {
-        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes());
-        out.extend_from_slice(&crate::wire::crlf(original.raw));
-    }
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
+}
+
+/// The report to `original.sender` (no Arrival-Date: the queue does not keep it).
+fn report(host: &str, original: &Original<'_>, subject: &str, text: &str, entries: &[Entry], ret: &str) -> Vec<u8> {
+    let report = Report {
+        host,
+        to: original.sender,
+        subject,
+        text,
+        envid: original.envid,
+        arrival_date: None,
+        entries,
+        original: original.raw,
+        ret,
+    };
+    report.write()
 }
 
 #[cfg(test)]

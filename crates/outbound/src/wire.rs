@@ -1,28 +1,7 @@
 //! The message on the wire: CRLF line ends everywhere (a bare CR or LF becomes CRLF) and, for
 //! DATA, dot-stuffing (RFC 5321 §4.5.2) and the terminating `.` line.
 
-/// `data` with every line ending in CRLF; a final line without one gets it.
-pub fn crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32 + 2);
-    let mut i = 0;
-    while i < data.len() {
-        match data[i] {
-            b'\r' => {
-                out.extend_from_slice(b"\r\n");
-                if data.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            b'\n' => out.extend_from_slice(b"\r\n"),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    if !out.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
+pub use altimail_delivery::generated::crlf_bytes as crlf;
 
 /// The DATA payload: CRLF-normalised, dot-stuffed, ending with `.\r\n` on a line of its own.
 pub fn data_payload(data: &[u8]) -> Vec<u8> {

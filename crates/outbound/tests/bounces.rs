@@ -57,7 +57,7 @@ async fn notify_never_and_ret_hdrs_and_the_null_sender() {
     assert!(text.contains("Subject: Message undeliverable: secret plans"), "{text}");
     assert!(text.contains("Your message did not reach some or all of the intended recipients."), "{text}");
     assert!(
-        text.contains("Final-Recipient: rfc822; b@refuse.test\r\nOriginal-Recipient: rfc822;B@refuse.test"),
+        text.contains("Original-Recipient: rfc822;B@refuse.test\r\nFinal-Recipient: rfc822; b@refuse.test"),
         "{text}"
     );
     assert!(!text.contains("a@refuse.test"), "NOTIFY=NEVER: not reported: {text}");

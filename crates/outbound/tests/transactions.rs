@@ -134,7 +134,7 @@ async fn notify_success_to_a_peer_without_dsn_gets_a_relayed_report() {
     assert!(text.contains("Subject: Delivery Status Notification (Relayed): dsn"), "{text}");
     assert!(
         text.contains(
-            "Final-Recipient: rfc822; s@nodsn.test\r\nOriginal-Recipient: rfc822;S+1@nodsn.test\r\nAction: relayed\r\nStatus: 2.0.0\r\nRemote-MTA: dns; 127.0.1.29"
+            "Original-Recipient: rfc822;S+1@nodsn.test\r\nFinal-Recipient: rfc822; s@nodsn.test\r\nAction: relayed\r\nStatus: 2.0.0\r\nRemote-MTA: dns; 127.0.1.29"
         ),
         "{text}"
     );

@@ -223,7 +223,7 @@ pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
             done.push(format!("created {}", t.name));
         }
     }
-    let mut current = match altimail_version {
+    let current = match altimail_version {
         Some(v) => v,
         None => {
             db.execute("CREATE TABLE altimail_schema (version INTEGER NOT NULL)", &[]).await?;
