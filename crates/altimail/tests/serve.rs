@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use altimail_testkit::backends;
-use common::{Install, Server, eventually, eventually_within, free_port, wait_listening};
+use common::{Install, Server, eventually, free_port, wait_listening};
 
 /// The first line the server sends, or "" when it closes without a word.
 fn first_line(port: u16) -> String {
@@ -115,9 +115,32 @@ async fn serve_initialises_an_empty_database() {
     // The standard ports need root; the server keeps running with what it could bind.
     // Creating every table is slow on MariaDB (each DDL statement commits on its own).
     // hMailServer's four ports plus 465, 993 and 995 (added right after the schema).
-    eventually_within("schema and defaults created", Duration::from_secs(60), || {
-        i.run(&["port", "list"]).0 == 0 && i.json(&["port", "list"]).as_array().unwrap().len() == 7
-    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    // First the server's own word that the store is ready, then what the CLI sees.
+    while !server.stderr().contains("store ready") {
+        if let Some(status) = server.exited() {
+            panic!("serve stopped on its own ({status}): {}", server.stderr());
+        }
+        assert!(std::time::Instant::now() < deadline, "store not ready within 120 s: {}", server.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    loop {
+        if let Some(status) = server.exited() {
+            panic!("serve stopped on its own ({status}): {}", server.stderr());
+        }
+        let (code, out, err) = i.run(&["--json", "port", "list"]);
+        let ports =
+            if code == 0 { serde_json::from_str::<serde_json::Value>(&out).unwrap() } else { Default::default() };
+        if ports.as_array().is_some_and(|p| p.len() == 7) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "schema and defaults not created within 120 s: port list {code}: {out} {err}\nserver: {}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let (code, out, _) = i.run(&["--json", "setting", "get", altimail_store::SETTING_KEEP_SHA256_PASSWORDS]);
     let keep =
         if code == 0 { serde_json::from_str::<serde_json::Value>(&out).unwrap()["integer"].clone() } else { 0.into() };

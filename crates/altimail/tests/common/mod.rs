@@ -176,6 +176,11 @@ impl Server {
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.1).unwrap_or_default()
     }
+
+    /// The exit status when the server has stopped on its own.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.try_wait().unwrap()
+    }
 }
 
 impl Drop for Server {
