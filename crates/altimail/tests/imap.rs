@@ -465,16 +465,7 @@ impl Raw {
 
     /// Lines up to and including the one starting with `prefix`.
     fn until(&mut self, prefix: &str) -> Vec<String> {
-        let mut lines = Vec::new();
-        loop {
-            let line = self.line();
-            assert!(!line.is_empty(), "connection closed before {prefix:?}: {lines:?}");
-            let done = line.starts_with(prefix);
-            lines.push(line);
-            if done {
-                return lines;
-            }
-        }
+        common::lines_until(prefix, || self.line())
     }
 
     /// Sends `tag command`; returns the untagged lines and the tagged one.

@@ -363,16 +363,7 @@ impl LineClient {
 
     /// Lines up to and including the first one starting with `prefix`.
     pub fn until(&mut self, prefix: &str) -> Vec<String> {
-        let mut lines = Vec::new();
-        loop {
-            let line = self.line();
-            assert!(!line.is_empty(), "connection closed before {prefix:?}: {lines:?}");
-            let done = line.starts_with(prefix);
-            lines.push(line);
-            if done {
-                return lines;
-            }
-        }
+        lines_until(prefix, || self.line())
     }
 
     /// True when nothing arrives within `wait` (the read timeout is restored afterwards).
@@ -384,6 +375,21 @@ impl LineClient {
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => Ok(()),
             Err(e) => Err(format!("read failed: {e}")),
             Ok(line) => Err(format!("unexpected: {line:?}")),
+        }
+    }
+}
+
+/// Lines from `next` up to and including the first one starting with `prefix`; "" from `next`
+/// means the connection closed first.
+pub fn lines_until(prefix: &str, mut next: impl FnMut() -> String) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = next();
+        assert!(!line.is_empty(), "connection closed before {prefix:?}: {lines:?}");
+        let done = line.starts_with(prefix);
+        lines.push(line);
+        if done {
+            return lines;
         }
     }
 }
