@@ -34,16 +34,23 @@ pub async fn claim(db: &Db, work: Work, now: NaiveDateTime, limit: u32) -> Resul
         db.dialect().limit(limit)
     );
     let candidates = db.fetch_all(&sql, &[now.into()]).await?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One transaction for the whole batch (one commit, not one per message); each row is still
+    // taken by compare-and-set, so a message another worker locked meanwhile is skipped.
+    let mut tx = db.begin().await?;
     let mut claimed = Vec::with_capacity(candidates.len());
     for row in candidates {
         let id = row.int("messageid")?;
-        let n = db
+        let n = tx
             .execute("UPDATE hm_messages SET messagelocked = 1 WHERE messageid = ? AND messagelocked = 0", &[id.into()])
             .await?;
         if n == 1 {
             claimed.push(id);
         }
     }
+    tx.commit().await?;
     Ok(claimed)
 }
 
@@ -180,6 +187,12 @@ pub async fn forwarded(db: &Db, recipient_id: i64) -> Result<bool, StoreError> {
 /// Removes a queued message's rows (message, recipients, our envelope extras and markers).
 pub async fn remove(db: &Db, message_id: i64) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    remove_in(&mut tx, message_id).await?;
+    tx.commit().await
+}
+
+/// [`remove`] inside `tx`.
+pub async fn remove_in(tx: &mut Tx, message_id: i64) -> Result<(), StoreError> {
     for sql in [
         "DELETE FROM altimail_forwarded WHERE messageid = ?",
         "DELETE FROM hm_messagerecipients WHERE recipientmessageid = ?",
@@ -189,7 +202,7 @@ pub async fn remove(db: &Db, message_id: i64) -> Result<(), StoreError> {
     ] {
         tx.execute(sql, &[message_id.into()]).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Queued messages with no recipient left: every copy was delivered but the crash came before

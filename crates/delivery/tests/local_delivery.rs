@@ -528,3 +528,68 @@ async fn client_address_is_kept_with_the_message() {
         db.cleanup().await;
     }
 }
+
+/// The copies of one batch share a transaction: the quota counts the batch's earlier copies,
+/// and a copy that cannot be written defers only its own recipient.
+#[tokio::test]
+async fn batched_copies_keep_quota_and_fail_alone() {
+    for db in backends("local_batch").await {
+        let e = db.engine;
+        let f = fixture(&db).await;
+        let s = &f.store.db;
+        let mut bob = account(&f.store, "bob@example.com").await;
+        bob.max_size_mb = 1;
+        accounts::update(s, &bob).await.unwrap();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let data =
+                [mail("x@remote.test", "bob@example.com", &format!("q{i}")), vec![b'x'; 400_000], b"\r\n".to_vec()]
+                    .concat();
+            let msg = NewMessage {
+                sender: "x@remote.test".into(),
+                recipients: vec![Recipient::local("bob@example.com", bob.id, "bob@example.com")],
+                extras: Default::default(),
+                data,
+            };
+            ids.push(f.spool.submit(msg).await.unwrap());
+        }
+        assert_eq!(f.worker.run_once().await.unwrap(), 3, "{e}: one batch");
+        assert_eq!(inbox(&f.store, "bob@example.com").await.len(), 2, "{e}: two fit in 1 MB");
+        let third = messages::get(s, ids[2]).await.unwrap().expect("third message still queued");
+        assert_eq!(third.tries, 1, "{e}: deferred, not dropped");
+
+        // carol's folder cannot be made (a file is in the way); alice's copy still goes in.
+        let carol = account(&f.store, "carol@example.com").await;
+        let alice = account(&f.store, "alice@example.com").await;
+        let blocked = f.store.files.path_for(Location::Account(&carol.address), "x.eml");
+        let carol_dir = blocked.parent().unwrap().parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(carol_dir.parent().unwrap()).unwrap();
+        std::fs::write(&carol_dir, b"in the way").unwrap();
+        let id = f
+            .spool
+            .submit(NewMessage {
+                sender: "x@remote.test".into(),
+                recipients: vec![
+                    Recipient::local("alice@example.com", alice.id, "alice@example.com"),
+                    Recipient::local("carol@example.com", carol.id, "carol@example.com"),
+                ],
+                extras: Default::default(),
+                data: mail("x@remote.test", "alice@example.com", "blocked"),
+            })
+            .await
+            .unwrap();
+        f.worker.run_once().await.unwrap();
+        assert_eq!(inbox_with(&f.store, "alice@example.com", "Subject: blocked").await.len(), 1, "{e}");
+        let left = altimail_delivery::queue::recipients(s, id).await.unwrap();
+        assert_eq!(left.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["carol@example.com"], "{e}");
+        assert_eq!(messages::get(s, id).await.unwrap().unwrap().tries, 1, "{e}: carol's copy deferred");
+        std::fs::remove_file(&carol_dir).unwrap();
+        make_due(&f.store, id).await;
+        deliver_all(&f).await;
+        assert_eq!(inbox_with(&f.store, "carol@example.com", "Subject: blocked").await.len(), 1, "{e}");
+        assert_eq!(inbox_with(&f.store, "alice@example.com", "Subject: blocked").await.len(), 1, "{e}: once");
+        assert!(messages::get(s, id).await.unwrap().is_none(), "{e}");
+        f.store.db.close().await;
+        db.cleanup().await;
+    }
+}

@@ -163,6 +163,23 @@ impl MessageFiles {
         result.map_err(|e| StoreError::io(path, e))
     }
 
+    /// Writes `bytes` to a new file at `path` (creating its directories durably) without
+    /// syncing it: for callers that write many files and then make them durable together with
+    /// [`sync_file`] on each and [`sync_dir`] once per directory, before anything refers to them.
+    /// A crash before that leaves at worst a file nothing points at.
+    pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let dir = path.parent().ok_or_else(|| StoreError::Invalid(format!("{} has no directory", path.display())))?;
+        create_dirs_durable(dir)?;
+        let result = (|| -> io::Result<()> {
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+            f.write_all(bytes)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(path);
+        }
+        result.map_err(|e| StoreError::io(path, e))
+    }
+
     /// Async form of [`MessageFiles::write_durable`], run on the blocking pool.
     pub async fn write_durable_async(path: PathBuf, bytes: Vec<u8>) -> Result<(), StoreError> {
         tokio::task::spawn_blocking(move || Self::write_durable(&path, &bytes))
@@ -219,6 +236,11 @@ fn create_dirs_durable(dir: &Path) -> Result<(), StoreError> {
         sync_dir(parent).map_err(|e| StoreError::io(parent, e))?;
     }
     Ok(())
+}
+
+/// fdatasync of a file written earlier (see [`MessageFiles::write_unsynced`]).
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_data()
 }
 
 /// fsync of a directory, so a rename or a new entry in it survives a crash.

@@ -4,7 +4,10 @@
 //! Exactly once across crashes: a copy's mailbox row is inserted and its queue-recipient row
 //! deleted in one transaction, after the copy's file is durable. A crash before the commit
 //! leaves the recipient queued (delivered again later; the earlier file is an orphan, never
-//! visible); a crash after it leaves the copy delivered and the recipient gone.
+//! visible); a crash after it leaves the copy delivered and the recipient gone. The copies of a
+//! whole claimed batch share their syncs and that transaction ([`copies`]).
+
+mod copies;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,13 +15,11 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use tokio::sync::watch;
 
-use altimail_core::codes::{flags, message_type};
 use altimail_core::time::now_local;
 use altimail_net::HmLog;
-use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::repo::accounts::{self, Account};
 use altimail_store::repo::settings::Settings;
-use altimail_store::repo::{domains, folders, messages};
+use altimail_store::repo::{domains, messages};
 use altimail_store::{Location, Store, StoreError};
 
 use crate::generated::{self, Delivered, Failure, Original};
@@ -27,6 +28,7 @@ use crate::queue::{self, QueuedRecipient, Work};
 use crate::report::{Action, may_bounce};
 use crate::resolve::ResolveError;
 use crate::spool::{NewMessage, Recipient, Settle, Spool};
+use copies::Copies;
 
 /// How often due messages are looked for when nothing wakes the worker.
 const POLL: Duration = Duration::from_secs(1);
@@ -38,11 +40,18 @@ const AUTO_REPLY_PERIOD_SECS: i64 = 7 * 24 * 3600;
 enum Outcome {
     /// Done; the DSN action: delivered (a copy stored) or relayed (forwarded only).
     Delivered(Action),
+    /// A copy for the INBOX of this account, stored with the rest of the batch.
+    Copy(Box<Account>),
     /// Try again later (quota, a temporary store failure).
     Deferred(String),
     /// Give up: bounce to the sender.
     Failed(String),
 }
+
+/// How many queued messages one batch claims.
+const BATCH: u32 = 32;
+/// A batch is stored early once the messages it holds in memory pass this many bytes.
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
 
 /// The local delivery worker.
 #[derive(Clone)]
@@ -50,6 +59,25 @@ pub struct LocalDelivery {
     store: Store,
     spool: Spool,
     log: HmLog,
+}
+
+/// One claimed message between reading its recipients and settling its queue row.
+struct InProgress {
+    message: messages::Message,
+    raw: Vec<u8>,
+    headers: Headers,
+    envelope: queue::Envelope,
+    path: std::path::PathBuf,
+    client_ip: IpAddr,
+    last_try: bool,
+    /// Local recipients by row id, for the copies' outcomes.
+    recipients: Vec<QueuedRecipient>,
+    failures: Vec<(QueuedRecipient, String)>,
+    delivered: Vec<Delivered>,
+    retry_later: bool,
+    /// Every recipient is local and all went well so far: once the batch's copies are stored,
+    /// none is left and the queue row goes in the same transaction.
+    finishing: bool,
 }
 
 impl LocalDelivery {
@@ -89,7 +117,7 @@ impl LocalDelivery {
                 tracing::warn!("could not remove {}: {e}", path.display());
             }
         }
-        let ids = queue::claim(&self.store.db, Work::Local, now_local(), 32).await?;
+        let ids = queue::claim(&self.store.db, Work::Local, now_local(), BATCH).await?;
         let n = ids.len();
         if n == 0 {
             return Ok(0);
@@ -104,18 +132,65 @@ impl LocalDelivery {
                 return Err(e);
             }
         };
+        let mut copies = Copies::default();
+        let mut batch: Vec<InProgress> = Vec::new();
+        let mut held = 0;
         for id in ids {
-            if let Err(e) = self.deliver_message(id, &settings).await {
+            match self.start_message(id, &settings, &mut copies).await {
+                Ok(Some(work)) => {
+                    held += work.raw.len();
+                    batch.push(work);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!("delivery of message {id} failed: {e}; retrying later");
+                    copies.discard(id).await;
+                    let _ = queue::release(&self.store.db, id).await;
+                }
+            }
+            if held >= BATCH_BYTES {
+                self.finish_batch(&settings, &mut copies, std::mem::take(&mut batch)).await;
+                held = 0;
+            }
+        }
+        self.finish_batch(&settings, &mut copies, batch).await;
+        Ok(n)
+    }
+
+    /// Stores the batch's copies, then settles each message.
+    async fn finish_batch(&self, settings: &Settings, copies: &mut Copies, batch: Vec<InProgress>) {
+        let finishing: Vec<i64> = batch.iter().filter(|w| w.finishing).map(|w| w.message.id).collect();
+        let mut stored = copies.store(&self.store, &finishing).await;
+        for mut work in batch {
+            let id = work.message.id;
+            for rid in stored.stored.remove(&id).unwrap_or_default() {
+                if let Some(r) = work.recipients.iter().find(|r| r.id == rid).cloned() {
+                    self.delivered(&mut work, &r, Action::Delivered);
+                }
+            }
+            for (rid, reason) in stored.failed.remove(&id).unwrap_or_default() {
+                if let Some(r) = work.recipients.iter().find(|r| r.id == rid).cloned() {
+                    self.not_delivered(&mut work, r, reason, true);
+                }
+            }
+            let removed = stored.removed.contains(&id);
+            if let Err(e) = self.settle_message(settings, &work, removed).await {
                 tracing::warn!("delivery of message {id} failed: {e}; retrying later");
                 let _ = queue::release(&self.store.db, id).await;
             }
         }
-        Ok(n)
     }
 
-    async fn deliver_message(&self, id: i64, settings: &Settings) -> Result<(), StoreError> {
+    /// Reads a claimed message and handles each local recipient; plain copies are written into
+    /// `copies` to be stored with the batch. `None` when the message is gone.
+    async fn start_message(
+        &self,
+        id: i64,
+        settings: &Settings,
+        copies: &mut Copies,
+    ) -> Result<Option<InProgress>, StoreError> {
         let db = &self.store.db;
-        let Some(message) = messages::get(db, id).await? else { return Ok(()) };
+        let Some(message) = messages::get(db, id).await? else { return Ok(None) };
         let host = crate::host::host_name(settings);
         let path = self.store.files.resolve(Location::Queue, &message.file_name);
         let raw = match tokio::fs::read(&path).await {
@@ -127,68 +202,109 @@ impl LocalDelivery {
                     "LocalDelivery",
                     &format!("Message {id}: file {} is missing; the message is removed from the queue", path.display()),
                 );
-                return queue::remove(db, id).await;
+                queue::remove(db, id).await?;
+                return Ok(None);
             }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         let headers = Headers::parse(&raw);
         let envelope = queue::envelope(db, id).await?;
-        let rcpts: Vec<QueuedRecipient> =
-            queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id > 0).collect();
+        let all = queue::recipients(db, id).await?;
+        let only_local = all.iter().all(|r| r.account_id > 0);
+        let rcpts: Vec<QueuedRecipient> = all.into_iter().filter(|r| r.account_id > 0).collect();
         let retries = settings.int("smtpnoofretries").max(0);
-        let last_try = message.tries >= retries;
         // Mail the server made itself, or fetched, has no client: logged as from this host.
         let client_ip = envelope.client_ip.unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        let mut failures: Vec<(&QueuedRecipient, String)> = Vec::new();
-        let mut delivered = Vec::new();
-        let mut retry_later = false;
-        for r in &rcpts {
+        let mut work = InProgress {
+            last_try: message.tries >= retries,
+            message,
+            raw,
+            headers,
+            envelope,
+            path,
+            client_ip,
+            recipients: rcpts.clone(),
+            failures: Vec::new(),
+            delivered: Vec::new(),
+            retry_later: false,
+            finishing: only_local,
+        };
+        for r in rcpts {
             self.log.application(&format!(
                 "SMTPDeliverer - Message {id}: Delivering message from {} to {}. File: {}",
-                message.from,
+                work.message.from,
                 r.address,
-                path.display()
+                work.path.display()
             ));
-            let outcome = match self.deliver_to(settings, &host, &message, &raw, &headers, r).await {
+            let outcome = match self.deliver_to(settings, &host, &work, &r, copies).await {
                 Ok(o) => o,
                 Err(e) => Outcome::Deferred(e.to_string()),
             };
             match outcome {
-                Outcome::Delivered(action) => {
-                    self.log.awstats_delivered(
-                        client_ip,
-                        IpAddr::from([127, 0, 0, 1]),
-                        &message.from,
-                        &r.address,
-                        raw.len() as u64,
-                    );
-                    if r.wants_success_report() {
-                        delivered.push(Delivered { recipient: r.address.clone(), orcpt: r.orcpt.clone(), action });
-                    }
+                Outcome::Delivered(action) => self.delivered(&mut work, &r, action),
+                Outcome::Copy(account) => {
+                    let data = self.copy_data(settings, &work.message.from, &work.raw, &r);
+                    let m = &work.message;
+                    copies.write(&self.store, id, r.id, account.id, &account.address, &m.from, m.created, data).await;
                 }
-                Outcome::Deferred(reason) if !last_try => {
-                    tracing::info!("message {id} to {}: deferred: {reason}", r.address);
-                    retry_later = true;
-                }
-                Outcome::Deferred(reason) | Outcome::Failed(reason) => {
-                    tracing::info!("message {id} to {}: failed: {reason}", r.address);
-                    failures.push((r, reason));
-                }
+                Outcome::Deferred(reason) => self.not_delivered(&mut work, r, reason, true),
+                Outcome::Failed(reason) => self.not_delivered(&mut work, r, reason, false),
             }
         }
-        let may_report = may_bounce(&message.from, &headers, settings.int("rulelooplimit"));
-        let original = Original { raw: &raw, envid: &envelope.envid, ret: &envelope.ret };
-        if !failures.is_empty() && !self.settle_failures(&host, &message, original, may_report, &failures).await? {
+        Ok(Some(work))
+    }
+
+    /// A recipient's delivery is done.
+    fn delivered(&self, work: &mut InProgress, r: &QueuedRecipient, action: Action) {
+        self.log.awstats_delivered(
+            work.client_ip,
+            IpAddr::from([127, 0, 0, 1]),
+            &work.message.from,
+            &r.address,
+            work.raw.len() as u64,
+        );
+        if r.wants_success_report() {
+            work.delivered.push(Delivered { recipient: r.address.clone(), orcpt: r.orcpt.clone(), action });
+        }
+    }
+
+    /// A recipient's delivery failed: tried again later when `temporary` (and tries are left),
+    /// else reported.
+    fn not_delivered(&self, work: &mut InProgress, r: QueuedRecipient, reason: String, temporary: bool) {
+        work.finishing = false;
+        let id = work.message.id;
+        if temporary && !work.last_try {
+            tracing::info!("message {id} to {}: deferred: {reason}", r.address);
+            work.retry_later = true;
+        } else {
+            tracing::info!("message {id} to {}: failed: {reason}", r.address);
+            work.failures.push((r, reason));
+        }
+    }
+
+    /// Bounces, success reports, and the queue row: removed when no recipient is left, tried
+    /// again later, or handed to the outbound queue. `removed`: the batch's commit removed it.
+    async fn settle_message(&self, settings: &Settings, work: &InProgress, removed: bool) -> Result<(), StoreError> {
+        let db = &self.store.db;
+        let id = work.message.id;
+        let host = crate::host::host_name(settings);
+        let may_report = may_bounce(&work.message.from, &work.headers, settings.int("rulelooplimit"));
+        let original = Original { raw: &work.raw, envid: &work.envelope.envid, ret: &work.envelope.ret };
+        let mut retry_later = work.retry_later;
+        if !work.failures.is_empty()
+            && !self.settle_failures(&host, &work.message, original, may_report, &work.failures).await?
+        {
             retry_later = true;
         }
-        if !delivered.is_empty() && may_report {
-            self.success_report(&host, &message.from, original, &delivered).await;
+        if !work.delivered.is_empty() && may_report {
+            self.success_report(&host, &work.message.from, original, &work.delivered).await;
         }
-        let remaining = queue::recipients(db, id).await?;
-        if remaining.is_empty() {
-            queue::remove(db, id).await?;
-            if let Err(e) = tokio::fs::remove_file(&path).await {
-                tracing::warn!("could not remove {}: {e}", path.display());
+        if removed || queue::recipients(db, id).await?.is_empty() {
+            if !removed {
+                queue::remove(db, id).await?;
+            }
+            if let Err(e) = tokio::fs::remove_file(&work.path).await {
+                tracing::warn!("could not remove {}: {e}", work.path.display());
             }
             return Ok(());
         }
@@ -218,7 +334,7 @@ impl LocalDelivery {
         message: &messages::Message,
         original: Original<'_>,
         may_report: bool,
-        failures: &[(&QueuedRecipient, String)],
+        failures: &[(QueuedRecipient, String)],
     ) -> Result<bool, StoreError> {
         let db = &self.store.db;
         let (reported, silent): (Vec<_>, Vec<_>) =
@@ -287,14 +403,15 @@ impl LocalDelivery {
         }
     }
 
+    /// Handles one local recipient: a plain copy is left to the batch ([`Outcome::Copy`]);
+    /// forwards are queued here.
     async fn deliver_to(
         &self,
         settings: &Settings,
         host: &str,
-        message: &messages::Message,
-        raw: &[u8],
-        headers: &Headers,
+        work: &InProgress,
         r: &QueuedRecipient,
+        copies: &Copies,
     ) -> Result<Outcome, StoreError> {
         let db = &self.store.db;
         let Some(mut account) = accounts::get(db, r.account_id).await? else {
@@ -310,20 +427,20 @@ impl LocalDelivery {
         let forwarding = account.forward_on && !account.forward_address.is_empty();
         let keep_copy = !forwarding || account.forward_keep_original;
         if keep_copy && account.max_size_mb > 0 {
-            let used = messages::account_size(db, account.id).await?;
-            if used + raw.len() as i64 > account.max_size_mb * 1024 * 1024 {
+            let used = messages::account_size(db, account.id).await? + copies.pending_bytes(account.id);
+            if used + work.raw.len() as i64 > account.max_size_mb * 1024 * 1024 {
                 return Ok(Outcome::Deferred("Inbox is full".into()));
             }
         }
-        self.auto_reply(settings, host, &mut account, &message.from, headers).await;
+        let sender = &work.message.from;
+        self.auto_reply(settings, host, &mut account, sender, &work.headers).await;
         if !forwarding {
-            self.store_copy(settings, &account, message, raw, r).await?;
-            return Ok(Outcome::Delivered(Action::Delivered));
+            return Ok(Outcome::Copy(Box::new(account)));
         }
         if !keep_copy {
             // The forward's commit takes the recipient off the queue: forwarded exactly once.
             let settle = Settle { remove_recipients: vec![r.id], ..Default::default() };
-            if !self.forward(settings, &account, &message.from, raw, headers, settle).await? {
+            if !self.forward(settings, &account, sender, &work.raw, &work.headers, settle).await? {
                 queue::remove_recipients(db, &[r.id]).await?;
             }
             return Ok(Outcome::Delivered(Action::Relayed));
@@ -331,68 +448,21 @@ impl LocalDelivery {
         // A kept copy: the forward's commit leaves a marker that the copy's commit removes, so
         // a delivery run again after a crash in between does not forward a second time.
         if !queue::forwarded(db, r.id).await? {
-            let settle = Settle { mark_forwarded: vec![(r.id, message.id)], ..Default::default() };
-            self.forward(settings, &account, &message.from, raw, headers, settle).await?;
+            let settle = Settle { mark_forwarded: vec![(r.id, work.message.id)], ..Default::default() };
+            self.forward(settings, &account, sender, &work.raw, &work.headers, settle).await?;
         }
-        self.store_copy(settings, &account, message, raw, r).await?;
-        Ok(Outcome::Delivered(Action::Delivered))
+        Ok(Outcome::Copy(Box::new(account)))
     }
 
-    /// Writes the recipient's copy and records it in INBOX in one transaction with the removal
-    /// of the queue-recipient row (with its DSN parameters and forward marker).
-    async fn store_copy(
-        &self,
-        settings: &Settings,
-        account: &Account,
-        message: &messages::Message,
-        raw: &[u8],
-        r: &QueuedRecipient,
-    ) -> Result<(), StoreError> {
+    /// The recipient's copy: the message with Return-Path (and Delivered-To when set) on top.
+    fn copy_data(&self, settings: &Settings, from: &str, raw: &[u8], r: &QueuedRecipient) -> Vec<u8> {
         let mut data = Vec::with_capacity(raw.len() + 128);
-        data.extend_from_slice(format!("Return-Path: <{}>\r\n", message.from).as_bytes());
+        data.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
         if settings.bool("adddeliveredtoheader") {
             data.extend_from_slice(format!("Delivered-To: {}\r\n", r.original).as_bytes());
         }
         data.extend_from_slice(raw);
-        let file_name = new_file_name();
-        let path = self.store.files.path_for(Location::Account(&account.address), &file_name);
-        MessageFiles::write_durable_async(path.clone(), data.clone()).await?;
-        let inbox = folders::ensure_inbox(&self.store.db, account.id).await?;
-        let result = async {
-            let mut tx = self.store.db.begin().await?;
-            // Locks the INBOX row until the commit, so UIDs become visible in order.
-            let allocation = folders::allocate(&mut tx, inbox.id, 1).await?;
-            tx.insert(
-                "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
-                 messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
-                 messageuid, messagemodseq) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?)",
-                &[
-                    account.id.into(),
-                    inbox.id.into(),
-                    file_name.as_str().into(),
-                    message_type::DELIVERED.into(),
-                    message.from.as_str().into(),
-                    (data.len() as i64).into(),
-                    altimail_store::db::never().into(),
-                    flags::RECENT.into(),
-                    message.created.into(),
-                    allocation.first_uid.into(),
-                    i64::try_from(allocation.modseq).unwrap_or(i64::MAX).into(),
-                ],
-                "messageid",
-            )
-            .await?;
-            queue::remove_recipient_in(&mut tx, r.id).await?;
-            tx.commit().await
-        }
-        .await;
-        match &result {
-            Ok(()) => self.store.changes.notify(inbox.id),
-            Err(_) => {
-                let _ = tokio::fs::remove_file(&path).await;
-            }
-        }
-        result
+        data
     }
 
     /// Sends the account's auto-reply to `sender` when it should get one.

@@ -1,0 +1,245 @@
+//! Recipients' copies, stored a batch at a time.
+//!
+//! While the worker goes through a claimed batch, each copy's file is written at once (not yet
+//! synced) and noted here. [`Copies::store`] then makes them durable together: an fdatasync of
+//! every file, run in parallel so the file system journals them in a few commits, and one fsync
+//! per directory. Only then does one transaction record every copy in its INBOX, take each
+//! copy's recipient off the queue, and remove the queue rows of the messages left with no
+//! recipient. A crash before that commit leaves the recipients queued (the files are orphans
+//! nothing points at); after it, the copies are delivered and their recipients gone.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+
+use altimail_core::codes::{flags, message_type};
+use altimail_store::files::{MessageFiles, new_file_name, sync_dir, sync_file};
+use altimail_store::repo::folders;
+use altimail_store::{Location, Store, StoreError};
+
+use crate::queue;
+
+/// Copies written in files (unless one failed) and waiting for [`Copies::store`].
+#[derive(Default)]
+pub(super) struct Copies {
+    pending: Vec<Copy>,
+    /// Bytes of pending copies per account, so one batch cannot carry an account past its quota.
+    bytes_per_account: HashMap<i64, i64>,
+}
+
+struct Copy {
+    message_id: i64,
+    recipient_id: i64,
+    account_id: i64,
+    from: String,
+    created: NaiveDateTime,
+    size: i64,
+    file_name: String,
+    path: PathBuf,
+    /// Why this copy was not stored; `None` while all is well.
+    error: Option<String>,
+}
+
+/// What [`Copies::store`] did.
+#[derive(Debug, Default)]
+pub(super) struct Stored {
+    /// Per message: the recipient rows whose copy is stored, and those whose copy failed (why).
+    pub stored: HashMap<i64, Vec<i64>>,
+    pub failed: HashMap<i64, Vec<(i64, String)>>,
+    /// Messages whose queue rows went in the same transaction (no recipient was left).
+    pub removed: HashSet<i64>,
+}
+
+impl Copies {
+    /// Bytes of this batch's copies not yet stored for `account_id`.
+    pub fn pending_bytes(&self, account_id: i64) -> i64 {
+        self.bytes_per_account.get(&account_id).copied().unwrap_or(0)
+    }
+
+    /// Writes the copy of queue message `message_id` for recipient row `recipient_id` into the
+    /// folder of `account_address` (not synced yet). An error is kept and reported by `store`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn write(
+        &mut self,
+        store: &Store,
+        message_id: i64,
+        recipient_id: i64,
+        account_id: i64,
+        account_address: &str,
+        from: &str,
+        created: NaiveDateTime,
+        data: Vec<u8>,
+    ) {
+        let file_name = new_file_name();
+        let path = store.files.path_for(Location::Account(account_address), &file_name);
+        let size = data.len() as i64;
+        let p = path.clone();
+        let error = match tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &data)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(format!("write task failed: {e}")),
+        };
+        if error.is_none() {
+            *self.bytes_per_account.entry(account_id).or_default() += size;
+        }
+        self.pending.push(Copy {
+            message_id,
+            recipient_id,
+            account_id,
+            from: from.to_owned(),
+            created,
+            size,
+            file_name,
+            path,
+            error,
+        });
+    }
+
+    /// Drops the pending copies of `message_id` (its delivery is abandoned for now).
+    pub async fn discard(&mut self, message_id: i64) {
+        let (gone, keep): (Vec<Copy>, Vec<Copy>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|c| c.message_id == message_id);
+        self.pending = keep;
+        for c in gone {
+            if c.error.is_none() {
+                *self.bytes_per_account.entry(c.account_id).or_default() -= c.size;
+            }
+            let _ = tokio::fs::remove_file(&c.path).await;
+        }
+    }
+
+    /// Makes every pending copy durable and records them in one transaction, which also removes
+    /// the queue rows of the messages in `finishing` whose copies all succeed (they have no
+    /// other recipient left). Leaves `self` empty.
+    pub async fn store(&mut self, store: &Store, finishing: &[i64]) -> Stored {
+        let mut copies = std::mem::take(&mut self.pending);
+        self.bytes_per_account.clear();
+        let mut result = Stored::default();
+        if copies.is_empty() {
+            return result;
+        }
+        sync_all(&mut copies).await;
+        // Each account's INBOX, looked up (or made) once.
+        let mut inboxes: HashMap<i64, Result<i64, String>> = HashMap::new();
+        for c in copies.iter_mut().filter(|c| c.error.is_none()) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = inboxes.entry(c.account_id) {
+                let inbox =
+                    folders::ensure_inbox(&store.db, c.account_id).await.map(|f| f.id).map_err(|e| e.to_string());
+                slot.insert(inbox);
+            }
+            if let Some(Err(e)) = inboxes.get(&c.account_id) {
+                c.error = Some(format!("INBOX unavailable: {e}"));
+            }
+        }
+        let spoilt: HashSet<i64> = copies.iter().filter(|c| c.error.is_some()).map(|c| c.message_id).collect();
+        let finishing: Vec<i64> = finishing.iter().copied().filter(|id| !spoilt.contains(id)).collect();
+        // Copies by INBOX (in folder id order, the order in which the rows get locked).
+        let mut by_inbox: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (i, c) in copies.iter().enumerate().filter(|(_, c)| c.error.is_none()) {
+            if let Some(Ok(inbox)) = inboxes.get(&c.account_id) {
+                by_inbox.entry(*inbox).or_default().push(i);
+            }
+        }
+        match record(store, &copies, &by_inbox, &finishing).await {
+            Ok(()) => {
+                for inbox in by_inbox.keys() {
+                    store.changes.notify(*inbox);
+                }
+                result.removed = finishing.into_iter().collect();
+            }
+            Err(e) => {
+                tracing::warn!("delivery: could not record {} cop(ies): {e}", copies.len());
+                for c in copies.iter_mut().filter(|c| c.error.is_none()) {
+                    c.error = Some(format!("not recorded: {e}"));
+                }
+            }
+        }
+        for c in copies {
+            match c.error {
+                None => result.stored.entry(c.message_id).or_default().push(c.recipient_id),
+                Some(e) => {
+                    let _ = tokio::fs::remove_file(&c.path).await;
+                    result.failed.entry(c.message_id).or_default().push((c.recipient_id, e));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// fdatasync of every written file, in parallel, then one fsync per directory. Marks the copies
+/// whose file could not be made durable.
+async fn sync_all(copies: &mut [Copy]) {
+    let mut files = tokio::task::JoinSet::new();
+    for (i, c) in copies.iter().enumerate().filter(|(_, c)| c.error.is_none()) {
+        let path = c.path.clone();
+        files.spawn_blocking(move || (i, sync_file(&path).map_err(|e| format!("{}: {e}", path.display()))));
+    }
+    while let Some(joined) = files.join_next().await {
+        if let Ok((i, Err(e))) = joined {
+            copies[i].error = Some(e);
+        }
+    }
+    let dirs: HashSet<PathBuf> =
+        copies.iter().filter(|c| c.error.is_none()).filter_map(|c| c.path.parent().map(PathBuf::from)).collect();
+    let mut syncs = tokio::task::JoinSet::new();
+    for dir in dirs {
+        syncs.spawn_blocking(move || {
+            let r = sync_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()));
+            (dir, r)
+        });
+    }
+    while let Some(joined) = syncs.join_next().await {
+        if let Ok((dir, Err(e))) = joined {
+            for c in copies.iter_mut().filter(|c| c.error.is_none() && c.path.parent() == Some(dir.as_path())) {
+                c.error = Some(e.clone());
+            }
+        }
+    }
+}
+
+/// The one transaction: INBOX rows for the copies (UIDs allocated per folder), their recipients
+/// off the queue, and the finished messages' queue rows removed.
+async fn record(
+    store: &Store,
+    copies: &[Copy],
+    by_inbox: &BTreeMap<i64, Vec<usize>>,
+    finishing: &[i64],
+) -> Result<(), StoreError> {
+    let mut tx = store.db.begin().await?;
+    for (&inbox, members) in by_inbox {
+        let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        // Locks the INBOX row until the commit, so UIDs become visible in order.
+        let allocation = folders::allocate(&mut tx, inbox, count).await?;
+        let modseq = i64::try_from(allocation.modseq).unwrap_or(i64::MAX);
+        for (n, &i) in members.iter().enumerate() {
+            let c = &copies[i];
+            tx.insert(
+                "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
+                 messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
+                 messageuid, messagemodseq) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?)",
+                &[
+                    c.account_id.into(),
+                    inbox.into(),
+                    c.file_name.as_str().into(),
+                    message_type::DELIVERED.into(),
+                    c.from.as_str().into(),
+                    c.size.into(),
+                    altimail_store::db::never().into(),
+                    flags::RECENT.into(),
+                    c.created.into(),
+                    (allocation.first_uid + n as i64).into(),
+                    modseq.into(),
+                ],
+                "messageid",
+            )
+            .await?;
+            queue::remove_recipient_in(&mut tx, c.recipient_id).await?;
+        }
+    }
+    for &id in finishing {
+        queue::remove_in(&mut tx, id).await?;
+    }
+    tx.commit().await
+}
