@@ -416,6 +416,18 @@ async fn copies_per_account(store: &Store) -> std::collections::HashMap<i64, i64
     rows.iter().map(|r| (r.int("messageaccountid").unwrap(), r.int("n").unwrap())).collect()
 }
 
+/// Message files under `dir`, at any depth.
+fn copy_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() { copy_files(&path) } else { usize::from(path.extension().is_some_and(|x| x == "eml")) }
+        })
+        .sum()
+}
+
 /// kill -9 while local delivery is writing the copies of one message to a list of 150 accounts:
 /// after a restart every member has exactly one copy and the queue ends empty.
 #[tokio::test(flavor = "multi_thread")]
@@ -449,24 +461,23 @@ async fn a_crash_during_local_delivery_loses_and_duplicates_nothing() {
         ],
     );
     assert!(said.contains("250 Queued") || said.matches("\r\n250").count() >= 3, "{said}");
-    // Kill once about a third of the copies exist.
+    // The copies of a batch are written as files first, then recorded in one transaction:
+    // kill once about a third of the files exist.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let n: i64 = copies_per_account(&store).await.values().sum();
-        if n >= MEMBERS as i64 / 3 {
+        if copy_files(&i.path("data/example.com")) >= MEMBERS / 3 {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "no copy written within 20 s: {}", server.stderr());
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     server.kill();
+    let files = copy_files(&i.path("data/example.com"));
     let before: i64 = copies_per_account(&store).await.values().sum();
-    eprintln!("killed with {before} of {MEMBERS} copies written");
-    assert!(
-        (1..MEMBERS as i64).contains(&before),
-        "the crash came while copies were being written ({before} of {MEMBERS})"
-    );
-    assert_eq!(messages::queue(&store.db).await.unwrap().len(), 1, "the message is still queued");
+    eprintln!("killed with {files} of {MEMBERS} copy files written, {before} recorded");
+    assert!(before == 0 || before == MEMBERS as i64, "copies are recorded all together or not at all: {before}");
+    let queued = messages::queue(&store.db).await.unwrap().len();
+    assert_eq!(queued, usize::from(before == 0), "the message is queued until its copies are recorded");
 
     let mut server = common::Server::start(&i);
     common::wait_listening(ports[0]);
