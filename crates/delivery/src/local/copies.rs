@@ -235,7 +235,10 @@ async fn record(
                 "messageid",
             )
             .await?;
-            queue::remove_recipient_in(&mut tx, c.recipient_id).await?;
+            // A finishing message's rows all go below.
+            if !finishing.contains(&c.message_id) {
+                queue::remove_recipient_in(&mut tx, c.recipient_id).await?;
+            }
         }
     }
     for &id in finishing {

@@ -1,6 +1,10 @@
 //! The lookups recipient resolution needs, over the store: domains, domain aliases, accounts,
 //! aliases, distribution lists and routes. Domain aliases and routes are read once per
-//! resolution (hMailServer caches them too); the rest is looked up as it is reached.
+//! resolution (hMailServer caches them too); the rest is looked up as it is reached, domains
+//! and accounts once per resolution (the checks and the expansion reach the same ones).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use altimail_store::repo::{accounts, aliases, domains, lists};
 use altimail_store::{Db, StoreError};
@@ -21,6 +25,24 @@ pub(crate) struct Directory<'a> {
     /// `(alias, domain id)` in `daid` order, as hMailServer scans them.
     domain_aliases: Vec<(String, i64)>,
     routes: Vec<Route>,
+    /// Lookups already made in this resolution, by lower-cased name or address.
+    domains: Mutex<HashMap<String, Option<domains::Domain>>>,
+    accounts: Mutex<HashMap<String, Option<accounts::Account>>>,
+}
+
+/// The remembered answer for `key`, or the lookup's (remembered for next time).
+async fn remembered<T: Clone>(
+    memo: &Mutex<HashMap<String, Option<T>>>,
+    key: &str,
+    lookup: impl std::future::Future<Output = Result<Option<T>, StoreError>>,
+) -> Result<Option<T>, StoreError> {
+    let key = key.to_ascii_lowercase();
+    if let Some(hit) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(hit.clone());
+    }
+    let found = lookup.await?;
+    memo.lock().unwrap_or_else(PoisonError::into_inner).insert(key, found.clone());
+    Ok(found)
 }
 
 impl<'a> Directory<'a> {
@@ -28,7 +50,13 @@ impl<'a> Directory<'a> {
         let rows = db.fetch_all("SELECT daalias, dadomainid FROM hm_domain_aliases ORDER BY daid", &[]).await?;
         let domain_aliases =
             rows.iter().map(|r| Ok((r.text("daalias")?, r.int("dadomainid")?))).collect::<Result<_, StoreError>>()?;
-        Ok(Directory { db, domain_aliases, routes: routes::list(db).await? })
+        Ok(Directory {
+            db,
+            domain_aliases,
+            routes: routes::list(db).await?,
+            domains: Mutex::default(),
+            accounts: Mutex::default(),
+        })
     }
 
     /// Rewrites an alias domain to its real domain (`DomainAliases::ApplyAliasesOnAddress`).
@@ -48,7 +76,7 @@ impl<'a> Directory<'a> {
         if name.is_empty() {
             return Ok(None);
         }
-        domains::find(self.db, name).await
+        remembered(&self.domains, name, domains::find(self.db, name)).await
     }
 
     pub async fn domain_by_id(&self, id: i64) -> Result<Option<domains::Domain>, StoreError> {
@@ -68,7 +96,7 @@ impl<'a> Directory<'a> {
     }
 
     pub async fn account(&self, address: &str) -> Result<Option<accounts::Account>, StoreError> {
-        accounts::find(self.db, address).await
+        remembered(&self.accounts, address, accounts::find(self.db, address)).await
     }
 
     pub async fn alias(&self, address: &str) -> Result<Option<aliases::Alias>, StoreError> {
