@@ -1,11 +1,11 @@
 //! The spool: where an accepted message becomes durable before the server answers 250.
 //!
-//! [`Spool::submit`] writes the message file into the queue folder (`{data}/{GUID}.eml`) and
-//! fsyncs it, then hands the queue row to one committer task. The committer takes every
-//! submission waiting at that moment, fsyncs the queue directory once (making all their renames
-//! durable) and inserts all their rows in one transaction (one database fsync). Each submitter
-//! gets its message id only after that commit — so durability costs one directory fsync and one
-//! commit per batch, not per message (group commit).
+//! [`Spool::submit`] writes the message file into the queue folder (`{data}/{GUID}.eml`), then
+//! hands it to one committer task. The committer takes every submission waiting at that moment,
+//! makes all their files durable together (one `syncfs` on Linux, see
+//! [`altimail_store::files::sync_written`]) and inserts all their rows in one transaction (one
+//! database fsync). Each submitter gets its message id only after that commit — so durability
+//! costs one file-system flush and one commit per batch, not per message (group commit).
 //!
 //! Order matters for crashes: the file is durable before its row exists, so a row never points
 //! at a missing file; a crash between the two leaves an orphan file and no acknowledgement.
@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use altimail_core::codes::message_type;
 use altimail_core::time::now_local;
 use altimail_store::db::{Value, never};
-use altimail_store::files::{MessageFiles, new_file_name, sync_dir};
+use altimail_store::files::{MessageFiles, new_file_name, sync_written};
 use altimail_store::{Location, Store, StoreError};
 
 /// One envelope recipient as resolved at RCPT time.
@@ -141,7 +141,7 @@ impl Spool {
         let file_name = new_file_name();
         let path = self.files.path_for(Location::Queue, &file_name);
         let (p, data) = (path.clone(), message.data.clone());
-        tokio::task::spawn_blocking(move || MessageFiles::write_synced(&p, &data))
+        tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &data))
             .await
             .map_err(|e| StoreError::Invalid(format!("spool write task failed: {e}")))??;
         let (reply, answer) = oneshot::channel();
@@ -190,11 +190,12 @@ async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<No
 }
 
 async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
-    // One directory fsync makes every rename of the batch durable.
+    // The batch's files, names included, become durable together (one syncfs on Linux).
+    let paths: Vec<PathBuf> = batch.iter().map(|p| p.path.clone()).collect();
     let dir = store.files.data_dir().to_path_buf();
-    tokio::task::spawn_blocking(move || sync_dir(&dir).map_err(|e| StoreError::io(&dir, e)))
+    tokio::task::spawn_blocking(move || sync_written(&paths).map_err(|e| StoreError::io(&dir, e)))
         .await
-        .map_err(|e| StoreError::Invalid(format!("directory sync task failed: {e}")))??;
+        .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;
     let now = now_local();
     let mut tx = store.db.begin().await?;
     let mut ids = Vec::with_capacity(batch.len());

@@ -1,9 +1,8 @@
 //! Recipients' copies, stored a batch at a time.
 //!
 //! While the worker goes through a claimed batch, each copy's file is written at once (not yet
-//! synced) and noted here. [`Copies::store`] then makes them durable together: an fdatasync of
-//! every file, run in parallel so the file system journals them in a few commits, and one fsync
-//! per directory. Only then does one transaction record every copy in its INBOX, take each
+//! synced) and noted here. [`Copies::store`] then makes them durable together (one `syncfs` on
+//! Linux, see [`sync_written`]). Only then does one transaction record every copy in its INBOX, take each
 //! copy's recipient off the queue, and remove the queue rows of the messages left with no
 //! recipient. A crash before that commit leaves the recipients queued (the files are orphans
 //! nothing points at); after it, the copies are delivered and their recipients gone.
@@ -14,7 +13,7 @@ use std::path::PathBuf;
 use chrono::NaiveDateTime;
 
 use altimail_core::codes::{flags, message_type};
-use altimail_store::files::{MessageFiles, new_file_name, sync_dir, sync_file};
+use altimail_store::files::{MessageFiles, new_file_name, sync_written};
 use altimail_store::repo::folders;
 use altimail_store::{Location, Store, StoreError};
 
@@ -168,34 +167,19 @@ impl Copies {
     }
 }
 
-/// fdatasync of every written file, in parallel, then one fsync per directory. Marks the copies
-/// whose file could not be made durable.
+/// Makes every written file durable (see [`sync_written`]); when that fails, no copy is.
 async fn sync_all(copies: &mut [Copy]) {
-    let mut files = tokio::task::JoinSet::new();
-    for (i, c) in copies.iter().enumerate().filter(|(_, c)| c.error.is_none()) {
-        let path = c.path.clone();
-        files.spawn_blocking(move || (i, sync_file(&path).map_err(|e| format!("{}: {e}", path.display()))));
+    let paths: Vec<PathBuf> = copies.iter().filter(|c| c.error.is_none()).map(|c| c.path.clone()).collect();
+    if paths.is_empty() {
+        return;
     }
-    while let Some(joined) = files.join_next().await {
-        if let Ok((i, Err(e))) = joined {
-            copies[i].error = Some(e);
-        }
-    }
-    let dirs: HashSet<PathBuf> =
-        copies.iter().filter(|c| c.error.is_none()).filter_map(|c| c.path.parent().map(PathBuf::from)).collect();
-    let mut syncs = tokio::task::JoinSet::new();
-    for dir in dirs {
-        syncs.spawn_blocking(move || {
-            let r = sync_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()));
-            (dir, r)
-        });
-    }
-    while let Some(joined) = syncs.join_next().await {
-        if let Ok((dir, Err(e))) = joined {
-            for c in copies.iter_mut().filter(|c| c.error.is_none() && c.path.parent() == Some(dir.as_path())) {
-                c.error = Some(e.clone());
-            }
-        }
+    let error = match tokio::task::spawn_blocking(move || sync_written(&paths)).await {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => format!("could not sync the copies: {e}"),
+        Err(e) => format!("sync task failed: {e}"),
+    };
+    for c in copies.iter_mut().filter(|c| c.error.is_none()) {
+        c.error = Some(error.clone());
     }
 }
 
