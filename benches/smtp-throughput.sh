@@ -409,7 +409,7 @@ echo "status = smtp-source's exit status (0: every transaction got its 2xx; it s
 echo "cpu% = the whole machine's CPU use during the run (server + smtp-source + anything else);"
 echo "delivered (in run) = messages the server finished delivering while smtp-source ran; drained = seconds"
 echo "after smtp-source's end until the server's queue was empty (not part of msg/s)."
-echo "Durability: Altimail answers 250 once the message file and the queue directory are fsynced and the"
+echo "Durability: Altimail answers 250 once the message file is on disk (syncfs of its file system) and the"
 echo "queue row is committed in SQLite (WAL, synchronous=FULL), batched by group commit; Postfix once"
 echo "cleanup(8) has fsynced the queue file. Altimail also delivers every message into sink@bench.test's"
 echo "mailbox (a second file and more SQLite writes) in the background, during the run: part of its real"
