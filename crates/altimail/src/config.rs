@@ -15,6 +15,10 @@
 //!
 //! [dns]                  # optional; without it the system resolver (/etc/resolv.conf) is used
 //! servers = ["127.0.0.1:5353"]
+//!
+//! [storage]              # optional
+//! flush = "filesystem"   # new message files made durable by one syncfs per group (Linux),
+//!                        # or "each-file": an fsync per file and directory
 //! ```
 //!
 //! With no file at all, everything lives under `./altimail-data/` with SQLite.
@@ -26,6 +30,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use altimail_store::DbConfig;
+use altimail_store::files::Flush;
 
 /// The default base folder when no configuration file is used.
 pub const DEFAULT_BASE: &str = "altimail-data";
@@ -39,6 +44,14 @@ struct RawConfig {
     database: RawDatabase,
     #[serde(default)]
     dns: RawDns,
+    #[serde(default)]
+    storage: RawStorage,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    flush: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +94,8 @@ pub struct Config {
     pub database: DbConfig,
     /// DNS servers for outbound delivery; empty = the system resolver.
     pub dns_servers: Vec<SocketAddr>,
+    /// How groups of new message files are made durable.
+    pub flush: Flush,
 }
 
 impl Config {
@@ -150,8 +165,14 @@ impl Config {
             .iter()
             .map(|s| parse_dns_server(s))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let flush = match raw.storage.flush.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("filesystem") => Flush::FileSystem,
+            Some("each-file") => Flush::EachFile,
+            Some(other) => bail!("[storage] flush = {other:?}: expected \"filesystem\" or \"each-file\""),
+        };
         Ok(Config {
             dns_servers,
+            flush,
             source,
             data_dir: resolve(d.data, "data"),
             logs_dir: resolve(d.logs, "logs"),
@@ -237,6 +258,15 @@ mod tests {
         assert!(matches!(c.database, DbConfig::Postgres { port: 5432, ref name, .. } if name == "hm"));
         let c = parse("[database]\ntype = \"mysql\"\nname = \"hm\"\nport = 3307\n").unwrap();
         assert!(matches!(c.database, DbConfig::MySql { port: 3307, .. }));
+    }
+
+    #[test]
+    fn storage_flush() {
+        assert_eq!(Config::load(None).unwrap().flush, Flush::FileSystem);
+        assert_eq!(parse("[storage]\nflush = \"each-file\"\n").unwrap().flush, Flush::EachFile);
+        assert_eq!(parse("[storage]\nflush = \"FileSystem\"\n").unwrap().flush, Flush::FileSystem);
+        let e = format!("{:#}", parse("[storage]\nflush = \"never\"\n").unwrap_err());
+        assert!(e.contains("[storage] flush = \"never\""), "{e}");
     }
 
     #[test]

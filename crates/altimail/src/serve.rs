@@ -35,9 +35,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         db.close().await;
         state == schema::SchemaState::Empty
     };
-    let store = Store::open(&config.database, &config.data_dir, false)
+    let mut store = Store::open(&config.database, &config.data_dir, false)
         .await
         .with_context(|| format!("cannot open {}", config.database.describe()))?;
+    store.files = store.files.with_flush(config.flush);
     tracing::info!(database = %config.database.describe(), data = %config.data_dir.display(), fresh, "store ready");
 
     let settings = Settings::load(&store.db).await?;

@@ -2,8 +2,8 @@
 //!
 //! [`Spool::submit`] writes the message file into the queue folder (`{data}/{GUID}.eml`), then
 //! hands it to one committer task. The committer takes every submission waiting at that moment,
-//! makes all their files durable together (one `syncfs` on Linux, see
-//! [`altimail_store::files::sync_written`]) and inserts all their rows in one transaction (one
+//! makes all their files durable together (by default one `syncfs` on Linux, see
+//! [`MessageFiles::sync_written`]) and inserts all their rows in one transaction (one
 //! database fsync). Each submitter gets its message id only after that commit — so durability
 //! costs one file-system flush and one commit per batch, not per message (group commit).
 //!
@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use altimail_core::codes::message_type;
 use altimail_core::time::now_local;
 use altimail_store::db::{Value, never};
-use altimail_store::files::{MessageFiles, new_file_name, sync_written};
+use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::{Location, Store, StoreError};
 
 /// One envelope recipient as resolved at RCPT time.
@@ -192,8 +192,8 @@ async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<No
 async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
     // The batch's files, names included, become durable together (one syncfs on Linux).
     let paths: Vec<PathBuf> = batch.iter().map(|p| p.path.clone()).collect();
-    let dir = store.files.data_dir().to_path_buf();
-    tokio::task::spawn_blocking(move || sync_written(&paths).map_err(|e| StoreError::io(&dir, e)))
+    let files = store.files.clone();
+    tokio::task::spawn_blocking(move || files.sync_written(&paths).map_err(|e| StoreError::io(files.data_dir(), e)))
         .await
         .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;
     let now = now_local();

@@ -34,6 +34,19 @@ pub enum Location<'a> {
 #[derive(Debug, Clone)]
 pub struct MessageFiles {
     data_dir: PathBuf,
+    flush: Flush,
+}
+
+/// How a group of new message files is made durable (see [`MessageFiles::sync_written`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flush {
+    /// One `syncfs(2)` per file system (Linux; elsewhere the same as `EachFile`): one writeback
+    /// and device flush for the whole group, but also for anything else dirty on that file
+    /// system.
+    #[default]
+    FileSystem,
+    /// An fdatasync of each file and an fsync of each directory: only our files, a flush each.
+    EachFile,
 }
 
 /// A new hMailServer-style file name: `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}.eml`, uppercase.
@@ -54,7 +67,21 @@ fn is_absolute_legacy(stored: &str) -> bool {
 
 impl MessageFiles {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        MessageFiles { data_dir: data_dir.into() }
+        MessageFiles { data_dir: data_dir.into(), flush: Flush::default() }
+    }
+
+    /// The same files, made durable the `flush` way.
+    pub fn with_flush(self, flush: Flush) -> Self {
+        MessageFiles { flush, ..self }
+    }
+
+    /// Makes files written with [`MessageFiles::write_unsynced`] durable, their names included,
+    /// the way chosen with [`MessageFiles::with_flush`].
+    pub fn sync_written(&self, paths: &[PathBuf]) -> io::Result<()> {
+        match self.flush {
+            Flush::FileSystem => sync_written(paths),
+            Flush::EachFile => sync_each(paths),
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -170,14 +197,15 @@ impl MessageFiles {
     pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let dir = path.parent().ok_or_else(|| StoreError::Invalid(format!("{} has no directory", path.display())))?;
         create_dirs_durable(dir)?;
-        let result = (|| -> io::Result<()> {
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-            f.write_all(bytes)
-        })();
-        if result.is_err() {
+        // create_new: a name is never written twice (and an existing file never removed below).
+        let mut f =
+            fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| StoreError::io(path, e))?;
+        if let Err(e) = f.write_all(bytes) {
+            drop(f);
             let _ = fs::remove_file(path);
+            return Err(StoreError::io(path, e));
         }
-        result.map_err(|e| StoreError::io(path, e))
+        Ok(())
     }
 
     /// Async form of [`MessageFiles::write_durable`], run on the blocking pool.
@@ -264,14 +292,17 @@ pub fn sync_written(paths: &[PathBuf]) -> io::Result<()> {
         Ok(())
     }
     #[cfg(not(target_os = "linux"))]
-    {
-        let mut dirs = std::collections::HashSet::new();
-        for path in paths {
-            sync_file(path)?;
-            dirs.insert(path.parent().unwrap_or(Path::new(".")).to_path_buf());
-        }
-        dirs.iter().try_for_each(|d| sync_dir(d))
+    sync_each(paths)
+}
+
+/// fdatasync of each file, then fsync of each of their directories.
+fn sync_each(paths: &[PathBuf]) -> io::Result<()> {
+    let mut dirs = std::collections::HashSet::new();
+    for path in paths {
+        sync_file(path)?;
+        dirs.insert(path.parent().unwrap_or(Path::new(".")).to_path_buf());
     }
+    dirs.iter().try_for_each(|d| sync_dir(d))
 }
 
 /// fdatasync of a file written earlier (see [`MessageFiles::write_unsynced`]).
@@ -325,5 +356,26 @@ mod tests {
         // No temporary file is left behind.
         let left: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().flatten().collect();
         assert_eq!(left.len(), 1);
+    }
+
+    #[test]
+    fn unsynced_writes_are_synced_as_a_group_either_way() {
+        let tmp = tempfile::tempdir().unwrap();
+        for flush in [Flush::FileSystem, Flush::EachFile] {
+            let files = MessageFiles::new(tmp.path()).with_flush(flush);
+            let paths: Vec<PathBuf> = ["a@example.com", "b@example.com", "a@example.com"]
+                .iter()
+                .map(|a| files.path_for(Location::Account(a), &new_file_name()))
+                .collect();
+            for p in &paths {
+                MessageFiles::write_unsynced(p, b"x").unwrap();
+            }
+            // A name is never written twice.
+            assert!(MessageFiles::write_unsynced(&paths[0], b"y").is_err(), "{flush:?}");
+            assert_eq!(fs::read(&paths[0]).unwrap(), b"x", "{flush:?}");
+            files.sync_written(&paths).unwrap();
+            let missing = vec![tmp.path().join("nowhere").join("x.eml")];
+            assert!(files.sync_written(&missing).is_err(), "{flush:?}");
+        }
     }
 }

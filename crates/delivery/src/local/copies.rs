@@ -1,8 +1,8 @@
 //! Recipients' copies, stored a batch at a time.
 //!
 //! While the worker goes through a claimed batch, each copy's file is written at once (not yet
-//! synced) and noted here. [`Copies::store`] then makes them durable together (one `syncfs` on
-//! Linux, see [`sync_written`]). Only then does one transaction record every copy in its INBOX, take each
+//! synced) and noted here. [`Copies::store`] then makes them durable together (by default one
+//! `syncfs` on Linux, see [`MessageFiles::sync_written`]). Only then does one transaction record every copy in its INBOX, take each
 //! copy's recipient off the queue, and remove the queue rows of the messages left with no
 //! recipient. A crash before that commit leaves the recipients queued (the files are orphans
 //! nothing points at); after it, the copies are delivered and their recipients gone.
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use chrono::NaiveDateTime;
 
 use altimail_core::codes::{flags, message_type};
-use altimail_store::files::{MessageFiles, new_file_name, sync_written};
+use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::repo::folders;
 use altimail_store::{Location, Store, StoreError};
 
@@ -118,7 +118,7 @@ impl Copies {
         if copies.is_empty() {
             return result;
         }
-        sync_all(&mut copies).await;
+        sync_all(&store.files, &mut copies).await;
         // Each account's INBOX, looked up (or made) once.
         let mut inboxes: HashMap<i64, Result<i64, String>> = HashMap::new();
         for c in copies.iter_mut().filter(|c| c.error.is_none()) {
@@ -167,13 +167,14 @@ impl Copies {
     }
 }
 
-/// Makes every written file durable (see [`sync_written`]); when that fails, no copy is.
-async fn sync_all(copies: &mut [Copy]) {
+/// Makes every written file durable ([`MessageFiles::sync_written`]); when that fails, no copy is.
+async fn sync_all(files: &MessageFiles, copies: &mut [Copy]) {
     let paths: Vec<PathBuf> = copies.iter().filter(|c| c.error.is_none()).map(|c| c.path.clone()).collect();
     if paths.is_empty() {
         return;
     }
-    let error = match tokio::task::spawn_blocking(move || sync_written(&paths)).await {
+    let files = files.clone();
+    let error = match tokio::task::spawn_blocking(move || files.sync_written(&paths)).await {
         Ok(Ok(())) => return,
         Ok(Err(e)) => format!("could not sync the copies: {e}"),
         Err(e) => format!("sync task failed: {e}"),
