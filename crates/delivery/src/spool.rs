@@ -3,7 +3,7 @@
 //! [`Spool::submit`] writes the message file into the queue folder (`{data}/{GUID}.eml`), then
 //! hands it to one committer task. The committer takes every submission waiting at that moment,
 //! makes all their files durable together (by default one `syncfs` on Linux, see
-//! [`MessageFiles::sync_written`]) and inserts all their rows in one transaction (one
+//! [`GroupSync`]) and inserts all their rows in one transaction (one
 //! database fsync). Each submitter gets its message id only after that commit — so durability
 //! costs one file-system flush and one commit per batch, not per message (group commit).
 //!
@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -20,6 +20,7 @@ use altimail_core::codes::message_type;
 use altimail_core::time::now_local;
 use altimail_store::db::{Value, never};
 use altimail_store::files::{MessageFiles, new_file_name};
+use altimail_store::group_sync::GroupSync;
 use altimail_store::{Location, Store, StoreError};
 
 /// One envelope recipient as resolved at RCPT time.
@@ -123,7 +124,9 @@ impl Spool {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let queued = Arc::new(Notify::new());
         let files = store.files.clone();
-        tokio::spawn(committer(store, rx, queued.clone()));
+        // Made before any file is written, so its flushes see every write-back error.
+        let sync = Arc::new(Mutex::new(GroupSync::new(&files)));
+        tokio::spawn(committer(store, sync, rx, queued.clone()));
         Spool { files, queue: tx, queued }
     }
 
@@ -158,7 +161,7 @@ impl Spool {
     }
 }
 
-async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<Notify>) {
+async fn committer(store: Store, sync: Arc<Mutex<GroupSync>>, mut rx: mpsc::Receiver<Pending>, queued: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -167,7 +170,7 @@ async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<No
                 Err(_) => break,
             }
         }
-        let result = commit_batch(&store, &batch).await;
+        let result = commit_batch(&store, &sync, &batch).await;
         match result {
             Ok(ids) => {
                 for (p, id) in batch.into_iter().zip(ids) {
@@ -189,13 +192,15 @@ async fn committer(store: Store, mut rx: mpsc::Receiver<Pending>, queued: Arc<No
     }
 }
 
-async fn commit_batch(store: &Store, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
+async fn commit_batch(store: &Store, sync: &Arc<Mutex<GroupSync>>, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
     // The batch's files, names included, become durable together (one syncfs on Linux).
     let paths: Vec<PathBuf> = batch.iter().map(|p| p.path.clone()).collect();
-    let files = store.files.clone();
-    tokio::task::spawn_blocking(move || files.sync_written(&paths).map_err(|e| StoreError::io(files.data_dir(), e)))
-        .await
-        .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;
+    let (sync, dir) = (sync.clone(), store.files.data_dir().to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&paths).map_err(|e| StoreError::io(&dir, e))
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;
     let now = now_local();
     let mut tx = store.db.begin().await?;
     let mut ids = Vec::with_capacity(batch.len());

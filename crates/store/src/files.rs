@@ -37,7 +37,7 @@ pub struct MessageFiles {
     flush: Flush,
 }
 
-/// How a group of new message files is made durable (see [`MessageFiles::sync_written`]).
+/// How a group of new message files is made durable (see [`crate::group_sync::GroupSync`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flush {
     /// One `syncfs(2)` per file system (Linux; elsewhere the same as `EachFile`): one writeback
@@ -75,13 +75,9 @@ impl MessageFiles {
         MessageFiles { flush, ..self }
     }
 
-    /// Makes files written with [`MessageFiles::write_unsynced`] durable, their names included,
-    /// the way chosen with [`MessageFiles::with_flush`].
-    pub fn sync_written(&self, paths: &[PathBuf]) -> io::Result<()> {
-        match self.flush {
-            Flush::FileSystem => sync_written(paths),
-            Flush::EachFile => sync_each(paths),
-        }
+    /// How groups of new files are made durable ([`crate::group_sync::GroupSync`]).
+    pub fn flush(&self) -> Flush {
+        self.flush
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -191,8 +187,8 @@ impl MessageFiles {
     }
 
     /// Writes `bytes` to a new file at `path` (creating its directories durably) without
-    /// syncing it: for callers that write many files and then make them durable together with
-    /// [`sync_file`] on each and [`sync_dir`] once per directory, before anything refers to them.
+    /// syncing it: for callers that write many files and then make them durable together
+    /// ([`crate::group_sync::GroupSync`]) before anything refers to them.
     /// A crash before that leaves at worst a file nothing points at.
     pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let dir = path.parent().ok_or_else(|| StoreError::Invalid(format!("{} has no directory", path.display())))?;
@@ -266,37 +262,8 @@ fn create_dirs_durable(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Makes files written with [`MessageFiles::write_unsynced`] durable, their names included.
-///
-/// On Linux this is one `syncfs(2)` per file system the files are on: a single writeback and
-/// device cache flush for the whole group, where an fdatasync per file and an fsync per
-/// directory would flush once each. It also writes back whatever else is dirty on that file
-/// system, which is soon written anyway. Elsewhere: fdatasync of each file, fsync of each
-/// directory.
-pub fn sync_written(paths: &[PathBuf]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        use std::os::unix::fs::MetadataExt;
-        let mut synced = std::collections::HashSet::new();
-        for path in paths {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            let handle = File::open(dir)?;
-            if synced.insert(handle.metadata()?.dev()) {
-                // SAFETY: syncfs only reads the descriptor, which `handle` keeps open.
-                if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-        }
-        Ok(())
-    }
-    #[cfg(not(target_os = "linux"))]
-    sync_each(paths)
-}
-
 /// fdatasync of each file, then fsync of each of their directories.
-fn sync_each(paths: &[PathBuf]) -> io::Result<()> {
+pub fn sync_each(paths: &[PathBuf]) -> io::Result<()> {
     let mut dirs = std::collections::HashSet::new();
     for path in paths {
         sync_file(path)?;
@@ -362,7 +329,9 @@ mod tests {
     fn unsynced_writes_are_synced_as_a_group_either_way() {
         let tmp = tempfile::tempdir().unwrap();
         for flush in [Flush::FileSystem, Flush::EachFile] {
-            let files = MessageFiles::new(tmp.path()).with_flush(flush);
+            // The data directory does not exist yet when the GroupSync is made.
+            let files = MessageFiles::new(tmp.path().join(format!("{flush:?}"))).with_flush(flush);
+            let mut sync = crate::group_sync::GroupSync::new(&files);
             let paths: Vec<PathBuf> = ["a@example.com", "b@example.com", "a@example.com"]
                 .iter()
                 .map(|a| files.path_for(Location::Account(a), &new_file_name()))
@@ -373,9 +342,11 @@ mod tests {
             // A name is never written twice.
             assert!(MessageFiles::write_unsynced(&paths[0], b"y").is_err(), "{flush:?}");
             assert_eq!(fs::read(&paths[0]).unwrap(), b"x", "{flush:?}");
-            files.sync_written(&paths).unwrap();
+            // So the first group is synced file by file, the next one with syncfs.
+            sync.sync(&paths).unwrap();
+            sync.sync(&paths).unwrap();
             let missing = vec![tmp.path().join("nowhere").join("x.eml")];
-            assert!(files.sync_written(&missing).is_err(), "{flush:?}");
+            assert!(sync.sync(&missing).is_err(), "{flush:?}");
         }
     }
 }

@@ -20,6 +20,7 @@ mod changes;
 pub mod db;
 mod error;
 pub mod files;
+pub mod group_sync;
 mod logon;
 mod logon_cache;
 pub mod repo;

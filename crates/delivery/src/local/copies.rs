@@ -2,29 +2,32 @@
 //!
 //! While the worker goes through a claimed batch, each copy's file is written at once (not yet
 //! synced) and noted here. [`Copies::store`] then makes them durable together (by default one
-//! `syncfs` on Linux, see [`MessageFiles::sync_written`]). Only then does one transaction record every copy in its INBOX, take each
+//! `syncfs` on Linux, see [`GroupSync`]). Only then does one transaction record every copy in its INBOX, take each
 //! copy's recipient off the queue, and remove the queue rows of the messages left with no
 //! recipient. A crash before that commit leaves the recipients queued (the files are orphans
 //! nothing points at); after it, the copies are delivered and their recipients gone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 
 use altimail_core::codes::{flags, message_type};
 use altimail_store::files::{MessageFiles, new_file_name};
+use altimail_store::group_sync::GroupSync;
 use altimail_store::repo::folders;
 use altimail_store::{Location, Store, StoreError};
 
 use crate::queue;
 
 /// Copies written in files (unless one failed) and waiting for [`Copies::store`].
-#[derive(Default)]
 pub(super) struct Copies {
     pending: Vec<Copy>,
     /// Bytes of pending copies per account, so one batch cannot carry an account past its quota.
     bytes_per_account: HashMap<i64, i64>,
+    /// The delivery worker's own flusher (made before it wrote any file).
+    sync: Arc<Mutex<GroupSync>>,
 }
 
 struct Copy {
@@ -51,6 +54,10 @@ pub(super) struct Stored {
 }
 
 impl Copies {
+    pub fn new(sync: Arc<Mutex<GroupSync>>) -> Self {
+        Copies { pending: Vec::new(), bytes_per_account: HashMap::new(), sync }
+    }
+
     /// Bytes of this batch's copies not yet stored for `account_id`.
     pub fn pending_bytes(&self, account_id: i64) -> i64 {
         self.bytes_per_account.get(&account_id).copied().unwrap_or(0)
@@ -118,7 +125,7 @@ impl Copies {
         if copies.is_empty() {
             return result;
         }
-        sync_all(&store.files, &mut copies).await;
+        sync_all(&self.sync, &mut copies).await;
         // Each account's INBOX, looked up (or made) once.
         let mut inboxes: HashMap<i64, Result<i64, String>> = HashMap::new();
         for c in copies.iter_mut().filter(|c| c.error.is_none()) {
@@ -167,14 +174,15 @@ impl Copies {
     }
 }
 
-/// Makes every written file durable ([`MessageFiles::sync_written`]); when that fails, no copy is.
-async fn sync_all(files: &MessageFiles, copies: &mut [Copy]) {
+/// Makes every written file durable ([`GroupSync`]); when that fails, no copy is.
+async fn sync_all(sync: &Arc<Mutex<GroupSync>>, copies: &mut [Copy]) {
     let paths: Vec<PathBuf> = copies.iter().filter(|c| c.error.is_none()).map(|c| c.path.clone()).collect();
     if paths.is_empty() {
         return;
     }
-    let files = files.clone();
-    let error = match tokio::task::spawn_blocking(move || files.sync_written(&paths)).await {
+    let sync = sync.clone();
+    let flushed = tokio::task::spawn_blocking(move || sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&paths));
+    let error = match flushed.await {
         Ok(Ok(())) => return,
         Ok(Err(e)) => format!("could not sync the copies: {e}"),
         Err(e) => format!("sync task failed: {e}"),

@@ -10,6 +10,7 @@
 mod copies;
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 
 use altimail_core::time::now_local;
 use altimail_net::HmLog;
+use altimail_store::group_sync::GroupSync;
 use altimail_store::repo::accounts::{self, Account};
 use altimail_store::repo::settings::Settings;
 use altimail_store::repo::{domains, messages};
@@ -59,6 +61,8 @@ pub struct LocalDelivery {
     store: Store,
     spool: Spool,
     log: HmLog,
+    /// Makes each batch's copy files durable; made before the worker writes any.
+    sync: Arc<Mutex<GroupSync>>,
 }
 
 /// One claimed message between reading its recipients and settling its queue row.
@@ -82,7 +86,8 @@ struct InProgress {
 
 impl LocalDelivery {
     pub fn new(store: Store, spool: Spool, log: HmLog) -> Self {
-        LocalDelivery { store, spool, log }
+        let sync = Arc::new(Mutex::new(GroupSync::new(&store.files)));
+        LocalDelivery { store, spool, log, sync }
     }
 
     /// Runs until `shutdown` turns true. The server unlocks the queue ([`queue::unlock_all`])
@@ -132,7 +137,7 @@ impl LocalDelivery {
                 return Err(e);
             }
         };
-        let mut copies = Copies::default();
+        let mut copies = Copies::new(self.sync.clone());
         let mut batch: Vec<InProgress> = Vec::new();
         let mut held = 0;
         for id in ids {
