@@ -20,7 +20,7 @@ use altimail_core::codes::message_type;
 use altimail_core::time::now_local;
 use altimail_store::db::{Value, never};
 use altimail_store::files::{MessageFiles, new_file_name};
-use altimail_store::group_sync::GroupSync;
+use altimail_store::group_sync::{GroupSync, Written};
 use altimail_store::{Location, Store, StoreError};
 
 /// One envelope recipient as resolved at RCPT time.
@@ -103,6 +103,7 @@ struct Pending {
     settle: Settle,
     file_name: String,
     path: PathBuf,
+    written: Written,
     reply: oneshot::Sender<Result<i64, String>>,
 }
 
@@ -143,12 +144,13 @@ impl Spool {
         }
         let file_name = new_file_name();
         let path = self.files.path_for(Location::Queue, &file_name);
+        let written = Written::starting(path.clone());
         let (p, data) = (path.clone(), message.data.clone());
         tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &data))
             .await
             .map_err(|e| StoreError::Invalid(format!("spool write task failed: {e}")))??;
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { message, settle, file_name, path: path.clone(), reply };
+        let pending = Pending { message, settle, file_name, path: path.clone(), written, reply };
         if self.queue.send(pending).await.is_err() {
             let _ = std::fs::remove_file(&path);
             return Err(StoreError::Invalid("the spool is shutting down".into()));
@@ -194,10 +196,10 @@ async fn committer(store: Store, sync: Arc<Mutex<GroupSync>>, mut rx: mpsc::Rece
 
 async fn commit_batch(store: &Store, sync: &Arc<Mutex<GroupSync>>, batch: &[Pending]) -> Result<Vec<i64>, StoreError> {
     // The batch's files, names included, become durable together (one syncfs on Linux).
-    let paths: Vec<PathBuf> = batch.iter().map(|p| p.path.clone()).collect();
+    let written: Vec<Written> = batch.iter().map(|p| p.written.clone()).collect();
     let (sync, dir) = (sync.clone(), store.files.data_dir().to_path_buf());
     tokio::task::spawn_blocking(move || {
-        sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&paths).map_err(|e| StoreError::io(&dir, e))
+        sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&written).map_err(|e| StoreError::io(&dir, e))
     })
     .await
     .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;

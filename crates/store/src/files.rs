@@ -327,6 +327,7 @@ mod tests {
 
     #[test]
     fn unsynced_writes_are_synced_as_a_group_either_way() {
+        use crate::group_sync::Written;
         let tmp = tempfile::tempdir().unwrap();
         for flush in [Flush::FileSystem, Flush::EachFile] {
             // The data directory does not exist yet when the GroupSync is made.
@@ -336,16 +337,19 @@ mod tests {
                 .iter()
                 .map(|a| files.path_for(Location::Account(a), &new_file_name()))
                 .collect();
+            let mut written = Vec::new();
             for p in &paths {
+                written.push(Written::starting(p.clone()));
                 MessageFiles::write_unsynced(p, b"x").unwrap();
             }
             // A name is never written twice.
             assert!(MessageFiles::write_unsynced(&paths[0], b"y").is_err(), "{flush:?}");
             assert_eq!(fs::read(&paths[0]).unwrap(), b"x", "{flush:?}");
-            // So the first group is synced file by file, the next one with syncfs.
-            sync.sync(&paths).unwrap();
-            sync.sync(&paths).unwrap();
-            let missing = vec![tmp.path().join("nowhere").join("x.eml")];
+            // So the first group is synced file by file; files started later get one syncfs.
+            sync.sync(&written).unwrap();
+            let later: Vec<Written> = paths.iter().map(|p| Written::starting(p.clone())).collect();
+            sync.sync(&later).unwrap();
+            let missing = vec![Written::starting(tmp.path().join("nowhere").join("x.eml"))];
             assert!(sync.sync(&missing).is_err(), "{flush:?}");
         }
     }

@@ -8,14 +8,13 @@
 //! nothing points at); after it, the copies are delivered and their recipients gone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 
 use altimail_core::codes::{flags, message_type};
 use altimail_store::files::{MessageFiles, new_file_name};
-use altimail_store::group_sync::GroupSync;
+use altimail_store::group_sync::{GroupSync, Written};
 use altimail_store::repo::folders;
 use altimail_store::{Location, Store, StoreError};
 
@@ -38,9 +37,11 @@ struct Copy {
     created: NaiveDateTime,
     size: i64,
     file_name: String,
-    path: PathBuf,
+    written: Written,
     /// Why this copy was not stored; `None` while all is well.
     error: Option<String>,
+    /// Not to be removed on failure (its row may exist after all).
+    keep_file: bool,
 }
 
 /// What [`Copies::store`] did.
@@ -80,6 +81,7 @@ impl Copies {
         let file_name = new_file_name();
         let path = store.files.path_for(Location::Account(account_address), &file_name);
         let size = data.len() as i64;
+        let written = Written::starting(path.clone());
         let p = path.clone();
         let error = match tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &data)).await {
             Ok(Ok(())) => None,
@@ -97,8 +99,9 @@ impl Copies {
             created,
             size,
             file_name,
-            path,
+            written,
             error,
+            keep_file: false,
         });
     }
 
@@ -111,7 +114,7 @@ impl Copies {
             if c.error.is_none() {
                 *self.bytes_per_account.entry(c.account_id).or_default() -= c.size;
             }
-            let _ = tokio::fs::remove_file(&c.path).await;
+            let _ = tokio::fs::remove_file(&c.written.path).await;
         }
     }
 
@@ -155,9 +158,12 @@ impl Copies {
                 result.removed = finishing.into_iter().collect();
             }
             Err(e) => {
+                // The files stay: a commit that failed on the way back (a lost connection) may
+                // have been made, and then rows point at them.
                 tracing::warn!("delivery: could not record {} cop(ies): {e}", copies.len());
                 for c in copies.iter_mut().filter(|c| c.error.is_none()) {
                     c.error = Some(format!("not recorded: {e}"));
+                    c.keep_file = true;
                 }
             }
         }
@@ -165,7 +171,9 @@ impl Copies {
             match c.error {
                 None => result.stored.entry(c.message_id).or_default().push(c.recipient_id),
                 Some(e) => {
-                    let _ = tokio::fs::remove_file(&c.path).await;
+                    if !c.keep_file {
+                        let _ = tokio::fs::remove_file(&c.written.path).await;
+                    }
                     result.failed.entry(c.message_id).or_default().push((c.recipient_id, e));
                 }
             }
@@ -176,12 +184,13 @@ impl Copies {
 
 /// Makes every written file durable ([`GroupSync`]); when that fails, no copy is.
 async fn sync_all(sync: &Arc<Mutex<GroupSync>>, copies: &mut [Copy]) {
-    let paths: Vec<PathBuf> = copies.iter().filter(|c| c.error.is_none()).map(|c| c.path.clone()).collect();
-    if paths.is_empty() {
+    let written: Vec<Written> = copies.iter().filter(|c| c.error.is_none()).map(|c| c.written.clone()).collect();
+    if written.is_empty() {
         return;
     }
     let sync = sync.clone();
-    let flushed = tokio::task::spawn_blocking(move || sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&paths));
+    let flushed =
+        tokio::task::spawn_blocking(move || sync.lock().unwrap_or_else(PoisonError::into_inner).sync(&written));
     let error = match flushed.await {
         Ok(Ok(())) => return,
         Ok(Err(e)) => format!("could not sync the copies: {e}"),
