@@ -21,7 +21,7 @@ use altimail_core::time::now_local;
 use altimail_store::db::{Value, never};
 use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::group_sync::{GroupSync, Written};
-use altimail_store::{Location, Store, StoreError};
+use altimail_store::{Db, Location, Store, StoreError};
 
 /// One envelope recipient as resolved at RCPT time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,6 +159,31 @@ impl Spool {
             Ok(Ok(id)) => Ok(id),
             Ok(Err(e)) => Err(StoreError::Invalid(format!("spool commit failed: {e}"))),
             Err(_) => Err(StoreError::Invalid("the spool stopped before committing".into())),
+        }
+    }
+}
+
+impl Spool {
+    /// Queues a message the server sends itself (a report, an auto-reply) to `to`, from the null
+    /// sender. `to` is resolved like any recipient; when that fails or reaches nobody, or the
+    /// spool refuses, `what` ("auto-reply from x@y", …) is logged as not sent.
+    pub async fn submit_notice(&self, db: &Db, to: &str, what: &str, data: Vec<u8>) {
+        let recipients: Vec<Recipient> = match crate::resolve::expand(db, to).await {
+            Ok(list) if !list.is_empty() => {
+                list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, to)).collect()
+            }
+            Ok(_) => {
+                tracing::warn!("{what} to {to} not sent: no recipient");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("{what} to {to} not sent: {e}");
+                return;
+            }
+        };
+        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
+        if let Err(e) = self.submit(msg).await {
+            tracing::warn!("{what} to {to} not queued: {e}");
         }
     }
 }

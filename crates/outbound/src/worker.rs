@@ -20,10 +20,10 @@ use tokio::task::JoinSet;
 
 use altimail_core::codes::{Security, message_type};
 use altimail_core::time::now_local;
+use altimail_delivery::Spool;
 use altimail_delivery::headers::Headers;
 use altimail_delivery::queue::{self, QueuedRecipient, Work};
 use altimail_delivery::resolve::routes::{self, Route};
-use altimail_delivery::{NewMessage, Recipient, Spool};
 use altimail_net::{HmLog, Severity};
 use altimail_store::repo::domains;
 use altimail_store::repo::messages::{self, Message};
@@ -498,20 +498,7 @@ impl RemoteDelivery {
 
     /// Queues a report to `sender` (null envelope sender).
     async fn submit_report(&self, sender: &str, data: Vec<u8>) {
-        let recipients = match altimail_delivery::resolve::expand(&self.store.db, sender).await {
-            Ok(list) if !list.is_empty() => {
-                list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, sender)).collect()
-            }
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!("report to {sender} not queued: {e}");
-                return;
-            }
-        };
-        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-        if let Err(e) = self.spool.submit(msg).await {
-            tracing::warn!("report to {sender} not queued: {e}");
-        }
+        self.spool.submit_notice(&self.store.db, sender, "report", data).await;
     }
 
     /// Removes the failed recipients from the queue and reports them to the sender.

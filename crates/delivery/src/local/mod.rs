@@ -394,18 +394,8 @@ impl LocalDelivery {
     /// Sends `sender` a delivery status notification for the recipients that asked for one with
     /// NOTIFY=SUCCESS. Sent after the copies are committed: lost if the server stops in between.
     async fn success_report(&self, host: &str, sender: &str, original: Original<'_>, delivered: &[Delivered]) {
-        let recipients = match self.recipients_for(sender).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!("success report to {sender} not sent: {e}");
-                return;
-            }
-        };
         let data = generated::success_report(host, sender, original, delivered);
-        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-        if let Err(e) = self.spool.submit(msg).await {
-            tracing::warn!("success report to {sender} not queued: {e}");
-        }
+        self.spool.submit_notice(&self.store.db, sender, "success report", data).await;
     }
 
     /// Handles one local recipient: a plain copy is left to the batch ([`Outcome::Copy`]);
@@ -512,17 +502,8 @@ impl LocalDelivery {
         let body = account.vacation_message.replace("%SUBJECT%", original_subject);
         let data =
             generated::auto_reply(host, &account.address, sender, &subject, &body, headers, headers.loop_count());
-        let recipients = match self.recipients_for(sender).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!("auto-reply from {} to {sender} not sent: {e}", account.address);
-                return;
-            }
-        };
-        let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-        if let Err(e) = self.spool.submit(msg).await {
-            tracing::warn!("auto-reply from {} to {sender} not queued: {e}", account.address);
-        }
+        let what = format!("auto-reply from {}", account.address);
+        self.spool.submit_notice(&self.store.db, sender, &what, data).await;
     }
 
     /// Records an auto-reply to `sender`; true when one was already sent within the period.
