@@ -161,9 +161,7 @@ impl Spool {
             Err(_) => Err(StoreError::Invalid("the spool stopped before committing".into())),
         }
     }
-}
 
-impl Spool {
     /// Queues a message the server sends itself (a report, an auto-reply) to `to`, from the null
     /// sender. `to` is resolved like any recipient; when that fails or reaches nobody, or the
     /// spool refuses, `what` ("auto-reply from x@y", …) is logged as not sent.

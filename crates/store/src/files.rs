@@ -273,7 +273,7 @@ pub fn sync_each(paths: &[PathBuf]) -> io::Result<()> {
 }
 
 /// fdatasync of a file written earlier (see [`MessageFiles::write_unsynced`]).
-pub fn sync_file(path: &Path) -> io::Result<()> {
+fn sync_file(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_data()
 }
 

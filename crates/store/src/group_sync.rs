@@ -67,9 +67,14 @@ impl GroupSync {
         }
         let mut one_by_one = Vec::new();
         let mut devices = Vec::new();
+        // Files of a group mostly share a few folders: each is looked at once.
+        let mut dirs: HashMap<&Path, (u64, Instant)> = HashMap::new();
         for w in files {
             let dir = w.path.parent().unwrap_or(Path::new("."));
-            let (device, since) = self.trusted_since(dir)?;
+            let (device, since) = match dirs.get(dir) {
+                Some(known) => *known,
+                None => *dirs.entry(dir).or_insert(self.trusted_since(dir)?),
+            };
             if w.started > since {
                 if !devices.contains(&device) {
                     devices.push(device);

@@ -2,9 +2,9 @@
 //!
 //! While the worker goes through a claimed batch, each copy's file is written at once (not yet
 //! synced) and noted here. [`Copies::store`] then makes them durable together (by default one
-//! `syncfs` on Linux, see [`GroupSync`]). Only then does one transaction record every copy in its INBOX, take each
-//! copy's recipient off the queue, and remove the queue rows of the messages left with no
-//! recipient. A crash before that commit leaves the recipients queued (the files are orphans
+//! `syncfs` on Linux, see [`GroupSync`]). Only then does one transaction record every copy in
+//! its INBOX, take each copy's recipient off the queue, and remove the queue rows of the
+//! messages left with no recipient. A crash before that commit leaves the recipients queued (the files are orphans
 //! nothing points at); after it, the copies are delivered and their recipients gone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,10 +15,12 @@ use chrono::NaiveDateTime;
 use altimail_core::codes::{flags, message_type};
 use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::group_sync::{GroupSync, Written};
+use altimail_store::repo::accounts::Account;
 use altimail_store::repo::folders;
+use altimail_store::repo::messages::Message;
 use altimail_store::{Location, Store, StoreError};
 
-use crate::queue;
+use crate::queue::{self, QueuedRecipient};
 
 /// Copies written in files (unless one failed) and waiting for [`Copies::store`].
 pub(super) struct Copies {
@@ -31,7 +33,7 @@ pub(super) struct Copies {
 
 struct Copy {
     message_id: i64,
-    recipient_id: i64,
+    recipient: QueuedRecipient,
     account_id: i64,
     from: String,
     created: NaiveDateTime,
@@ -47,9 +49,9 @@ struct Copy {
 /// What [`Copies::store`] did.
 #[derive(Debug, Default)]
 pub(super) struct Stored {
-    /// Per message: the recipient rows whose copy is stored, and those whose copy failed (why).
-    pub stored: HashMap<i64, Vec<i64>>,
-    pub failed: HashMap<i64, Vec<(i64, String)>>,
+    /// Per message: the recipients whose copy is stored, and those whose copy failed (why).
+    pub stored: HashMap<i64, Vec<QueuedRecipient>>,
+    pub failed: HashMap<i64, Vec<(QueuedRecipient, String)>>,
     /// Messages whose queue rows went in the same transaction (no recipient was left).
     pub removed: HashSet<i64>,
 }
@@ -64,22 +66,18 @@ impl Copies {
         self.bytes_per_account.get(&account_id).copied().unwrap_or(0)
     }
 
-    /// Writes the copy of queue message `message_id` for recipient row `recipient_id` into the
-    /// folder of `account_address` (not synced yet). An error is kept and reported by `store`.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes `data`, the copy of queued `message` for `recipient`, into `account`'s folder (not
+    /// synced yet). An error is kept and reported by `store`.
     pub async fn write(
         &mut self,
         store: &Store,
-        message_id: i64,
-        recipient_id: i64,
-        account_id: i64,
-        account_address: &str,
-        from: &str,
-        created: NaiveDateTime,
+        message: &Message,
+        recipient: &QueuedRecipient,
+        account: &Account,
         data: Vec<u8>,
     ) {
         let file_name = new_file_name();
-        let path = store.files.path_for(Location::Account(account_address), &file_name);
+        let path = store.files.path_for(Location::Account(&account.address), &file_name);
         let size = data.len() as i64;
         let written = Written::starting(path.clone());
         let p = path.clone();
@@ -89,33 +87,20 @@ impl Copies {
             Err(e) => Some(format!("write task failed: {e}")),
         };
         if error.is_none() {
-            *self.bytes_per_account.entry(account_id).or_default() += size;
+            *self.bytes_per_account.entry(account.id).or_default() += size;
         }
         self.pending.push(Copy {
-            message_id,
-            recipient_id,
-            account_id,
-            from: from.to_owned(),
-            created,
+            message_id: message.id,
+            recipient: recipient.clone(),
+            account_id: account.id,
+            from: message.from.clone(),
+            created: message.created,
             size,
             file_name,
             written,
             error,
             keep_file: false,
         });
-    }
-
-    /// Drops the pending copies of `message_id` (its delivery is abandoned for now).
-    pub async fn discard(&mut self, message_id: i64) {
-        let (gone, keep): (Vec<Copy>, Vec<Copy>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|c| c.message_id == message_id);
-        self.pending = keep;
-        for c in gone {
-            if c.error.is_none() {
-                *self.bytes_per_account.entry(c.account_id).or_default() -= c.size;
-            }
-            let _ = tokio::fs::remove_file(&c.written.path).await;
-        }
     }
 
     /// Makes every pending copy durable and records them in one transaction, which also removes
@@ -169,12 +154,12 @@ impl Copies {
         }
         for c in copies {
             match c.error {
-                None => result.stored.entry(c.message_id).or_default().push(c.recipient_id),
+                None => result.stored.entry(c.message_id).or_default().push(c.recipient),
                 Some(e) => {
                     if !c.keep_file {
                         let _ = tokio::fs::remove_file(&c.written.path).await;
                     }
-                    result.failed.entry(c.message_id).or_default().push((c.recipient_id, e));
+                    result.failed.entry(c.message_id).or_default().push((c.recipient, e));
                 }
             }
         }
@@ -239,7 +224,7 @@ async fn record(
             .await?;
             // A finishing message's rows all go below.
             if !finishing.contains(&c.message_id) {
-                queue::remove_recipient_in(&mut tx, c.recipient_id).await?;
+                queue::remove_recipient_in(&mut tx, c.recipient.id).await?;
             }
         }
     }

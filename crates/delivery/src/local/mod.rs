@@ -74,8 +74,6 @@ struct InProgress {
     path: std::path::PathBuf,
     client_ip: IpAddr,
     last_try: bool,
-    /// Local recipients by row id, for the copies' outcomes.
-    recipients: Vec<QueuedRecipient>,
     failures: Vec<(QueuedRecipient, String)>,
     delivered: Vec<Delivered>,
     retry_later: bool,
@@ -137,11 +135,12 @@ impl LocalDelivery {
                 return Err(e);
             }
         };
+        let host = crate::host::host_name(&settings);
         let mut copies = Copies::new(self.sync.clone());
         let mut batch: Vec<InProgress> = Vec::new();
         let mut held = 0;
         for id in ids {
-            match self.start_message(id, &settings, &mut copies).await {
+            match self.start_message(id, &settings, &host, &mut copies).await {
                 Ok(Some(work)) => {
                     held += work.raw.len();
                     batch.push(work);
@@ -149,37 +148,32 @@ impl LocalDelivery {
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!("delivery of message {id} failed: {e}; retrying later");
-                    copies.discard(id).await;
                     let _ = queue::release(&self.store.db, id).await;
                 }
             }
             if held >= BATCH_BYTES {
-                self.finish_batch(&settings, &mut copies, std::mem::take(&mut batch)).await;
+                self.finish_batch(&settings, &host, &mut copies, std::mem::take(&mut batch)).await;
                 held = 0;
             }
         }
-        self.finish_batch(&settings, &mut copies, batch).await;
+        self.finish_batch(&settings, &host, &mut copies, batch).await;
         Ok(n)
     }
 
     /// Stores the batch's copies, then settles each message.
-    async fn finish_batch(&self, settings: &Settings, copies: &mut Copies, batch: Vec<InProgress>) {
+    async fn finish_batch(&self, settings: &Settings, host: &str, copies: &mut Copies, batch: Vec<InProgress>) {
         let finishing: Vec<i64> = batch.iter().filter(|w| w.finishing).map(|w| w.message.id).collect();
         let mut stored = copies.store(&self.store, &finishing).await;
         for mut work in batch {
             let id = work.message.id;
-            for rid in stored.stored.remove(&id).unwrap_or_default() {
-                if let Some(r) = work.recipients.iter().find(|r| r.id == rid).cloned() {
-                    self.delivered(&mut work, &r, Action::Delivered);
-                }
+            for r in stored.stored.remove(&id).unwrap_or_default() {
+                self.delivered(&mut work, &r, Action::Delivered);
             }
-            for (rid, reason) in stored.failed.remove(&id).unwrap_or_default() {
-                if let Some(r) = work.recipients.iter().find(|r| r.id == rid).cloned() {
-                    self.not_delivered(&mut work, r, reason, true);
-                }
+            for (r, reason) in stored.failed.remove(&id).unwrap_or_default() {
+                self.not_delivered(&mut work, r, reason, true);
             }
             let removed = stored.removed.contains(&id);
-            if let Err(e) = self.settle_message(settings, &work, removed).await {
+            if let Err(e) = self.settle_message(settings, host, &work, removed).await {
                 tracing::warn!("delivery of message {id} failed: {e}; retrying later");
                 let _ = queue::release(&self.store.db, id).await;
             }
@@ -187,16 +181,17 @@ impl LocalDelivery {
     }
 
     /// Reads a claimed message and handles each local recipient; plain copies are written into
-    /// `copies` to be stored with the batch. `None` when the message is gone.
+    /// `copies` to be stored with the batch. `None` when the message is gone. Fails only before
+    /// its first copy is written: from there on every failure is a recipient's outcome.
     async fn start_message(
         &self,
         id: i64,
         settings: &Settings,
+        host: &str,
         copies: &mut Copies,
     ) -> Result<Option<InProgress>, StoreError> {
         let db = &self.store.db;
         let Some(message) = messages::get(db, id).await? else { return Ok(None) };
-        let host = crate::host::host_name(settings);
         let path = self.store.files.resolve(Location::Queue, &message.file_name);
         let raw = match tokio::fs::read(&path).await {
             Ok(raw) => raw,
@@ -228,7 +223,6 @@ impl LocalDelivery {
             envelope,
             path,
             client_ip,
-            recipients: rcpts.clone(),
             failures: Vec::new(),
             delivered: Vec::new(),
             retry_later: false,
@@ -241,7 +235,7 @@ impl LocalDelivery {
                 r.address,
                 work.path.display()
             ));
-            let outcome = match self.deliver_to(settings, &host, &work, &r, copies).await {
+            let outcome = match self.deliver_to(settings, host, &work, &r, copies).await {
                 Ok(o) => o,
                 Err(e) => Outcome::Deferred(e.to_string()),
             };
@@ -249,8 +243,7 @@ impl LocalDelivery {
                 Outcome::Delivered(action) => self.delivered(&mut work, &r, action),
                 Outcome::Copy(account) => {
                     let data = self.copy_data(settings, &work.message.from, &work.raw, &r);
-                    let m = &work.message;
-                    copies.write(&self.store, id, r.id, account.id, &account.address, &m.from, m.created, data).await;
+                    copies.write(&self.store, &work.message, &r, &account, data).await;
                 }
                 Outcome::Deferred(reason) => self.not_delivered(&mut work, r, reason, true),
                 Outcome::Failed(reason) => self.not_delivered(&mut work, r, reason, false),
@@ -289,20 +282,25 @@ impl LocalDelivery {
 
     /// Bounces, success reports, and the queue row: removed when no recipient is left, tried
     /// again later, or handed to the outbound queue. `removed`: the batch's commit removed it.
-    async fn settle_message(&self, settings: &Settings, work: &InProgress, removed: bool) -> Result<(), StoreError> {
+    async fn settle_message(
+        &self,
+        settings: &Settings,
+        host: &str,
+        work: &InProgress,
+        removed: bool,
+    ) -> Result<(), StoreError> {
         let db = &self.store.db;
         let id = work.message.id;
-        let host = crate::host::host_name(settings);
         let may_report = may_bounce(&work.message.from, &work.headers, settings.int("rulelooplimit"));
         let original = Original { raw: &work.raw, envid: &work.envelope.envid, ret: &work.envelope.ret };
         let mut retry_later = work.retry_later;
         if !work.failures.is_empty()
-            && !self.settle_failures(&host, &work.message, original, may_report, &work.failures).await?
+            && !self.settle_failures(host, &work.message, original, may_report, &work.failures).await?
         {
             retry_later = true;
         }
         if !work.delivered.is_empty() && may_report {
-            self.success_report(&host, &work.message.from, original, &work.delivered).await;
+            self.success_report(host, &work.message.from, original, &work.delivered).await;
         }
         if removed || queue::recipients(db, id).await?.is_empty() {
             if !removed {
