@@ -35,12 +35,14 @@
 //! * `connection`: [`Connection`], [`Stream`] (plain or TLS, with STARTTLS), [`SessionHandler`].
 //! * `policy`: [`Policy`], [`Admission`], [`ConnectionGuard`], auto-ban.
 //! * [`tls`]: rustls server configurations from PEM files, the self-signed certificate.
+//! * [`deadline`]: read deadlines that trickled bytes cannot extend, write limits.
 //! * `hmlog`: [`HmLog`], hMailServer's log files.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod connection;
+pub mod deadline;
 mod error;
 mod hmlog;
 mod listener;
