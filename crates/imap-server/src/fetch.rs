@@ -279,15 +279,28 @@ impl Session {
     }
 
     /// A message file opened for reading; `None` when it is gone (an error other than a
-    /// missing file is logged).
+    /// missing file is logged). Finding the file may take several file-system calls (legacy
+    /// absolute paths, a case-insensitive walk for folders made on Windows), so the lookup and
+    /// the open run together on a blocking thread: the one hop an open costs anyway.
     pub(crate) async fn open_message(&self, file_name: &str) -> Option<tokio::fs::File> {
-        let path = self.message_path(file_name);
-        match tokio::fs::File::open(&path).await {
-            Ok(file) => Some(file),
-            Err(e) => {
+        let open = self.selected.as_ref()?;
+        let files = self.store.files.clone();
+        let (owner, address, name) = (open.owner, open.owner_address.clone(), file_name.to_owned());
+        let opened = tokio::task::spawn_blocking(move || {
+            let path = files.resolve(owner.location(&address), &name);
+            std::fs::File::open(&path).map_err(|e| (path, e))
+        })
+        .await;
+        match opened {
+            Ok(Ok(file)) => Some(tokio::fs::File::from_std(file)),
+            Ok(Err((path, e))) => {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     self.log_error(&format!("IMAP: message file {}", path.display()), &e);
                 }
+                None
+            }
+            Err(e) => {
+                self.log_error("IMAP: opening a message file", &e);
                 None
             }
         }
@@ -324,13 +337,6 @@ impl Session {
         }
         self.structures.push((file_name.to_owned(), s.clone()));
         s
-    }
-
-    pub(crate) fn message_path(&self, file_name: &str) -> std::path::PathBuf {
-        match self.selected.as_ref() {
-            Some(open) => self.store.files.resolve(open.location(), file_name),
-            None => std::path::PathBuf::from(file_name),
-        }
     }
 
     /// Writes one body-section item (`BODY[..]`, `RFC822*`, `BINARY*`), streaming file ranges.

@@ -29,6 +29,7 @@ mod fetch;
 mod flags;
 mod mailboxes;
 mod names;
+mod panic_guard;
 mod quota;
 mod search;
 mod select;
@@ -57,6 +58,12 @@ impl ImapServer {
 impl SessionHandler for ImapServer {
     fn handle(&self, conn: Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         let store = self.store.clone();
-        Box::pin(async move { session::run(store, conn).await })
+        Box::pin(async move {
+            let peer = conn.peer_ip();
+            // Commands are guarded one by one; this catches what happens between them.
+            if let Err(panic) = panic_guard::catch_panic(session::run(store, conn)).await {
+                tracing::error!("imap: {peer}: session panicked: {panic}");
+            }
+        })
     }
 }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use altimail_core::time::now_local;
 use altimail_imap::command::{ListReturn, ListSelect, StatusItem};
+use altimail_imap::list_pattern::ListPattern;
 use altimail_imap::wire;
 use altimail_store::StoreError;
 use altimail_store::repo::acl::Rights;
 use altimail_store::repo::folders::{self, Folder, TOP_LEVEL};
 use altimail_store::repo::{mailbox, special_use, subscriptions};
 
-use crate::names::{Owner, Pattern, Tree, quoted_delimiter};
+use crate::names::{Owner, Tree, quoted_delimiter};
 use crate::session::{Done, Outcome, Session, bad, no};
 
 /// Special-use attributes a client may ask for at CREATE (RFC 6154).
@@ -63,8 +64,12 @@ impl Session {
         if path.owner == Owner::Account && path.components.first().is_some_and(|c| c.starts_with('#')) {
             return no("[CANNOT] Folder names may not start with #");
         }
-        let tree = self.tree(path.owner).await?;
         let components: Vec<&str> = path.components.iter().map(String::as_str).collect();
+        let Some((_, parents)) = components.split_last() else {
+            // `#Public` alone: the namespace root is not a folder.
+            return no("[ALREADYEXISTS] The public namespace always exists");
+        };
+        let tree = self.tree(path.owner).await?;
         if tree.find(&components).is_some() {
             return no("[ALREADYEXISTS] Mailbox already exists");
         }
@@ -75,8 +80,8 @@ impl Session {
         // The deepest existing ancestor decides the rights on public folders.
         let mut parent = TOP_LEVEL;
         let mut depth = 0;
-        while depth < components.len() - 1 {
-            match tree.child(parent, components[depth]) {
+        for name in parents {
+            match tree.child(parent, name) {
                 Some(f) => parent = f.id,
                 None => break,
             }
@@ -158,8 +163,11 @@ impl Session {
         if !found.rights.contains(Rights::DELETE_MAILBOX) {
             return no("[NOPERM] Permission denied");
         }
-        let tree = self.tree(found.owner).await?;
         let components: Vec<&str> = target.components.iter().map(String::as_str).collect();
+        let Some((last, parents)) = components.split_last() else {
+            return no("[CANNOT] The public namespace root cannot be a rename target");
+        };
+        let tree = self.tree(found.owner).await?;
         if tree.find(&components).is_some() {
             return no("[ALREADYEXISTS] Target mailbox already exists");
         }
@@ -175,7 +183,7 @@ impl Session {
         // Make the target's missing parents; refuse to move a mailbox under itself.
         let db = &self.store.db;
         let mut parent = TOP_LEVEL;
-        for name in &components[..components.len() - 1] {
+        for name in parents {
             parent = match tree.child(parent, name) {
                 Some(f) if f.id == found.folder.id => return no("[CANNOT] Cannot move a mailbox into itself"),
                 Some(f) => f.id,
@@ -185,7 +193,6 @@ impl Session {
                 return no("[CANNOT] Cannot move a mailbox into itself");
             }
         }
-        let Some(last) = components.last() else { return bad("Invalid target name") };
         if is_inbox {
             // RFC 9051 §6.3.6: INBOX's messages move to the new mailbox, INBOX stays, empty.
             let new = match folders::create(db, owner_id, parent, last, creation_time()).await {
@@ -331,7 +338,7 @@ impl Session {
             ListReturn::Status(items) => Some(items.clone()),
             _ => None,
         });
-        let matchers: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(reference, p, d)).collect();
+        let matchers: Vec<ListPattern> = patterns.iter().map(|p| ListPattern::new(reference, p, d)).collect();
         let mut all = self.listable().await?;
         if subscribed_only {
             all.extend(self.missing_subscriptions().await?);
@@ -386,7 +393,7 @@ impl Session {
 
     pub(crate) async fn lsub(&mut self, reference: &str, pattern: &str) -> Outcome {
         let d = self.cfg.delimiter;
-        let matcher = Pattern::new(reference, pattern, d);
+        let matcher = ListPattern::new(reference, pattern, d);
         let mut all = self.listable().await?;
         all.extend(self.missing_subscriptions().await?);
         for (i, item) in all.iter().enumerate() {

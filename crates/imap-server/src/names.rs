@@ -1,5 +1,5 @@
 //! Mailbox names: the folder trees (the account's and the public one) as IMAP paths, name
-//! resolution, and LIST pattern matching.
+//! resolution (LIST patterns are `altimail_imap::list_pattern`).
 //!
 //! hMailServer keeps one row per level, each name in modified UTF-7 exactly as on the wire. A
 //! path is the names from the top joined by the delimiter; public folders appear under the
@@ -200,78 +200,9 @@ impl Namer {
     }
 }
 
-/// A LIST pattern: `*` matches anything, `%` anything but the delimiter (RFC 9051 §6.3.9).
-/// INBOX is matched case-insensitively.
-pub(crate) struct Pattern {
-    pattern: Vec<char>,
-    delimiter: char,
-}
-
-impl Pattern {
-    /// Combines a reference and a mailbox pattern the usual way: the reference is a prefix.
-    pub(crate) fn new(reference: &str, pattern: &str, delimiter: char) -> Pattern {
-        // The reference is a prefix (RFC 9051 §6.3.9); clients send it with its delimiter.
-        let full = format!("{reference}{pattern}");
-        let mut chars: Vec<char> = full.chars().collect();
-        if full.len() >= 5
-            && full[..5].eq_ignore_ascii_case("INBOX")
-            && full.get(5..6).is_none_or(|c| c.starts_with(delimiter))
-        {
-            chars.splice(0..5, "INBOX".chars());
-        }
-        Pattern { pattern: chars, delimiter }
-    }
-
-    pub(crate) fn matches(&self, name: &str) -> bool {
-        let mut name: Vec<char> = name.chars().collect();
-        if name.len() >= 5
-            && name[..5].iter().collect::<String>().eq_ignore_ascii_case("INBOX")
-            && name.get(5).is_none_or(|&c| c == self.delimiter)
-        {
-            name.splice(0..5, "INBOX".chars());
-        }
-        glob(&self.pattern, &name, self.delimiter)
-    }
-}
-
-/// Iterative wildcard match with backtracking over the last `*`/`%`.
-fn glob(p: &[char], s: &[char], delim: char) -> bool {
-    fn rec(p: &[char], s: &[char], delim: char, budget: &mut u32) -> bool {
-        if *budget == 0 {
-            return false;
-        }
-        *budget -= 1;
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|i| rec(&p[1..], &s[i..], delim, budget)),
-            Some('%') => {
-                let stop = s.iter().position(|&c| c == delim).unwrap_or(s.len());
-                (0..=stop).any(|i| rec(&p[1..], &s[i..], delim, budget))
-            }
-            Some(&c) => s.first() == Some(&c) && rec(&p[1..], &s[1..], delim, budget),
-        }
-    }
-    let mut budget = 100_000;
-    rec(p, s, delim, &mut budget)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn patterns() {
-        let p = Pattern::new("", "*", '.');
-        assert!(p.matches("INBOX") && p.matches("a.b.c"));
-        let p = Pattern::new("", "%", '.');
-        assert!(p.matches("INBOX") && !p.matches("a.b"));
-        let p = Pattern::new("", "inbox", '.');
-        assert!(p.matches("INBOX"));
-        let p = Pattern::new("a.", "%", '.');
-        assert!(p.matches("a.b") && !p.matches("a.b.c") && !p.matches("a"));
-        let p = Pattern::new("", "a.%.c", '.');
-        assert!(p.matches("a.x.c") && !p.matches("a.x.y.c"));
-    }
 
     #[test]
     fn paths() {

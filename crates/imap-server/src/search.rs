@@ -83,9 +83,8 @@ impl Session {
     }
 
     async fn read_message(&self, file: &str) -> Vec<u8> {
-        let path = self.message_path(file);
         let mut data = Vec::new();
-        if let Ok(f) = tokio::fs::File::open(&path).await {
+        if let Some(f) = self.open_message(file).await {
             let _ = f.take(MAX_SEARCH_BYTES).read_to_end(&mut data).await;
         }
         data

@@ -4,13 +4,14 @@
 use std::io;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use altimail_imap::command::{Command, CommandBody};
 use altimail_imap::fragment::{FragmentError, Fragmenter, Frame, Limits, NonSyncLiterals, TooBig};
 use altimail_imap::mailbox::SelectedMailbox;
 use altimail_imap::parse::{parse_command, tag_of};
+use altimail_net::deadline::{Expired, ReadClock, ReadLimits, write_all_by};
 use altimail_net::{Connection, Severity};
 use altimail_store::repo::accounts::Account;
 use altimail_store::repo::acl::Rights;
@@ -19,18 +20,31 @@ use altimail_store::{Location, Store, StoreError};
 
 use crate::config::Config;
 use crate::names::{Namer, Owner};
+use crate::panic_guard::catch_panic;
 use crate::select::Meta;
 
 /// How long an authenticated client may stay silent (RFC 9051 §5.4: at least 30 minutes).
 pub(crate) const AUTOLOGOUT: Duration = Duration::from_secs(30 * 60);
 /// How long a client that has not logged on may stay silent.
 const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a client may take to log on at all, however it spends the time (Dovecot allows
+/// about three minutes).
+const LOGON_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long one command may take to arrive from its first byte: trickling it byte by byte
+/// does not extend this.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+/// Literals larger than this get extra time to arrive, at [`LITERAL_RATE`].
+const LITERAL_ALLOWANCE_FROM: u64 = 64 * 1024;
+/// The slowest upload rate a large literal (an APPEND) is given time for, in bytes a second.
+const LITERAL_RATE: u64 = 32 * 1024;
 /// The longest a write may stall before the client is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Socket reads.
 const READ_CHUNK: usize = 4 * 1024;
 /// Output gathered before it is written.
 pub(crate) const FLUSH_AT: usize = 64 * 1024;
+/// Longest command text after logon (its literals aside): long sequence sets fit.
+const MAX_LINE: usize = 1024 * 1024;
 /// Consecutive bad commands before the client is disconnected.
 const MAX_BAD_COMMANDS: u32 = 20;
 /// Longest command line logged.
@@ -165,6 +179,8 @@ pub(crate) struct Session {
     pub cfg: Config,
     pub out: Vec<u8>,
     frag: Fragmenter,
+    /// Read deadlines: idle, per command, and the logon deadline until logon.
+    clock: ReadClock,
     pub account: Option<Account>,
     pub selected: Option<Open>,
     pub enabled: Enabled,
@@ -184,7 +200,7 @@ pub(crate) async fn run(store: Store, conn: Connection) {
         Err(e) => {
             tracing::error!("imap: settings unavailable: {e}");
             let mut conn = conn;
-            let _ = conn.stream.write_all(b"* BYE Service temporarily unavailable\r\n").await;
+            let _ = write_all_by(&mut conn.stream, b"* BYE Service temporarily unavailable\r\n", WRITE_TIMEOUT).await;
             return;
         }
     };
@@ -196,6 +212,11 @@ pub(crate) async fn run(store: Store, conn: Connection) {
         cfg,
         out: Vec::with_capacity(256),
         frag: Fragmenter::new(Limits::default()),
+        clock: ReadClock::new(ReadLimits {
+            idle: PRE_AUTH_TIMEOUT,
+            command: COMMAND_TIMEOUT,
+            logon: Some(LOGON_TIMEOUT),
+        }),
         account: None,
         selected: None,
         enabled: Enabled::default(),
@@ -229,8 +250,10 @@ pub(crate) enum Flow {
 pub(crate) enum Stop {
     /// The client closed the connection or an I/O error happened.
     Closed,
-    /// The client was silent too long.
-    Timeout,
+    /// A read deadline ran out.
+    Timeout(Expired),
+    /// The client is sending a literal that was refused; it is not read.
+    LiteralRefused(u64),
     /// The server is stopping.
     Shutdown,
 }
@@ -246,7 +269,15 @@ impl Session {
                     return Flow::End;
                 }
             };
-            match self.handle(frame).await {
+            let tag = tag_of(&frame);
+            let flow = match catch_panic(self.handle(frame)).await {
+                Ok(flow) => flow,
+                Err(panic) => {
+                    self.internal_error(tag, &panic);
+                    Flow::End
+                }
+            };
+            match flow {
                 Flow::Continue => {}
                 Flow::End => {
                     let _ = self.flush().await;
@@ -279,19 +310,47 @@ impl Session {
 
     /// Says goodbye when the reason allows it.
     pub(crate) async fn end(&mut self, stop: Stop) {
+        let peer = self.conn.peer_ip();
         let line: &[u8] = match stop {
             Stop::Closed => return,
-            Stop::Timeout => b"* BYE Autologout; idle for too long\r\n",
+            Stop::Timeout(Expired::Idle) => b"* BYE Autologout; idle for too long\r\n",
+            Stop::Timeout(Expired::Command) => {
+                tracing::info!("imap: {peer}: a command took longer than {COMMAND_TIMEOUT:?} to arrive; closing");
+                b"* BYE Command not received in time\r\n"
+            }
+            Stop::Timeout(Expired::Logon) => {
+                tracing::info!("imap: {peer}: no logon within {LOGON_TIMEOUT:?}; closing");
+                b"* BYE Logon not completed in time\r\n"
+            }
+            Stop::LiteralRefused(size) => {
+                tracing::warn!("imap: {peer}: refused literal of {size} octets on its way; closing");
+                b"* BYE Literal too large\r\n"
+            }
             Stop::Shutdown => b"* BYE Server shutting down\r\n",
         };
         self.send_logged(line);
         let _ = self.flush().await;
     }
 
+    /// A command panicked: the client gets an answer, the error log a line, and the session
+    /// ends (its state may be half-changed).
+    fn internal_error(&mut self, tag: Option<String>, panic: &str) {
+        tracing::error!("imap: {}: command panicked: {panic}", self.conn.peer_ip());
+        self.log_error("IMAP command failed", &panic);
+        // Part of a response may be buffered; it must not be sent as if complete.
+        self.out.clear();
+        let tag = tag.unwrap_or_else(|| "*".to_owned());
+        self.send_logged(format!("{tag} NO [SERVERBUG] Internal server error\r\n").as_bytes());
+        self.send_logged(b"* BYE Internal server error\r\n");
+    }
+
     /// The next complete command (or continuation line), reading as needed. Answers `+` to
     /// synchronising literals and refuses commands over the caps.
     pub(crate) async fn next_command(&mut self) -> Result<Vec<u8>, Stop> {
         loop {
+            if let Some(size) = self.frag.discarding_literal() {
+                return Err(Stop::LiteralRefused(size));
+            }
             match self.frag.poll() {
                 Ok(Some(Frame::Command(bytes))) => return Ok(bytes),
                 Ok(Some(Frame::Continue)) => {
@@ -320,19 +379,29 @@ impl Session {
         self.send_logged(line.as_bytes());
     }
 
-    /// Reads more client bytes into the assembler.
+    /// Reads more client bytes into the assembler, within the read deadlines: a command that
+    /// has started must be complete in [`COMMAND_TIMEOUT`] (plus time for a large literal),
+    /// whatever the client sends meanwhile.
     pub(crate) async fn read_more(&mut self) -> Result<(), Stop> {
-        let timeout = if self.account.is_some() { AUTOLOGOUT } else { PRE_AUTH_TIMEOUT };
+        if let Some(size) = self.frag.take_announced_literal()
+            && size > LITERAL_ALLOWANCE_FROM
+        {
+            self.clock.command_pending_for(COMMAND_TIMEOUT + Duration::from_secs(size / LITERAL_RATE));
+        } else if self.frag.in_command() {
+            self.clock.command_pending();
+        } else {
+            self.clock.command_done();
+        }
         let mut buf = [0u8; READ_CHUNK];
         let mut shutdown = self.shutdown.clone();
         tokio::select! {
-            read = tokio::time::timeout(timeout, self.conn.stream.read(&mut buf)) => match read {
+            read = self.clock.read(&mut self.conn.stream, &mut buf) => match read {
                 Ok(Ok(0)) | Ok(Err(_)) => Err(Stop::Closed),
                 Ok(Ok(n)) => {
                     self.frag.push(buf.get(..n).unwrap_or_default());
                     Ok(())
                 }
-                Err(_) => Err(Stop::Timeout),
+                Err(expired) => Err(Stop::Timeout(expired)),
             },
             _ = shutdown.wait_for(|stopping| *stopping) => Err(Stop::Shutdown),
         }
@@ -580,15 +649,18 @@ impl Session {
         Namer { delimiter: self.cfg.delimiter, public_name: self.cfg.public_name.clone(), utf8: self.enabled.utf8 }
     }
 
-    /// Limits of the assembler after logon: APPENDLIMIT for literals.
+    /// After logon: APPENDLIMIT for literals, the authenticated idle time, no logon deadline.
     pub(crate) fn raise_limits(&mut self) {
         let max = self.cfg.append_limit;
         self.frag.set_limits(Limits {
             max_literal: max,
             max_literals: 64,
             max_command: usize::try_from(max.saturating_add(1024 * 1024)).unwrap_or(usize::MAX),
+            max_line: MAX_LINE,
             non_sync: NonSyncLiterals::Plus,
         });
+        // Logon is a complete command, so no command deadline is running to carry over.
+        self.clock = ReadClock::new(ReadLimits { idle: AUTOLOGOUT, command: COMMAND_TIMEOUT, logon: None });
     }
 
     /// Writes and empties the output buffer.
@@ -596,18 +668,17 @@ impl Session {
         if self.out.is_empty() {
             return Ok(());
         }
-        let result = match tokio::time::timeout(WRITE_TIMEOUT, self.conn.stream.write_all(&self.out)).await {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "client not reading")),
-        };
+        let result = write_all_by(&mut self.conn.stream, &self.out, WRITE_TIMEOUT).await;
         self.out.clear();
         // A large response must not stay allocated for the life of an idle connection.
         if self.out.capacity() > 16 * 1024 {
             self.out.shrink_to(1024);
         }
-        match result {
-            Ok(()) => self.conn.stream.flush().await,
-            Err(e) => Err(e),
+        result?;
+        // TLS may still hold bytes back until flushed: that wait is bounded too.
+        match tokio::time::timeout(WRITE_TIMEOUT, self.conn.stream.flush()).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "client not reading")),
         }
     }
 

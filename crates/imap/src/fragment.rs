@@ -29,6 +29,9 @@ pub struct Limits {
     pub max_literals: usize,
     /// Largest command, lines and literals together, in bytes.
     pub max_command: usize,
+    /// Longest line of a command (the text before, between and after its literals), in bytes:
+    /// the size of a command's literals may be large after logon, its text need not be.
+    pub max_line: usize,
     /// Non-synchronising literal support.
     pub non_sync: NonSyncLiterals,
 }
@@ -36,7 +39,13 @@ pub struct Limits {
 impl Default for Limits {
     /// Conservative pre-authentication limits.
     fn default() -> Self {
-        Limits { max_literal: 64 * 1024, max_literals: 16, max_command: 128 * 1024, non_sync: NonSyncLiterals::Plus }
+        Limits {
+            max_literal: 64 * 1024,
+            max_literals: 16,
+            max_command: 128 * 1024,
+            max_line: 64 * 1024,
+            non_sync: NonSyncLiterals::Plus,
+        }
     }
 }
 
@@ -101,6 +110,8 @@ pub struct Fragmenter {
     state: State,
     /// Bytes of `input` already known to hold no LF (so slow clients cost no rescans).
     scanned: usize,
+    /// Size of the last literal accepted, until [`Fragmenter::take_announced_literal`].
+    announced: Option<u64>,
 }
 
 /// Length of the longest literal marker kept while discarding a long line.
@@ -128,7 +139,15 @@ fn literal_marker(line: &[u8]) -> Option<(u64, bool)> {
 impl Fragmenter {
     /// A fragmenter with these caps.
     pub fn new(limits: Limits) -> Self {
-        Fragmenter { limits, input: Vec::new(), cmd: Vec::new(), literals: 0, state: State::Line, scanned: 0 }
+        Fragmenter {
+            limits,
+            input: Vec::new(),
+            cmd: Vec::new(),
+            literals: 0,
+            state: State::Line,
+            scanned: 0,
+            announced: None,
+        }
     }
 
     /// Change the caps (e.g. after authentication); applies to literals announced from now on.
@@ -151,6 +170,28 @@ impl Fragmenter {
         self.input.len() + self.cmd.len()
     }
 
+    /// Part of a command has arrived but not all of it (a line without its end, a literal
+    /// still expected, or a refused command still being discarded).
+    pub fn in_command(&self) -> bool {
+        !self.input.is_empty() || !self.cmd.is_empty() || self.state != State::Line
+    }
+
+    /// The size of a literal accepted since the last call, so the caller can give its arrival
+    /// time in proportion (a large APPEND takes longer than a command line).
+    pub fn take_announced_literal(&mut self) -> Option<u64> {
+        self.announced.take()
+    }
+
+    /// After a refusal: the octets of a refused non-synchronising literal the client is still
+    /// sending and that would be read only to be thrown away. A server that would rather not
+    /// read them ends the connection.
+    pub fn discarding_literal(&self) -> Option<u64> {
+        match self.state {
+            State::DiscardLiteral(n) => Some(n),
+            _ => None,
+        }
+    }
+
     fn refuse(&mut self, kind: TooBig, after: State) -> FragmentError {
         let tag = tag_of(&self.cmd);
         self.cmd = Vec::new();
@@ -167,7 +208,9 @@ impl Fragmenter {
                     let from = self.scanned.min(self.input.len());
                     let Some(i) = self.input[from..].iter().position(|&b| b == b'\n').map(|i| i + from) else {
                         self.scanned = self.input.len();
-                        if self.cmd.len() + self.input.len() > self.limits.max_command {
+                        if self.cmd.len() + self.input.len() > self.limits.max_command
+                            || self.input.len() > self.limits.max_line
+                        {
                             let take = self.input.len().saturating_sub(MARKER_TAIL);
                             self.cmd.extend(self.input.drain(..take));
                             self.scanned = 0;
@@ -179,7 +222,7 @@ impl Fragmenter {
                     self.scanned = 0;
                     let marker = literal_marker(&line);
                     self.cmd.extend_from_slice(&line);
-                    if self.cmd.len() > self.limits.max_command {
+                    if self.cmd.len() > self.limits.max_command || line.len() > self.limits.max_line {
                         let after = match marker {
                             Some((n, true)) => State::DiscardLiteral(n),
                             _ => State::Line,
@@ -211,6 +254,7 @@ impl Fragmenter {
                         return Err(self.refuse(kind, after));
                     }
                     self.state = State::Literal(n);
+                    self.announced = Some(n);
                     if !non_sync {
                         return Ok(Some(Frame::Continue));
                     }
@@ -377,6 +421,32 @@ mod tests {
         let mut f = Fragmenter::new(Limits { max_literal: 100, max_command: 30, ..Limits::default() });
         f.push(b"a APPEND x {25}\r\n");
         assert_eq!(all(&mut f)[0].as_ref().unwrap_err().kind, TooBig::CommandTooLong);
+    }
+
+    #[test]
+    fn long_line_under_a_large_command_cap() {
+        let mut f = Fragmenter::new(Limits { max_line: 16, ..Limits::default() });
+        f.push(b"a SEARCH TEXT xxxxxxxxxxxx");
+        assert_eq!(all(&mut f)[0].as_ref().unwrap_err().kind, TooBig::CommandTooLong);
+        f.push(b"xxxx\r\nb NOOP\r\nc X {3+}\r\nabc ");
+        f.push(b"0123456789abcdef\r\n");
+        let r = all(&mut f);
+        assert_eq!(r[0], Ok(Frame::Command(b"b NOOP\r\n".to_vec())));
+        assert_eq!(r[1].as_ref().unwrap_err().tag.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn refused_non_sync_literal_is_reported_as_pending() {
+        let mut f = Fragmenter::new(Limits { max_literal: 4, ..Limits::default() });
+        f.push(b"a APPEND x {4000000000+}\r\nab");
+        assert_eq!(all(&mut f)[0].as_ref().unwrap_err().kind, TooBig::Literal { size: 4_000_000_000 });
+        assert_eq!(f.discarding_literal(), Some(4_000_000_000 - 2));
+        assert!(f.in_command());
+        let mut f = Fragmenter::new(Limits { max_literal: 4, ..Limits::default() });
+        f.push(b"a APPEND x {5}\r\n");
+        assert_eq!(all(&mut f)[0].as_ref().unwrap_err().kind, TooBig::Literal { size: 5 });
+        assert_eq!(f.discarding_literal(), None);
+        assert!(!f.in_command());
     }
 
     #[test]

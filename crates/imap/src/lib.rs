@@ -9,7 +9,7 @@
 //! * [`parse::parse_command`] turns one complete command into a typed [`command::Command`].
 //!   Errors are values ([`error::ParseError`]) that the session answers with `BAD`.
 //!
-//! [`mutf7`] converts modified UTF-7 mailbox names (RFC 3501 §5.1.3).
+//! [`list_pattern`] matches LIST patterns; [`mutf7`] converts modified UTF-7 mailbox names (RFC 3501 §5.1.3).
 //!
 //! "Need more bytes" is `Ok(None)`, never an error, and no input panics.
 
@@ -18,6 +18,7 @@ pub mod cursor;
 pub mod error;
 pub mod fetch;
 pub mod fragment;
+pub mod list_pattern;
 pub mod mailbox;
 pub mod message;
 pub mod mutf7;

@@ -106,7 +106,7 @@ proptest! {
     /// and every command frame ends with LF within the command cap.
     #[test]
     fn chunking_does_not_change_frames(bytes in imapish(), chunk in 1usize..16) {
-        for limits in [Limits::default(), Limits { max_literal: 4, max_literals: 2, max_command: 64, non_sync: NonSyncLiterals::Minus }] {
+        for limits in [Limits::default(), Limits { max_literal: 4, max_literals: 2, max_command: 64, max_line: 48, non_sync: NonSyncLiterals::Minus }] {
             let chunked = frames(&bytes, chunk, limits);
             for frame in &chunked {
                 if let Ok(altimail_imap::Frame::Command(c)) = frame {
@@ -124,13 +124,13 @@ proptest! {
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512), split in 0usize..512) {
         let _ = parse_command(&bytes);
         drive(&bytes, split, Limits::default());
-        drive(&bytes, split, Limits { max_literal: 4, max_literals: 2, max_command: 64, non_sync: NonSyncLiterals::Minus });
+        drive(&bytes, split, Limits { max_literal: 4, max_literals: 2, max_command: 64, max_line: 48, non_sync: NonSyncLiterals::Minus });
     }
 
     #[test]
     fn imap_like_bytes(bytes in imapish(), split in 0usize..512) {
         let _ = parse_command(&bytes);
         drive(&bytes, split, Limits::default());
-        drive(&bytes, split, Limits { max_literal: 4, max_literals: 2, max_command: 64, non_sync: NonSyncLiterals::Off });
+        drive(&bytes, split, Limits { max_literal: 4, max_literals: 2, max_command: 64, max_line: 48, non_sync: NonSyncLiterals::Off });
     }
 }

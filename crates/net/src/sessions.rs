@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
@@ -17,7 +17,9 @@ pub(crate) struct Sessions {
 impl Sessions {
     pub(crate) fn spawn(&self, session: impl Future<Output = ()> + Send + 'static) {
         let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        while tasks.try_join_next().is_some() {}
+        while let Some(finished) = tasks.try_join_next() {
+            log_panic(finished);
+        }
         tasks.spawn(session);
     }
 
@@ -28,7 +30,11 @@ impl Sessions {
     /// The number of sessions aborted.
     pub(crate) async fn drain(&self, timeout: Duration) -> usize {
         let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
-        let all_done = async { while tasks.join_next().await.is_some() {} };
+        let all_done = async {
+            while let Some(finished) = tasks.join_next().await {
+                log_panic(finished);
+            }
+        };
         if tokio::time::timeout(timeout, all_done).await.is_ok() {
             return 0;
         }
@@ -36,5 +42,14 @@ impl Sessions {
         let left = tasks.len();
         tasks.shutdown().await;
         left
+    }
+}
+
+/// A session task that panicked ended its connection without a word: at least the log says so.
+fn log_panic(finished: Result<(), JoinError>) {
+    if let Err(e) = finished
+        && e.is_panic()
+    {
+        tracing::error!("a session task panicked: {e}");
     }
 }

@@ -101,7 +101,7 @@ pub fn limits(control: u8) -> Limits {
     if control & 4 == 0 {
         Limits { non_sync, ..Limits::default() }
     } else {
-        Limits { max_literal: 8, max_literals: 2, max_command: 64, non_sync }
+        Limits { max_literal: 8, max_literals: 2, max_command: 64, max_line: 48, non_sync }
     }
 }
 
