@@ -1,5 +1,7 @@
 //! A connection's configuration, read once from the port, the client's IP range and the settings.
 
+use std::time::Duration;
+
 use altimail_core::codes::{Security, range};
 use altimail_net::{Connection, log_mask};
 use altimail_store::repo::settings::Settings;
@@ -31,6 +33,26 @@ pub(crate) struct Config {
     pub append_limit: u64,
     /// Log every command line received.
     pub log_commands: bool,
+    /// How long one command may take to arrive from its first byte (`altimailimapcommandtimeout`,
+    /// seconds; 0 or absent: 90).
+    pub command_timeout: Duration,
+    /// How long a client may take to log on (`altimailimaplogontimeout`, seconds; 0 or
+    /// absent: 180).
+    pub logon_timeout: Duration,
+}
+
+/// The per-command read deadline when `altimailimapcommandtimeout` is not set.
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+/// The logon deadline when `altimailimaplogontimeout` is not set (Dovecot allows about three
+/// minutes).
+const DEFAULT_LOGON_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A timeout setting in seconds, or `default` when absent, zero or negative.
+fn seconds(settings: &Settings, name: &str, default: Duration) -> Duration {
+    match u64::try_from(settings.int(name)) {
+        Ok(s) if s > 0 => Duration::from_secs(s),
+        _ => default,
+    }
 }
 
 /// APPENDLIMIT when no message size limit is set: large, but bounded.
@@ -70,6 +92,8 @@ impl Config {
             auth_requires_tls: conn.range.options & range::TLS_FOR_AUTH != 0,
             append_limit,
             log_commands: mask & log_mask::ENABLED != 0 && mask & log_mask::IMAP != 0,
+            command_timeout: seconds(settings, "altimailimapcommandtimeout", DEFAULT_COMMAND_TIMEOUT),
+            logon_timeout: seconds(settings, "altimailimaplogontimeout", DEFAULT_LOGON_TIMEOUT),
         }
     }
 }

@@ -27,12 +27,6 @@ use crate::select::Meta;
 pub(crate) const AUTOLOGOUT: Duration = Duration::from_secs(30 * 60);
 /// How long a client that has not logged on may stay silent.
 const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long a client may take to log on at all, however it spends the time (Dovecot allows
-/// about three minutes).
-const LOGON_TIMEOUT: Duration = Duration::from_secs(180);
-/// How long one command may take to arrive from its first byte: trickling it byte by byte
-/// does not extend this.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
 /// Literals larger than this get extra time to arrive, at [`LITERAL_RATE`].
 const LITERAL_ALLOWANCE_FROM: u64 = 64 * 1024;
 /// The slowest upload rate a large literal (an APPEND) is given time for, in bytes a second.
@@ -205,6 +199,12 @@ pub(crate) async fn run(store: Store, conn: Connection) {
         }
     };
     let cfg = Config::new(&conn, &settings);
+    // A logon deadline and a per-command one (trickled bytes extend neither), from the settings.
+    let clock = ReadClock::new(ReadLimits {
+        idle: PRE_AUTH_TIMEOUT,
+        command: cfg.command_timeout,
+        logon: Some(cfg.logon_timeout),
+    });
     let shutdown = conn.shutdown.clone();
     let mut session = Session {
         store,
@@ -212,11 +212,7 @@ pub(crate) async fn run(store: Store, conn: Connection) {
         cfg,
         out: Vec::with_capacity(256),
         frag: Fragmenter::new(Limits::default()),
-        clock: ReadClock::new(ReadLimits {
-            idle: PRE_AUTH_TIMEOUT,
-            command: COMMAND_TIMEOUT,
-            logon: Some(LOGON_TIMEOUT),
-        }),
+        clock,
         account: None,
         selected: None,
         enabled: Enabled::default(),
@@ -315,11 +311,13 @@ impl Session {
             Stop::Closed => return,
             Stop::Timeout(Expired::Idle) => b"* BYE Autologout; idle for too long\r\n",
             Stop::Timeout(Expired::Command) => {
-                tracing::info!("imap: {peer}: a command took longer than {COMMAND_TIMEOUT:?} to arrive; closing");
+                let limit = self.cfg.command_timeout;
+                tracing::info!("imap: {peer}: a command took longer than {limit:?} to arrive; closing");
                 b"* BYE Command not received in time\r\n"
             }
             Stop::Timeout(Expired::Logon) => {
-                tracing::info!("imap: {peer}: no logon within {LOGON_TIMEOUT:?}; closing");
+                let limit = self.cfg.logon_timeout;
+                tracing::info!("imap: {peer}: no logon within {limit:?}; closing");
                 b"* BYE Logon not completed in time\r\n"
             }
             Stop::LiteralRefused(size) => {
@@ -380,13 +378,13 @@ impl Session {
     }
 
     /// Reads more client bytes into the assembler, within the read deadlines: a command that
-    /// has started must be complete in [`COMMAND_TIMEOUT`] (plus time for a large literal),
-    /// whatever the client sends meanwhile.
+    /// has started must be complete within the command timeout (plus time for a large
+    /// literal), whatever the client sends meanwhile.
     pub(crate) async fn read_more(&mut self) -> Result<(), Stop> {
         if let Some(size) = self.frag.take_announced_literal()
             && size > LITERAL_ALLOWANCE_FROM
         {
-            self.clock.command_pending_for(COMMAND_TIMEOUT + Duration::from_secs(size / LITERAL_RATE));
+            self.clock.command_pending_for(self.cfg.command_timeout + Duration::from_secs(size / LITERAL_RATE));
         } else if self.frag.in_command() {
             self.clock.command_pending();
         } else {
@@ -660,7 +658,7 @@ impl Session {
             non_sync: NonSyncLiterals::Plus,
         });
         // Logon is a complete command, so no command deadline is running to carry over.
-        self.clock = ReadClock::new(ReadLimits { idle: AUTOLOGOUT, command: COMMAND_TIMEOUT, logon: None });
+        self.clock = ReadClock::new(ReadLimits { idle: AUTOLOGOUT, command: self.cfg.command_timeout, logon: None });
     }
 
     /// Writes and empties the output buffer.
