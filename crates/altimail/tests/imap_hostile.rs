@@ -82,8 +82,9 @@ fn input_controlled_depth_never_overflows_the_stack() {
         multipart.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n--b{level}\r\n"));
     }
     multipart.push_str("Content-Type: text/plain\r\n\r\nneedle\r\n");
+    // mail-parser (SEARCH TEXT) freed nested messages by recursion, one level at a time.
     let mut messages = String::new();
-    for _ in 0..3000 {
+    for _ in 0..20_000 {
         messages.push_str("Subject: deep message\r\nContent-Type: message/rfc822\r\n\r\n");
     }
     messages.push_str("Subject: innermost\r\n\r\nneedle\r\n");

@@ -8,7 +8,6 @@ use tokio::io::AsyncReadExt;
 use altimail_imap::command::SortKey;
 use altimail_imap::query::{self, MessageFacts, Needs, SearchContext};
 use altimail_imap::search::{SearchKey, SearchReturn};
-use mail_parser::MessageParser;
 
 use crate::session::{Done, Outcome, Session, bad, no};
 
@@ -73,9 +72,9 @@ impl Session {
             } else {
                 Vec::new()
             };
-            let parsed = if needs.body || headers { MessageParser::default().parse(&raw) } else { None };
-            if query::matches(keys, &facts, parsed.as_ref(), &ctx) {
-                each(&facts, parsed.as_ref());
+            let parsed = if needs.body || headers { query::parse_message(&raw) } else { None };
+            if query::matches(keys, &facts, parsed.as_deref(), &ctx) {
+                each(&facts, parsed.as_deref());
                 hits.push(Hit { seq, uid: entry.uid, modseq: facts.modseq });
             }
         }

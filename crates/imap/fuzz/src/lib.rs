@@ -1,5 +1,9 @@
 //! Helpers shared by the IMAP fuzz targets.
 
+/// The checks of the deep parsers, shared with the proptests of `tests/no_panic_deep.rs`.
+#[path = "../../tests/exercise/mod.rs"]
+pub mod exercise;
+
 use altimail_imap::fragment::{FragmentError, Fragmenter, Frame, Limits, NonSyncLiterals};
 
 /// Pieces of IMAP that reach deep parser states quickly.
