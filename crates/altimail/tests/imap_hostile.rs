@@ -13,7 +13,7 @@ use common::{Install, LineClient};
 /// example.com with john, short IMAP deadlines (2 s per command, 4 s to log on), one IMAP port.
 fn start() -> (Install, common::Server, u16) {
     let i = Install::new(ScratchDb::sqlite());
-    common::example_com(&i, &[]);
+    common::example_com(&i, &[("EnableImapSASLPlain", "1")]);
     i.ok(&["setting", "set", "--create", "altimailimapcommandtimeout", "2"]);
     i.ok(&["setting", "set", "--create", "altimailimaplogontimeout", "4"]);
     let (server, ports) = i.serve_on(&[("imap", "none")]);
@@ -196,6 +196,13 @@ fn trickled_commands_and_slow_logons_time_out() {
     }
     assert!(answer.contains("* BYE Command not received in time"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+
+    // The same for the response to an AUTHENTICATE challenge.
+    let (mut c, _) = LineClient::connect(port);
+    assert!(c.ask("b AUTHENTICATE PLAIN").starts_with("+"));
+    c.send("AGpvaG5AZXhhbXBsZS");
+    let answer = rest_until_closed(&mut c);
+    assert!(answer.contains("* BYE Command not received in time"), "{answer}");
 
     // Complete commands, one a second, do not keep a client that never logs on.
     let (mut c, _) = LineClient::connect(port);

@@ -53,7 +53,9 @@ impl Session {
                 self.out.extend_from_slice(b"+ \r\n");
                 let line = match self.next_command().await {
                     Ok(line) => line,
-                    Err(_) => {
+                    Err(stop) => {
+                        // A deadline or a refused literal still gets its BYE.
+                        self.end(stop).await;
                         self.closing = true;
                         return bad("Connection ended during authentication");
                     }

@@ -33,6 +33,8 @@ const LITERAL_ALLOWANCE_FROM: u64 = 64 * 1024;
 const LITERAL_RATE: u64 = 32 * 1024;
 /// The longest a write may stall before the client is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
+/// The same before logon: a client that does not read its answers holds no session for long.
+const PRE_AUTH_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Socket reads.
 const READ_CHUNK: usize = 4 * 1024;
 /// Output gathered before it is written.
@@ -666,7 +668,8 @@ impl Session {
         if self.out.is_empty() {
             return Ok(());
         }
-        let result = write_all_by(&mut self.conn.stream, &self.out, WRITE_TIMEOUT).await;
+        let limit = if self.account.is_some() { WRITE_TIMEOUT } else { PRE_AUTH_WRITE_TIMEOUT };
+        let result = write_all_by(&mut self.conn.stream, &self.out, limit).await;
         self.out.clear();
         // A large response must not stay allocated for the life of an idle connection.
         if self.out.capacity() > 16 * 1024 {
@@ -674,7 +677,7 @@ impl Session {
         }
         result?;
         // TLS may still hold bytes back until flushed: that wait is bounded too.
-        match tokio::time::timeout(WRITE_TIMEOUT, self.conn.stream.flush()).await {
+        match tokio::time::timeout(limit, self.conn.stream.flush()).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "client not reading")),
         }
