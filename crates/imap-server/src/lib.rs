@@ -18,7 +18,9 @@
 //! * `search`: SEARCH, SORT, THREAD.
 //! * `transfer`: APPEND, COPY, MOVE, EXPUNGE.
 //! * `acl` and `quota`: RFC 4314 and RFC 9208 on hMailServer's data.
-//! * `names`: paths, the folder trees, LIST patterns. `config`: the settings of a connection.
+//! * `names`: paths and the folder trees (LIST patterns are `altimail_imap::list_pattern`).
+//!   `config`: the settings of a connection. `panic_guard`: a panicking command is answered
+//!   and logged, and ends its session, never the process or the connection silently.
 
 #![warn(unreachable_pub)]
 
