@@ -18,7 +18,7 @@ use std::pin::Pin;
 use altimail_store::StoreError;
 
 use super::MAX_DEPTH;
-use super::address::{domain_of, same};
+use super::address::same;
 use super::directory::Directory;
 
 type Boxed<'s> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 's>>;
@@ -120,7 +120,7 @@ impl<'d, 'a> Expander<'d, 'a> {
                     return Ok(());
                 }
             }
-            if let Some(route) = self.dir.route(domain_of(&address)) {
+            if let Some(route) = self.dir.route_for(&address).await? {
                 if route.covers(&address) {
                     let local_name = route.treat_recipient_as_local;
                     self.add(address.clone(), 0, local_name);

@@ -128,6 +128,19 @@ pub async fn members(db: &Db, list_id: i64) -> Result<Vec<String>, StoreError> {
         .collect()
 }
 
+/// Every member address of a list as stored, empty ones (and NULL, read as empty) included, in
+/// the order they were added: what recipient resolution walks.
+pub async fn members_as_stored(db: &Db, list_id: i64) -> Result<Vec<String>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT distributionlistrecipientaddress FROM hm_distributionlistsrecipients \
+             WHERE distributionlistrecipientlistid = ? ORDER BY distributionlistrecipientid",
+            &[list_id.into()],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("distributionlistrecipientaddress")).collect()
+}
+
 /// Adds a member; adding one twice is refused.
 pub async fn add_member(db: &Db, list_id: i64, address: &str) -> Result<(), StoreError> {
     if members(db, list_id).await?.iter().any(|m| m.eq_ignore_ascii_case(address)) {

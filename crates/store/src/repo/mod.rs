@@ -16,6 +16,7 @@ pub mod mailbox;
 pub mod messages;
 pub mod ports;
 pub mod ranges;
+pub mod routes;
 pub mod settings;
 pub mod special_use;
 pub mod subscriptions;
