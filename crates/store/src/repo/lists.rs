@@ -93,7 +93,10 @@ pub async fn create(db: &Db, list_: &List) -> Result<List, StoreError> {
     let domain = super::domains::get(db, list_.domain_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no domain with id {}", list_.domain_id)))?;
-    if domain.limitations_enabled & 4 != 0 && list(db, Some(domain.id)).await?.len() as i64 >= domain.max_lists {
+    if domain.limitations_enabled & 4 != 0
+        && super::count_where(db, "hm_distributionlists", "distributionlistdomainid", domain.id).await?
+            >= domain.max_lists
+    {
         return Err(StoreError::Conflict(format!("domain {} allows at most {} lists", domain.name, domain.max_lists)));
     }
     let id = super::insert_row(db, "hm_distributionlists", "distributionlistid", &list_.values()).await?;

@@ -73,6 +73,12 @@ pub(crate) async fn update_row(
     db.execute(&sql, &args).await
 }
 
+/// How many rows of `table` have `column = id` (a domain's accounts, aliases or lists).
+pub(crate) async fn count_where(db: &Db, table: &str, column: &str, id: i64) -> Result<i64, StoreError> {
+    let row = db.fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = ?"), &[id.into()]).await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+}
+
 /// Which kind of object already uses an address, if any: accounts, aliases and distribution
 /// lists share one address space (hMailServer refuses duplicates across them).
 pub async fn address_owner(db: &Db, address: &str) -> Result<Option<&'static str>, StoreError> {
