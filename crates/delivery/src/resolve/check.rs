@@ -116,7 +116,7 @@ impl<'d, 'a> Checker<'d, 'a> {
                     }
                 }
                 // Routes match the address as given at this level (before domain aliases).
-                if let Some(route) = self.dir.route(domain_of(&address)) {
+                if let Some(route) = self.dir.route_for(&address).await? {
                     if route.covers(&address) {
                         if level == 1 {
                             recipient_local = route.treat_recipient_as_local;

@@ -1,15 +1,18 @@
-//! The lookups recipient resolution needs, over the store: domains, domain aliases, accounts,
-//! aliases, distribution lists and routes. Domain aliases and routes are read once per
-//! resolution (hMailServer caches them too); the rest is looked up as it is reached, domains
-//! and accounts once per resolution (the checks and the expansion reach the same ones).
+//! The lookups recipient resolution needs, over the store's repositories: domains with their
+//! aliases, accounts, aliases, distribution lists and routes. Every lookup is by key (an index
+//! search; see `altimail_store::schema`'s lookup indexes), so a resolution costs the same
+//! however many accounts, domains, aliases, lists or listed route addresses there are. Domain
+//! names, accounts and routes are looked up once per resolution (the checks and the expansion
+//! reach the same ones).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use altimail_store::repo::{accounts, aliases, domains, lists};
+use altimail_store::repo::domains::{self, NamedDomain};
+use altimail_store::repo::{accounts, aliases, lists};
 use altimail_store::{Db, StoreError};
 
-use super::address::{domain_of, mailbox_of, same, sort_key, strip_plus};
+use super::address::{domain_of, mailbox_of, sort_key, strip_plus};
 use super::routes::{self, Route};
 
 /// A recipient address after domain aliases and plus addressing, with its local domain.
@@ -20,19 +23,23 @@ pub(crate) struct Primary {
     pub domain: Option<domains::Domain>,
 }
 
+/// Answers already looked up in this resolution, by lower-cased name or address.
+type Memo<T> = Mutex<HashMap<String, Option<T>>>;
+
 pub(crate) struct Directory<'a> {
     db: &'a Db,
-    /// `(alias, domain id)` in `daid` order, as hMailServer scans them.
-    domain_aliases: Vec<(String, i64)>,
-    routes: Vec<Route>,
-    /// Lookups already made in this resolution, by lower-cased name or address.
-    domains: Mutex<HashMap<String, Option<domains::Domain>>>,
-    accounts: Mutex<HashMap<String, Option<accounts::Account>>>,
+    /// What each domain name stands for (a domain alias's domain, or the domain of that name).
+    names: Memo<NamedDomain>,
+    /// Domains by their own name, for the rare name that is also a domain alias.
+    domains: Memo<domains::Domain>,
+    accounts: Memo<accounts::Account>,
+    /// The route for each address's domain, knowing whether it covers that address.
+    routes: Memo<Route>,
 }
 
 /// The remembered answer for `key`, or the lookup's (remembered for next time).
 async fn remembered<T: Clone>(
-    memo: &Mutex<HashMap<String, Option<T>>>,
+    memo: &Memo<T>,
     key: &str,
     lookup: impl std::future::Future<Output = Result<Option<T>, StoreError>>,
 ) -> Result<Option<T>, StoreError> {
@@ -46,28 +53,25 @@ async fn remembered<T: Clone>(
 }
 
 impl<'a> Directory<'a> {
-    pub async fn load(db: &'a Db) -> Result<Directory<'a>, StoreError> {
-        let rows = db.fetch_all("SELECT daalias, dadomainid FROM hm_domain_aliases ORDER BY daid", &[]).await?;
-        let domain_aliases =
-            rows.iter().map(|r| Ok((r.text("daalias")?, r.int("dadomainid")?))).collect::<Result<_, StoreError>>()?;
-        Ok(Directory {
+    pub fn new(db: &'a Db) -> Directory<'a> {
+        Directory {
             db,
-            domain_aliases,
-            routes: routes::list(db).await?,
+            names: Mutex::default(),
             domains: Mutex::default(),
             accounts: Mutex::default(),
-        })
+            routes: Mutex::default(),
+        }
+    }
+
+    async fn named(&self, name: &str) -> Result<Option<NamedDomain>, StoreError> {
+        remembered(&self.names, name, domains::find_by_name_or_alias(self.db, name)).await
     }
 
     /// Rewrites an alias domain to its real domain (`DomainAliases::ApplyAliasesOnAddress`).
     pub async fn apply_domain_aliases(&self, address: &str) -> Result<String, StoreError> {
-        let domain = domain_of(address);
-        let Some((_, domain_id)) = self.domain_aliases.iter().find(|(alias, _)| same(alias, domain)) else {
-            return Ok(address.to_owned());
-        };
-        Ok(match domains::get(self.db, *domain_id).await? {
-            Some(real) => format!("{}@{}", mailbox_of(address), real.name),
-            None => address.to_owned(),
+        Ok(match self.named(domain_of(address)).await? {
+            Some(named) if named.via_alias => format!("{}@{}", mailbox_of(address), named.domain.name),
+            _ => address.to_owned(),
         })
     }
 
@@ -76,7 +80,12 @@ impl<'a> Directory<'a> {
         if name.is_empty() {
             return Ok(None);
         }
-        remembered(&self.domains, name, domains::find(self.db, name)).await
+        match self.named(name).await? {
+            None => Ok(None),
+            Some(named) if !named.via_alias => Ok(Some(named.domain)),
+            // The name is a domain alias too: which domain has it as its own name?
+            Some(_) => remembered(&self.domains, name, domains::find(self.db, name)).await,
+        }
     }
 
     pub async fn domain_by_id(&self, id: i64) -> Result<Option<domains::Domain>, StoreError> {
@@ -109,22 +118,14 @@ impl<'a> Directory<'a> {
 
     /// A list's member addresses in hMailServer's order (by address; NULL reads as empty).
     pub async fn members(&self, list_id: i64) -> Result<Vec<String>, StoreError> {
-        let rows = self
-            .db
-            .fetch_all(
-                "SELECT distributionlistrecipientaddress FROM hm_distributionlistsrecipients \
-                 WHERE distributionlistrecipientlistid = ? ORDER BY distributionlistrecipientid",
-                &[list_id.into()],
-            )
-            .await?;
-        let mut members =
-            rows.iter().map(|r| r.text("distributionlistrecipientaddress")).collect::<Result<Vec<_>, _>>()?;
+        let mut members = lists::members_as_stored(self.db, list_id).await?;
         members.sort_by_cached_key(|m| sort_key(m));
         Ok(members)
     }
 
-    /// The route for a domain (first matching pattern).
-    pub fn route(&self, domain: &str) -> Option<&Route> {
-        routes::for_domain(&self.routes, domain)
+    /// The route for the domain of `address` (the first matching pattern); its
+    /// [`Route::covers`] answers for `address` only.
+    pub async fn route_for(&self, address: &str) -> Result<Option<Route>, StoreError> {
+        remembered(&self.routes, address, routes::for_address(self.db, address)).await
     }
 }

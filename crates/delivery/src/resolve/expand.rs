@@ -11,14 +11,13 @@
 //! One hMailServer quirk is kept: when a route covers an unknown address of a *local* domain
 //! that also has a catch-all, both the route recipient and the catch-all receive the message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 
 use altimail_store::StoreError;
 
 use super::MAX_DEPTH;
-use super::address::{domain_of, same};
 use super::directory::Directory;
 
 type Boxed<'s> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 's>>;
@@ -46,8 +45,11 @@ impl Recipient {
 /// Appends recipients to a message's list, dropping empty addresses and duplicates (compared
 /// without case) the way hMailServer's `AddRecipient_` does across all RCPT commands.
 pub fn merge(into: &mut Vec<Recipient>, more: impl IntoIterator<Item = Recipient>) {
+    // Lower-cased (`String::CompareNoCase`): one pass over what is there, not one per added
+    // recipient.
+    let mut have: HashSet<String> = into.iter().map(|r| r.address.to_lowercase()).collect();
     for r in more {
-        if !r.address.is_empty() && !into.iter().any(|have| same(&have.address, &r.address)) {
+        if !r.address.is_empty() && have.insert(r.address.to_lowercase()) {
             into.push(r);
         }
     }
@@ -69,13 +71,21 @@ pub(crate) struct Expander<'d, 'a> {
     /// Lists already expanded (or being expanded), with the lowest depth they were expanded at:
     /// expanding one again at that depth or deeper can only add duplicates.
     expanded: HashMap<i64, u32>,
+    /// The lower-cased addresses of `out.recipients`: a large list adds each member in constant
+    /// time, not by comparing it with every recipient before it.
+    added: HashSet<String>,
 }
 
 impl<'d, 'a> Expander<'d, 'a> {
     /// Expands the address given in RCPT TO.
     pub async fn run(dir: &'d Directory<'a>, rcpt: &str) -> Result<Expansion, StoreError> {
-        let mut expander =
-            Expander { dir, original: rcpt.to_owned(), out: Expansion::default(), expanded: HashMap::new() };
+        let mut expander = Expander {
+            dir,
+            original: rcpt.to_owned(),
+            out: Expansion::default(),
+            expanded: HashMap::new(),
+            added: HashSet::new(),
+        };
         expander.expand(rcpt.to_owned(), 0).await?;
         Ok(expander.out)
     }
@@ -83,7 +93,10 @@ impl<'d, 'a> Expander<'d, 'a> {
     fn add(&mut self, address: String, account_id: i64, local_name: bool) {
         self.out.found = true;
         let original_address = self.original.clone();
-        merge(&mut self.out.recipients, [Recipient { address, account_id, original_address, local_name }]);
+        // As `merge` does: empty addresses dropped, duplicates compared without case.
+        if !address.is_empty() && self.added.insert(address.to_lowercase()) {
+            self.out.recipients.push(Recipient { address, account_id, original_address, local_name });
+        }
     }
 
     fn expand<'s>(&'s mut self, address: String, depth: u32) -> Boxed<'s> {
@@ -120,7 +133,7 @@ impl<'d, 'a> Expander<'d, 'a> {
                     return Ok(());
                 }
             }
-            if let Some(route) = self.dir.route(domain_of(&address)) {
+            if let Some(route) = self.dir.route_for(&address).await? {
                 if route.covers(&address) {
                     let local_name = route.treat_recipient_as_local;
                     self.add(address.clone(), 0, local_name);

@@ -77,7 +77,7 @@ pub struct Authorized {
 /// Step 1: whether delivery to `rcpt` is possible at all for this sender. Returns whether the
 /// recipient counts as local.
 pub async fn check(db: &Db, sender: &Sender<'_>, rcpt: &str) -> Result<bool, ResolveError> {
-    let dir = Directory::load(db).await?;
+    let dir = Directory::new(db);
     check_in(&dir, sender, rcpt).await
 }
 
@@ -97,7 +97,7 @@ pub async fn authorize(
     sender: &Sender<'_>,
     rcpt: &str,
 ) -> Result<Authorized, ResolveError> {
-    let dir = Directory::load(db).await?;
+    let dir = Directory::new(db);
     authorize_in(&dir, range_options, sender, rcpt).await
 }
 
@@ -115,7 +115,7 @@ async fn authorize_in(
 
 /// Step 4: the final recipients of an accepted address; `550 Unknown user` when none is reached.
 pub async fn expand(db: &Db, rcpt: &str) -> Result<Vec<Recipient>, ResolveError> {
-    expand_in(&Directory::load(db).await?, rcpt).await
+    expand_in(&Directory::new(db), rcpt).await
 }
 
 async fn expand_in(dir: &Directory<'_>, rcpt: &str) -> Result<Vec<Recipient>, ResolveError> {
@@ -125,7 +125,7 @@ async fn expand_in(dir: &Directory<'_>, rcpt: &str) -> Result<Vec<Recipient>, Re
 
 /// Steps 1 and 4, without a relay policy: is `rcpt` deliverable for this sender, and to whom.
 pub async fn recipients(db: &Db, sender: &Sender<'_>, rcpt: &str) -> Result<Resolution, ResolveError> {
-    let dir = Directory::load(db).await?;
+    let dir = Directory::new(db);
     let recipient_local = check_in(&dir, sender, rcpt).await?;
     Ok(Resolution { recipient_local, recipients: expand_in(&dir, rcpt).await? })
 }
@@ -133,7 +133,7 @@ pub async fn recipients(db: &Db, sender: &Sender<'_>, rcpt: &str) -> Result<Reso
 /// The whole RCPT TO decision (steps 1, 2 and 4) for a client whose IP range has
 /// `range_options`.
 pub async fn rcpt(db: &Db, range_options: i64, sender: &Sender<'_>, rcpt: &str) -> Result<Resolution, ResolveError> {
-    let dir = Directory::load(db).await?;
+    let dir = Directory::new(db);
     let authorized = authorize_in(&dir, range_options, sender, rcpt).await?;
     Ok(Resolution { recipient_local: authorized.recipient_local, recipients: expand_in(&dir, rcpt).await? })
 }

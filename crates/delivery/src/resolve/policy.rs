@@ -49,7 +49,7 @@ pub fn decide(
 
 /// Whether `sender` (MAIL FROM, `""` for the null sender) counts as a local sender.
 pub async fn sender_is_local(db: &Db, sender: &str) -> Result<bool, StoreError> {
-    sender_is_local_in(&Directory::load(db).await?, sender).await
+    sender_is_local_in(&Directory::new(db), sender).await
 }
 
 pub(crate) async fn sender_is_local_in(dir: &Directory<'_>, sender: &str) -> Result<bool, StoreError> {
@@ -57,7 +57,7 @@ pub(crate) async fn sender_is_local_in(dir: &Directory<'_>, sender: &str) -> Res
     if dir.domain(domain_of(&aliased)).await?.is_some_and(|d| d.active) {
         return Ok(true);
     }
-    Ok(dir.route(domain_of(sender)).is_some_and(|r| r.covers(sender) && r.treat_sender_as_local))
+    Ok(dir.route_for(sender).await?.is_some_and(|r| r.covers(sender) && r.treat_sender_as_local))
 }
 
 /// The settings that complete envelope addresses: `defaultdomain` and `allowmailfromnull`.

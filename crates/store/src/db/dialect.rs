@@ -89,6 +89,23 @@ impl Dialect {
         }
     }
 
+    /// A statement returning one row with a column `n`: whether table `?` has an index named `?`.
+    pub fn index_exists_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) AS n FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename = ? AND indexname = ?"
+            }
+            Dialect::MySql => {
+                "SELECT COUNT(*) AS n FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?"
+            }
+        }
+    }
+
     /// `SUM(expr)` as a 64-bit integer, 0 when there are no rows (PostgreSQL sums BIGINT to
     /// NUMERIC and MySQL to DECIMAL, which the row decoder does not read).
     pub fn sum_int(self, expr: &str) -> String {

@@ -161,7 +161,7 @@ pub async fn create(db: &Db, account: &Account) -> Result<Account, StoreError> {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no domain with id {}", account.domain_id)))?;
     if domain.limitations_enabled & 1 != 0 {
-        let count = list(db, Some(domain.id)).await?.len() as i64;
+        let count = super::count_where(db, "hm_accounts", "accountdomainid", domain.id).await?;
         if count >= domain.max_accounts {
             return Err(StoreError::Conflict(format!(
                 "domain {} allows at most {} accounts",

@@ -69,7 +69,9 @@ pub async fn create(db: &Db, alias: &Alias) -> Result<Alias, StoreError> {
     let domain = super::domains::get(db, alias.domain_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no domain with id {}", alias.domain_id)))?;
-    if domain.limitations_enabled & 2 != 0 && list(db, Some(domain.id)).await?.len() as i64 >= domain.max_aliases {
+    if domain.limitations_enabled & 2 != 0
+        && super::count_where(db, "hm_aliases", "aliasdomainid", domain.id).await? >= domain.max_aliases
+    {
         return Err(StoreError::Conflict(format!(
             "domain {} allows at most {} aliases",
             domain.name, domain.max_aliases

@@ -28,9 +28,15 @@ pub async fn list(db: &Db, domain_id: i64) -> Result<Vec<DomainAlias>, StoreErro
     rows.iter().map(DomainAlias::from_row).collect()
 }
 
+/// The domain alias named `alias` (without case); of several, the first added, as hMailServer
+/// scans them.
 pub async fn find(db: &Db, alias: &str) -> Result<Option<DomainAlias>, StoreError> {
-    let sql =
-        format!("SELECT daid, dadomainid, daalias FROM hm_domain_aliases WHERE {}", db.dialect().ci_eq("daalias"));
+    let d = db.dialect();
+    let sql = format!(
+        "SELECT daid, dadomainid, daalias FROM hm_domain_aliases WHERE {} ORDER BY daid{}",
+        d.ci_eq("daalias"),
+        d.limit(1)
+    );
     let row = db.fetch_optional(&sql, &[alias.into()]).await?;
     row.as_ref().map(DomainAlias::from_row).transpose()
 }

@@ -119,6 +119,32 @@ pub async fn find(db: &Db, name: &str) -> Result<Option<Domain>, StoreError> {
     row.as_ref().map(Domain::from_row).transpose()
 }
 
+/// The local domain a domain name stands for, and whether the name is one of its aliases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedDomain {
+    pub domain: Domain,
+    /// The name is a domain alias of [`NamedDomain::domain`], not the domain's own name.
+    pub via_alias: bool,
+}
+
+/// What a domain name in an address stands for, in one indexed query: the domain a domain alias
+/// of that name points to (hMailServer applies domain aliases before anything else), else the
+/// domain of that name. Of several aliases of that name the first added counts, as hMailServer
+/// scans them; when its domain is gone the name stands for itself.
+pub async fn find_by_name_or_alias(db: &Db, name: &str) -> Result<Option<NamedDomain>, StoreError> {
+    let d = db.dialect();
+    let sql = format!(
+        "SELECT 1 AS viaalias, {COLUMNS} FROM hm_domains WHERE domainid = \
+         (SELECT dadomainid FROM hm_domain_aliases WHERE daid = (SELECT MIN(daid) FROM hm_domain_aliases WHERE {})) \
+         UNION ALL SELECT 0 AS viaalias, {COLUMNS} FROM hm_domains WHERE {} \
+         ORDER BY viaalias DESC",
+        d.ci_eq("daalias"),
+        d.ci_eq("domainname"),
+    );
+    let row = db.fetch_optional(&sql, &[name.into(), name.into()]).await?;
+    row.map(|r| Ok(NamedDomain { domain: Domain::from_row(&r)?, via_alias: r.int("viaalias")? != 0 })).transpose()
+}
+
 /// Like [`find`], but an unknown domain is an error.
 pub async fn require(db: &Db, name: &str) -> Result<Domain, StoreError> {
     find(db, name).await?.ok_or_else(|| StoreError::NotFound(format!("no domain {name}")))

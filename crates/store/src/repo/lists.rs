@@ -93,7 +93,10 @@ pub async fn create(db: &Db, list_: &List) -> Result<List, StoreError> {
     let domain = super::domains::get(db, list_.domain_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no domain with id {}", list_.domain_id)))?;
-    if domain.limitations_enabled & 4 != 0 && list(db, Some(domain.id)).await?.len() as i64 >= domain.max_lists {
+    if domain.limitations_enabled & 4 != 0
+        && super::count_where(db, "hm_distributionlists", "distributionlistdomainid", domain.id).await?
+            >= domain.max_lists
+    {
         return Err(StoreError::Conflict(format!("domain {} allows at most {} lists", domain.name, domain.max_lists)));
     }
     let id = super::insert_row(db, "hm_distributionlists", "distributionlistid", &list_.values()).await?;
@@ -126,6 +129,19 @@ pub async fn members(db: &Db, list_id: i64) -> Result<Vec<String>, StoreError> {
         .map(|r| r.text("distributionlistrecipientaddress"))
         .filter(|a| !matches!(a, Ok(s) if s.is_empty()))
         .collect()
+}
+
+/// Every member address of a list as stored, empty ones (and NULL, read as empty) included, in
+/// the order they were added: what recipient resolution walks.
+pub async fn members_as_stored(db: &Db, list_id: i64) -> Result<Vec<String>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT distributionlistrecipientaddress FROM hm_distributionlistsrecipients \
+             WHERE distributionlistrecipientlistid = ? ORDER BY distributionlistrecipientid",
+            &[list_id.into()],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("distributionlistrecipientaddress")).collect()
 }
 
 /// Adds a member; adding one twice is refused.

@@ -16,6 +16,7 @@ pub mod mailbox;
 pub mod messages;
 pub mod ports;
 pub mod ranges;
+pub mod routes;
 pub mod settings;
 pub mod special_use;
 pub mod subscriptions;
@@ -70,6 +71,12 @@ pub(crate) async fn update_row(
     let mut args: Vec<Value> = values.iter().map(|(_, v)| v.clone()).collect();
     args.push(Value::Int(id));
     db.execute(&sql, &args).await
+}
+
+/// How many rows of `table` have `column = id` (a domain's accounts, aliases or lists).
+pub(crate) async fn count_where(db: &Db, table: &str, column: &str, id: i64) -> Result<i64, StoreError> {
+    let row = db.fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = ?"), &[id.into()]).await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
 }
 
 /// Which kind of object already uses an address, if any: accounts, aliases and distribution

@@ -8,6 +8,7 @@ use crate::StoreError;
 use crate::db::{Db, Value};
 
 use super::defaults::default_rows;
+use super::lookup_indexes;
 use super::tables::{HM_TABLES, table};
 
 /// The hMailServer schema version `init` creates.
@@ -178,6 +179,7 @@ pub async fn create(db: &Db) -> Result<(), StoreError> {
     db.execute("CREATE TABLE altimail_schema (version INTEGER NOT NULL)", &[]).await?;
     db.execute("INSERT INTO altimail_schema (version) VALUES (?)", &[Value::Int(0)]).await?;
     apply_our_steps(db, 0).await?;
+    lookup_indexes::ensure(db).await?;
     let mut tx = db.begin().await?;
     for row in default_rows() {
         let pk = table(row.table).and_then(|t| t.primary_key()).unwrap_or("");
@@ -193,7 +195,8 @@ pub async fn create(db: &Db) -> Result<(), StoreError> {
 }
 
 /// Brings an existing hMailServer database up to what Altimail needs, only by adding: missing
-/// columns of later hMailServer versions, then Altimail's own tables. Returns what was done.
+/// columns of later hMailServer versions, then Altimail's own tables, then the indexes its
+/// lookups need (see `lookup_indexes`). Returns what was done.
 pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
     let SchemaState::Existing { hm_version, altimail_version } = inspect(db).await? else {
         return Err(StoreError::Schema("the database is empty: run `altimail init` first".into()));
@@ -238,6 +241,7 @@ pub async fn upgrade(db: &Db) -> Result<Vec<String>, StoreError> {
         )));
     }
     done.extend(apply_our_steps(db, current).await?);
+    done.extend(lookup_indexes::ensure(db).await?);
     Ok(done)
 }
 

@@ -3,6 +3,7 @@
 
 mod defaults;
 mod lifecycle;
+mod lookup_indexes;
 mod model;
 mod tables;
 
