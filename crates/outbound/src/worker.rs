@@ -24,6 +24,7 @@ use altimail_delivery::Spool;
 use altimail_delivery::headers::Headers;
 use altimail_delivery::queue::{self, QueuedRecipient, Work};
 use altimail_delivery::resolve::routes::{self, Route};
+use altimail_delivery::settle;
 use altimail_net::{HmLog, Severity};
 use altimail_store::repo::domains;
 use altimail_store::repo::messages::{self, Message};
@@ -272,8 +273,9 @@ impl RemoteDelivery {
         if !relayed.is_empty() {
             self.report_relayed(&message, &raw, &extras, &relayed).await?;
         }
-        if !failed.is_empty() {
-            self.bounce(&message, &raw, &extras, &failed).await?;
+        if !failed.is_empty() && !self.bounce(&message, &raw, &extras, &failed).await? {
+            // The failed recipients are still queued: their bounce is tried again later.
+            deferred = true;
         }
         let remaining = queue::recipients(db, id).await?;
         if remaining.is_empty() {
@@ -501,44 +503,55 @@ impl RemoteDelivery {
         self.spool.submit_notice(&self.store.db, sender, "report", data).await;
     }
 
-    /// Removes the failed recipients from the queue and reports them to the sender.
+    /// Takes failed recipients off the queue. Those a bounce reports on leave in the same
+    /// transaction that queues the bounce ([`settle::submit_bounce`], as local delivery does);
+    /// those no bounce is due for (NOTIFY without FAILURE, null or daemon sender, loop limit,
+    /// automatic mail) leave at once. Returns false when the bounce could not be built or
+    /// queued: its recipients stay queued and the message is tried again later.
     async fn bounce(
         &self,
         message: &Message,
         raw: &[u8],
         extras: &Extras,
         failed: &[(QueuedRecipient, Failed)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let db = &self.store.db;
-        let mut reported = Vec::new();
+        let settings = Settings::load(db).await?;
+        let may_report = bounce::may_bounce(&message.from, &Headers::parse(raw), settings.int("rulelooplimit"));
+        let (reported, silent): (Vec<_>, Vec<_>) =
+            failed.iter().partition(|(r, _)| may_report && bounce::wants_failure_report(&r.notify));
         for (r, f) in failed {
             tracing::info!("message {} to {}: failed: {}", message.id, r.address, f.reply);
-            let dsn = db
-                .fetch_optional(
-                    "SELECT notify, orcpt FROM altimail_recipient_dsn WHERE recipientid = ?",
-                    &[r.id.into()],
-                )
-                .await?;
-            let (notify, orcpt) = match dsn {
-                Some(row) => (row.text("notify")?, row.text("orcpt")?),
-                None => (String::new(), String::new()),
-            };
-            db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
-            db.execute("DELETE FROM altimail_recipient_dsn WHERE recipientid = ?", &[r.id.into()]).await?;
-            if bounce::wants_failure_report(&notify) {
-                reported.push(Failed { orcpt, ..f.clone() });
-            }
         }
-        let settings = Settings::load(db).await?;
-        let headers = Headers::parse(raw);
-        if reported.is_empty() || !bounce::may_bounce(&message.from, &headers, settings.int("rulelooplimit")) {
-            return Ok(());
+        queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
+        if reported.is_empty() {
+            return Ok(true);
         }
+        let ids: Vec<i64> = reported.iter().map(|(r, _)| r.id).collect();
+        let list: Vec<Failed> = reported.iter().map(|(r, f)| Failed { orcpt: r.orcpt.clone(), ..f.clone() }).collect();
         let host = altimail_delivery::host_name(&settings);
         let original = Original { sender: &message.from, raw, envid: &extras.envid, ret: &extras.ret };
-        let data = bounce::build(&self.store, &host, &original, &reported).await?;
-        self.submit_report(&message.from, data).await;
-        Ok(())
+        let result = async {
+            let data =
+                bounce::build(&self.store, &host, &original, &list).await.map_err(|e| format!("not built: {e}"))?;
+            settle::submit_bounce(&self.spool, db, message.id, &message.from, data, &ids).await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.log.error(
+                    Severity::Medium,
+                    5007,
+                    "ExternalDelivery",
+                    &format!(
+                        "Message {}: bounce to {} {e}; the message is tried again later",
+                        message.id, message.from
+                    ),
+                );
+                Ok(false)
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use crate::generated::{self, Delivered, Failure, Original};
 use crate::headers::Headers;
 use crate::queue::{self, QueuedRecipient, Work};
 use crate::report::{Action, may_bounce};
-use crate::resolve::ResolveError;
+use crate::settle::{self, Unreachable};
 use crate::spool::{NewMessage, Recipient, Settle, Spool};
 use copies::Copies;
 
@@ -361,18 +361,7 @@ impl LocalDelivery {
             let data = generated::bounce(&self.store, host, sender, original, &list)
                 .await
                 .map_err(|e| format!("not built: {e}"))?;
-            let recipients = match self.recipients_for(sender).await {
-                Ok(r) => r,
-                Err(Unreachable::Permanent(reason)) => {
-                    // Nobody could ever receive it: a retry would not help.
-                    tracing::warn!("message {}: no bounce to {sender}: {reason}", message.id);
-                    return queue::remove_recipients(db, &ids).await.map_err(|e| e.to_string());
-                }
-                Err(Unreachable::Temporary(e)) => return Err(format!("recipient lookup failed: {e}")),
-            };
-            let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-            let settle = Settle { remove_recipients: ids.clone(), ..Default::default() };
-            self.spool.submit_settling(msg, settle).await.map(|_| ()).map_err(|e| format!("not queued: {e}"))
+            settle::submit_bounce(&self.spool, db, message.id, sender, data, &ids).await
         }
         .await;
         match result {
@@ -566,34 +555,9 @@ impl LocalDelivery {
         self.spool.submit_settling(msg, settle).await.map(|_| true)
     }
 
-    /// Resolves an address the server itself sends to (forward target, auto-reply, bounce).
+    /// Resolves an address the server itself sends to (forward target, auto-reply).
     async fn recipients_for(&self, address: &str) -> Result<Vec<Recipient>, Unreachable> {
-        match crate::resolve::expand(&self.store.db, address).await {
-            Ok(list) if !list.is_empty() => {
-                Ok(list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, address)).collect())
-            }
-            Ok(_) => Err(Unreachable::Permanent("no recipient".into())),
-            Err(ResolveError::Refused(r)) => Err(Unreachable::Permanent(r.to_string())),
-            Err(ResolveError::Store(e)) => Err(Unreachable::Temporary(e)),
-        }
-    }
-}
-
-/// Why mail the server sends itself has nobody to go to.
-#[derive(Debug)]
-enum Unreachable {
-    /// The address resolves to nobody; trying again will not help.
-    Permanent(String),
-    /// The lookup failed.
-    Temporary(StoreError),
-}
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unreachable::Permanent(reason) => f.write_str(reason),
-            Unreachable::Temporary(e) => write!(f, "{e}"),
-        }
+        settle::recipients_for(&self.store.db, address).await
     }
 }
 
