@@ -1,7 +1,8 @@
 //! The message queue of Altimail Server: what happens between "250 OK" and a mailbox.
 //!
 //! - [`spool`]: durable queueing with group commit ([`Spool::submit`]).
-//! - [`queue`]: claiming queued messages for a worker.
+//! - [`queue`]: the queue as workers see it (the store's queue repository, where all queue SQL
+//!   lives) and ETRN's release of held messages.
 //! - [`local`]: the local delivery worker ([`LocalDelivery`]): quota, auto-reply, forwarding,
 //!   INBOX copies, bounces.
 //! - [`resolve`]: recipient resolution and relay policy, as hMailServer decides them.

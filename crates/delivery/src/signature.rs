@@ -4,7 +4,7 @@
 //! base64 parts are decoded, signed and re-encoded in the same encoding; attachments are left alone.
 
 use altimail_store::Store;
-use altimail_store::db::Value;
+use altimail_store::repo::signatures;
 use base64::Engine;
 use std::ops::Range;
 
@@ -146,38 +146,25 @@ pub async fn load(store: &Store, sender: &str) -> Result<Option<Settings>, altim
         domain = d.name;
     }
     let address = format!("{local}@{domain}");
-    let sql = format!(
-        "SELECT domainenablesignature, domainsignaturemethod, domainsignatureplaintext, domainsignaturehtml, \
-         domainaddsignaturestoreplies, domainaddsignaturestolocalemail FROM hm_domains WHERE {}",
-        db.dialect().ci_eq("domainname")
-    );
-    let Some(d) = db.fetch_optional(&sql, &[Value::Text(domain.clone())]).await? else {
+    let Some(d) = signatures::domain(db, &domain).await? else {
         return Ok(None);
     };
-    let sql = format!(
-        "SELECT accountaddress, accountenablesignature, accountsignatureplaintext, accountsignaturehtml, \
-         accountpersonfirstname, accountpersonlastname FROM hm_accounts WHERE {}",
-        db.dialect().ci_eq("accountaddress")
-    );
-    let account = match db.fetch_optional(&sql, &[Value::Text(address)]).await? {
-        Some(a) => Some(AccountSig {
-            address: a.text("accountaddress")?,
-            enabled: a.bool("accountenablesignature")?,
-            plain: a.text("accountsignatureplaintext")?,
-            html: a.text("accountsignaturehtml")?,
-            first_name: a.text("accountpersonfirstname")?,
-            last_name: a.text("accountpersonlastname")?,
-        }),
-        None => None,
-    };
+    let account = signatures::account(db, &address).await?.map(|a| AccountSig {
+        address: a.address,
+        enabled: a.enabled,
+        plain: a.plain,
+        html: a.html,
+        first_name: a.first_name,
+        last_name: a.last_name,
+    });
     Ok(Some(Settings {
         account,
-        domain_enabled: d.bool("domainenablesignature")?,
-        domain_method: d.int("domainsignaturemethod")?,
-        domain_plain: d.text("domainsignatureplaintext")?,
-        domain_html: d.text("domainsignaturehtml")?,
-        add_to_replies: d.bool("domainaddsignaturestoreplies")?,
-        add_to_local: d.bool("domainaddsignaturestolocalemail")?,
+        domain_enabled: d.enabled,
+        domain_method: d.method,
+        domain_plain: d.plain,
+        domain_html: d.html,
+        add_to_replies: d.add_to_replies,
+        add_to_local: d.add_to_local,
     }))
 }
 

@@ -21,7 +21,7 @@ use altimail_net::HmLog;
 use altimail_store::group_sync::GroupSync;
 use altimail_store::repo::accounts::{self, Account};
 use altimail_store::repo::settings::Settings;
-use altimail_store::repo::{domains, messages};
+use altimail_store::repo::{auto_replies, domains, messages};
 use altimail_store::{Location, Store, StoreError};
 
 use crate::generated::{self, Delivered, Failure, Original};
@@ -314,13 +314,7 @@ impl LocalDelivery {
         if retry_later {
             let minutes = settings.int("smtpminutesbetweenretries").max(1);
             let next: NaiveDateTime = now_local() + chrono::Duration::minutes(minutes);
-            db.execute(
-                "UPDATE hm_messages SET messagecurnooftries = messagecurnooftries + 1, messagenexttrytime = ?, \
-                 messagelocked = 0 WHERE messageid = ?",
-                &[next.into(), id.into()],
-            )
-            .await?;
-            return Ok(());
+            return queue::retry_later(db, id, next).await;
         }
         // Only remote recipients are left: the outbound queue takes them.
         queue::release(db, id).await
@@ -495,34 +489,8 @@ impl LocalDelivery {
 
     /// Records an auto-reply to `sender`; true when one was already sent within the period.
     async fn already_replied(&self, account_id: i64, sender: &str) -> Result<bool, StoreError> {
-        let db = &self.store.db;
         let now = chrono::Utc::now().timestamp();
-        let sender = sender.to_ascii_lowercase();
-        let row = db
-            .fetch_optional(
-                "SELECT senttime FROM altimail_autoreplies WHERE accountid = ? AND sender = ?",
-                &[account_id.into(), sender.as_str().into()],
-            )
-            .await?;
-        match row.map(|r| r.int("senttime")).transpose()? {
-            Some(t) if now - t < AUTO_REPLY_PERIOD_SECS => Ok(true),
-            Some(_) => {
-                db.execute(
-                    "UPDATE altimail_autoreplies SET senttime = ? WHERE accountid = ? AND sender = ?",
-                    &[now.into(), account_id.into(), sender.as_str().into()],
-                )
-                .await?;
-                Ok(false)
-            }
-            None => {
-                db.execute(
-                    "INSERT INTO altimail_autoreplies (accountid, sender, senttime) VALUES (?, ?, ?)",
-                    &[account_id.into(), sender.as_str().into(), now.into()],
-                )
-                .await?;
-                Ok(false)
-            }
-        }
+        auto_replies::already_replied(&self.store.db, account_id, sender, now, AUTO_REPLY_PERIOD_SECS).await
     }
 
     /// Queues a copy for the account's forwarding address, with the original envelope sender,
