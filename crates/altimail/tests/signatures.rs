@@ -31,6 +31,21 @@ s.quit()
 print("sent")
 "#;
 
+/// A message of 5,000 nested multiparts around one text part.
+const SEND_DEEP: &str = r#"
+import smtplib, sys
+port, sender, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+levels = 5000
+opening = ["Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i) for i in range(levels)]
+closing = ["\r\n--b%d--\r\n" % i for i in reversed(range(levels))]
+head = "From: %s\r\nTo: %s\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" % (sender, rcpt)
+data = head + "".join(opening) + "Content-Type: text/plain\r\n\r\ninnermost" + "".join(closing)
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.sendmail(sender, [rcpt], data.encode())
+s.quit()
+print("sent")
+"#;
+
 const READ: &str = r#"
 import email, sys
 from email import policy
@@ -122,5 +137,16 @@ async fn local_sender_mail_is_signed() {
         "{parsed}\n{second}"
     );
     assert!(parsed.contains("ATT:attachment-bytes"), "{parsed}");
+
+    // Multiparts nested 5,000 deep: too deep to sign, so delivered as sent; the server goes on.
+    let (code, out, err) = python(SEND_DEEP, &[&port, "john@example.com", "mary@example.com"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let files = inbox_files(&store, "mary@example.com", 3).await;
+    let deep = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .find(|t| t.contains("Subject: deep"))
+        .expect("deep message");
+    assert!(deep.contains("innermost\r\n--b4999--") && !deep.contains("Example Corp"), "unsigned");
     assert!(server.stop(Duration::from_secs(25)).success(), "{}", server.stderr());
 }

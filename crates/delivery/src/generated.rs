@@ -12,8 +12,8 @@ use crate::report::{Action, Entry, Report};
 
 /// Reads an `hm_servermessages` text, or `fallback` when the row is missing.
 pub async fn server_message(store: &Store, name: &str, fallback: &str) -> Result<String, StoreError> {
-    let row = store.db.fetch_optional("SELECT smtext FROM hm_servermessages WHERE smname = ?", &[name.into()]).await?;
-    Ok(row.map(|r| r.text("smtext")).transpose()?.unwrap_or_else(|| fallback.to_owned()))
+    let text = altimail_store::repo::server_messages::text(&store.db, name).await?;
+    Ok(text.unwrap_or_else(|| fallback.to_owned()))
 }
 
 /// An RFC 5322 date.

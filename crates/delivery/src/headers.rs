@@ -82,4 +82,30 @@ mod tests {
         assert!(!Headers::parse(b"Auto-Submitted: no\r\n\r\n").is_automatic());
         assert!(Headers::parse(b"Auto-Submitted: auto-replied\r\n\r\n").is_automatic());
     }
+
+    proptest::proptest! {
+        /// The reader and the reports built on it, on any original: no panic, values unfolded,
+        /// and the report's own header block reads back. (Stable stand-in for the `reports`
+        /// fuzz target.)
+        #[test]
+        fn arbitrary_originals_never_panic(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            text in "((Subject|Date|X-hMailServer-LoopCount|Auto-Submitted|Precedence|List-Id)?:?[ \t]?[a-z0-9\u{e4}]{0,8}(\r\n|\n|\r\n )?){0,16}",
+        ) {
+            use crate::generated::{Delivered, Original, success_report};
+            use crate::report::Action;
+            for raw in [raw.as_slice(), text.as_bytes()] {
+                let h = Headers::parse(raw);
+                proptest::prop_assert!(h.len <= raw.len());
+                proptest::prop_assert!(h.get("Subject").is_none_or(|v| !v.contains('\n')));
+                let _ = (h.loop_count(), h.is_automatic(), h.text(raw));
+                for ret in ["", "HDRS"] {
+                    let delivered = [Delivered { recipient: "b@c".into(), orcpt: String::new(), action: Action::Delivered }];
+                    let report = success_report("mx.test", "a@b", Original { raw, envid: "", ret }, &delivered);
+                    let back = Headers::parse(&report);
+                    proptest::prop_assert_eq!(back.get("Auto-Submitted"), Some("auto-generated"));
+                }
+            }
+        }
+    }
 }

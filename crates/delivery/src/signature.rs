@@ -4,8 +4,9 @@
 //! base64 parts are decoded, signed and re-encoded in the same encoding; attachments are left alone.
 
 use altimail_store::Store;
-use altimail_store::db::Value;
+use altimail_store::repo::signatures;
 use base64::Engine;
+use std::ops::Range;
 
 /// hMailServer's `domainsignaturemethod`.
 const SET_IF_NOT_IN_ACCOUNT: i64 = 1;
@@ -145,38 +146,25 @@ pub async fn load(store: &Store, sender: &str) -> Result<Option<Settings>, altim
         domain = d.name;
     }
     let address = format!("{local}@{domain}");
-    let sql = format!(
-        "SELECT domainenablesignature, domainsignaturemethod, domainsignatureplaintext, domainsignaturehtml, \
-         domainaddsignaturestoreplies, domainaddsignaturestolocalemail FROM hm_domains WHERE {}",
-        db.dialect().ci_eq("domainname")
-    );
-    let Some(d) = db.fetch_optional(&sql, &[Value::Text(domain.clone())]).await? else {
+    let Some(d) = signatures::domain(db, &domain).await? else {
         return Ok(None);
     };
-    let sql = format!(
-        "SELECT accountaddress, accountenablesignature, accountsignatureplaintext, accountsignaturehtml, \
-         accountpersonfirstname, accountpersonlastname FROM hm_accounts WHERE {}",
-        db.dialect().ci_eq("accountaddress")
-    );
-    let account = match db.fetch_optional(&sql, &[Value::Text(address)]).await? {
-        Some(a) => Some(AccountSig {
-            address: a.text("accountaddress")?,
-            enabled: a.bool("accountenablesignature")?,
-            plain: a.text("accountsignatureplaintext")?,
-            html: a.text("accountsignaturehtml")?,
-            first_name: a.text("accountpersonfirstname")?,
-            last_name: a.text("accountpersonlastname")?,
-        }),
-        None => None,
-    };
+    let account = signatures::account(db, &address).await?.map(|a| AccountSig {
+        address: a.address,
+        enabled: a.enabled,
+        plain: a.plain,
+        html: a.html,
+        first_name: a.first_name,
+        last_name: a.last_name,
+    });
     Ok(Some(Settings {
         account,
-        domain_enabled: d.bool("domainenablesignature")?,
-        domain_method: d.int("domainsignaturemethod")?,
-        domain_plain: d.text("domainsignatureplaintext")?,
-        domain_html: d.text("domainsignaturehtml")?,
-        add_to_replies: d.bool("domainaddsignaturestoreplies")?,
-        add_to_local: d.bool("domainaddsignaturestolocalemail")?,
+        domain_enabled: d.enabled,
+        domain_method: d.method,
+        domain_plain: d.plain,
+        domain_html: d.html,
+        add_to_replies: d.add_to_replies,
+        add_to_local: d.add_to_local,
     }))
 }
 
@@ -242,6 +230,11 @@ fn param(value: &str, name: &str) -> Option<String> {
     None
 }
 
+/// How deep multiparts may nest on the way to the part that gets the signature (as deep as the
+/// IMAP structure scanner looks). A message that needs more is left unsigned: a signature is
+/// never worth unbounded work, and each level rescans its body.
+pub const MAX_DEPTH: usize = 64;
+
 struct Sig<'a> {
     plain: &'a str,
     html: &'a str,
@@ -249,54 +242,108 @@ struct Sig<'a> {
     html_done: bool,
 }
 
-/// Adds the signatures to a message (CRLF line ends); returns the new message.
+/// Adds the signatures to a message (CRLF line ends); returns the new message. A message whose
+/// text parts lie deeper than [`MAX_DEPTH`] multipart levels is returned unchanged (and logged).
 pub fn add(message: &[u8], plain: &str, html: &str) -> Vec<u8> {
     let mut sig = Sig { plain, html, plain_done: plain.is_empty(), html_done: html.is_empty() };
-    entity(message, &mut sig)
+    match edits(message, &mut sig) {
+        Ok(edits) => splice(message, edits),
+        Err(TooDeep) => {
+            tracing::warn!("signature: multiparts nested deeper than {MAX_DEPTH} levels; message left unsigned");
+            message.to_vec()
+        }
+    }
 }
 
-fn entity(ent: &[u8], sig: &mut Sig) -> Vec<u8> {
-    let (head, body) = split_head(ent);
-    let hs = headers(head);
-    let ctype = header(&hs, "content-type").unwrap_or("text/plain");
-    let mime = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let attachment = header(&hs, "content-disposition")
-        .map(|d| d.trim().to_ascii_lowercase().starts_with("attachment"))
-        .unwrap_or(false);
-    let new_body = if mime.starts_with("multipart/") {
-        match param(ctype, "boundary") {
-            Some(b) => multipart(body, &b, sig),
-            None => return ent.to_vec(),
+/// The signature walker met multiparts nested deeper than [`MAX_DEPTH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TooDeep;
+
+/// One change to the message: the bytes at `range` become `bytes`.
+struct Edit {
+    range: Range<usize>,
+    bytes: Vec<u8>,
+}
+
+/// Walks the MIME tree depth-first in document order with an explicit stack (the depth of a
+/// message is the sender's choice, so no recursion) and returns the edits, in message order,
+/// that put the signatures into the first text/plain and text/html body parts.
+fn edits(message: &[u8], sig: &mut Sig) -> Result<Vec<Edit>, TooDeep> {
+    let mut edits = Vec::new();
+    // Entities still to visit, the next one last: (byte range in `message`, nesting depth).
+    let mut pending = vec![(0..message.len(), 0usize)];
+    while let Some((range, depth)) = pending.pop() {
+        if sig.plain_done && sig.html_done {
+            break;
         }
-    } else if attachment {
-        return ent.to_vec();
-    } else if mime == "text/plain" && !sig.plain_done {
-        sig.plain_done = true;
-        let s = format!("\r\n{}", sig.plain);
-        leaf(body, &hs, |t| {
-            let s = sig_bytes(&line_ends_like(&s, t), &hs);
-            t.extend_from_slice(&s)
-        })
-    } else if mime == "text/html" && !sig.html_done {
-        sig.html_done = true;
-        let s = format!("<br/>\r\n{}", sig.html);
-        leaf(body, &hs, |t| {
-            let s = sig_bytes(&line_ends_like(&s, t), &hs);
-            let lower = t.to_ascii_lowercase();
-            match lower.windows(7).rposition(|w| w == b"</body>") {
-                Some(i) => {
-                    t.splice(i..i, s);
-                }
-                None => t.extend_from_slice(&s),
+        if depth > MAX_DEPTH {
+            return Err(TooDeep);
+        }
+        let ent = &message[range.clone()];
+        let (head, body) = split_head(ent);
+        let body_start = range.end - body.len();
+        let hs = headers(head);
+        let ctype = header(&hs, "content-type").unwrap_or("text/plain");
+        let mime = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let attachment = header(&hs, "content-disposition")
+            .map(|d| d.trim().to_ascii_lowercase().starts_with("attachment"))
+            .unwrap_or(false);
+        let new_body = if mime.starts_with("multipart/") {
+            if let Some(b) = param(ctype, "boundary") {
+                let parts = parts(body, &b);
+                pending.extend(parts.into_iter().rev().map(|p| (body_start + p.start..body_start + p.end, depth + 1)));
             }
-        })
-    } else {
-        return ent.to_vec();
-    };
-    let mut out = Vec::with_capacity(head.len() + new_body.len() + 2);
-    out.extend_from_slice(head);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&new_body);
+            continue;
+        } else if attachment {
+            continue;
+        } else if mime == "text/plain" && !sig.plain_done {
+            sig.plain_done = true;
+            let s = format!("\r\n{}", sig.plain);
+            leaf(body, &hs, |t| {
+                let s = sig_bytes(&line_ends_like(&s, t), &hs);
+                t.extend_from_slice(&s)
+            })
+        } else if mime == "text/html" && !sig.html_done {
+            sig.html_done = true;
+            let s = format!("<br/>\r\n{}", sig.html);
+            leaf(body, &hs, |t| {
+                let s = sig_bytes(&line_ends_like(&s, t), &hs);
+                let lower = t.to_ascii_lowercase();
+                match lower.windows(7).rposition(|w| w == b"</body>") {
+                    Some(i) => {
+                        t.splice(i..i, s);
+                    }
+                    None => t.extend_from_slice(&s),
+                }
+            })
+        } else {
+            continue;
+        };
+        // An entity without the empty line after its header gets one before its new body.
+        let bytes = if head.len() == ent.len() {
+            let mut b = Vec::with_capacity(new_body.len() + 2);
+            b.extend_from_slice(b"\r\n");
+            b.extend_from_slice(&new_body);
+            b
+        } else {
+            new_body
+        };
+        edits.push(Edit { range: body_start..range.end, bytes });
+    }
+    Ok(edits)
+}
+
+/// `message` with `edits` (disjoint, in message order) applied.
+fn splice(message: &[u8], edits: Vec<Edit>) -> Vec<u8> {
+    let grown: usize = edits.iter().map(|e| e.bytes.len()).sum();
+    let mut out = Vec::with_capacity(message.len() + grown);
+    let mut pos = 0;
+    for e in edits {
+        out.extend_from_slice(&message[pos..e.range.start]);
+        out.extend_from_slice(&e.bytes);
+        pos = e.range.end;
+    }
+    out.extend_from_slice(&message[pos..]);
     out
 }
 
@@ -306,9 +353,12 @@ fn line_ends_like(sig: &str, text: &[u8]) -> String {
     if text.contains(&b'\n') && find(text, b"\r\n").is_none() { sig.replace("\r\n", "\n") } else { sig.to_owned() }
 }
 
-fn multipart(body: &[u8], boundary: &str, sig: &mut Sig) -> Vec<u8> {
+/// The byte ranges (in `body`) of the body parts of a multipart body: each part lies between a
+/// delimiter line and the CRLF before the next one (RFC 2046 §5.1.1).
+fn parts(body: &[u8], boundary: &str) -> Vec<Range<usize>> {
     let delim = format!("--{boundary}");
-    // Byte offsets of each delimiter line start.
+    let closing_delim = format!("{delim}--");
+    // Byte offsets of each delimiter line's start and end.
     let mut starts = Vec::new();
     let mut pos = 0;
     while pos < body.len() {
@@ -318,28 +368,18 @@ fn multipart(body: &[u8], boundary: &str, sig: &mut Sig) -> Vec<u8> {
         }
         pos = end + 2;
     }
-    if starts.is_empty() {
-        return body.to_vec();
-    }
-    let mut out = body[..starts[0].0].to_vec();
+    let mut parts = Vec::with_capacity(starts.len());
     for (k, &(s, e)) in starts.iter().enumerate() {
-        out.extend_from_slice(&body[s..e.min(body.len())]);
-        let closing = body[s..e].starts_with(format!("{delim}--").as_bytes());
+        let closing = body[s..e].starts_with(closing_delim.as_bytes());
         let next = starts.get(k + 1).map(|n| n.0).unwrap_or(body.len());
         let content_start = (e + 2).min(body.len());
-        if e < body.len() {
-            out.extend_from_slice(b"\r\n");
-        }
         if closing || content_start >= next {
-            out.extend_from_slice(&body[content_start..next.max(content_start)]);
             continue;
         }
-        // The part ends before the CRLF preceding the next delimiter.
         let part_end = if next >= content_start + 2 && k + 1 < starts.len() { next - 2 } else { next };
-        out.extend_from_slice(&entity(&body[content_start..part_end], sig));
-        out.extend_from_slice(&body[part_end..next]);
+        parts.push(content_start..part_end);
     }
-    out
+    parts
 }
 
 /// A delimiter line: `--boundary`, optionally `--` after it, then only transport padding, so a
@@ -588,6 +628,64 @@ mod tests {
                  p\r\n--BX--\r\n--B--\r\n";
         let out = s(&add(m.as_bytes(), "SIG", ""));
         assert_eq!(out, m.replace("p\r\n--BX--", "p\r\nSIG\r\n--BX--"));
+    }
+
+    /// `levels` multiparts, each the only part of the one above, around a text/plain part.
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut m = Vec::new();
+        for i in 0..levels {
+            m.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+        }
+        m.extend_from_slice(b"Content-Type: text/plain\r\n\r\ndeep\r\n");
+        for i in (0..levels).rev() {
+            m.extend_from_slice(format!("--b{i}--\r\n").as_bytes());
+        }
+        m
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_signed() {
+        let m = nested(MAX_DEPTH);
+        let out = s(&add(&m, "SIG", ""));
+        assert_eq!(out, s(&m).replace("deep\r\n", "deep\r\nSIG\r\n"));
+    }
+
+    #[test]
+    fn deeper_nesting_is_left_unsigned_without_recursion() {
+        // Thousands of levels: the walker keeps its own stack, so this neither overflows the
+        // thread's stack nor signs anything.
+        for levels in [MAX_DEPTH + 1, 5_000] {
+            let m = nested(levels);
+            assert_eq!(add(&m, "SIG", "<b>SIG</b>"), m);
+        }
+    }
+
+    #[test]
+    fn text_parts_before_deep_nesting_are_signed() {
+        let deep = s(&nested(5_000));
+        let m = format!(
+            "Content-Type: multipart/mixed; boundary=TOP\r\n\r\n--TOP\r\nContent-Type: text/plain\r\n\r\n\
+             first\r\n--TOP\r\n{deep}--TOP--\r\n"
+        );
+        let out = s(&add(m.as_bytes(), "SIG", ""));
+        assert_eq!(out, m.replace("first\r\n", "first\r\nSIG\r\n"));
+    }
+
+    proptest::proptest! {
+        /// Any bytes: no panic, the top-level header block kept as it was, and no change at all
+        /// without a signature. Bytes drawn from MIME's alphabet reach the multipart code.
+        #[test]
+        fn arbitrary_messages_never_panic(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            mime in "((Content-Type: (multipart/(mixed|alternative); boundary=\"?[ab]\"?|text/(plain|html)(; charset=iso-8859-1)?)|Content-Transfer-Encoding: (base64|quoted-printable)|Content-Disposition: attachment|--[ab](--)?|[a-z=<>/ ]{0,12})\r\n){0,24}",
+        ) {
+            for m in [raw.as_slice(), mime.as_bytes()] {
+                let out = add(m, "plain sig", "<i>html sig</i>");
+                let (head, _) = split_head(m);
+                proptest::prop_assert!(out.starts_with(head));
+                proptest::prop_assert_eq!(add(m, "", ""), m);
+            }
+        }
     }
 
     #[test]

@@ -10,69 +10,18 @@
 //! Order matters for crashes: the file is durable before its row exists, so a row never points
 //! at a missing file; a crash between the two leaves an orphan file and no acknowledgement.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use altimail_core::codes::message_type;
 use altimail_core::time::now_local;
-use altimail_store::db::{Value, never};
 use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::group_sync::{GroupSync, Written};
+use altimail_store::repo::queue::{self, NewQueued};
 use altimail_store::{Db, Location, Store, StoreError};
 
-/// One envelope recipient as resolved at RCPT time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    /// The address to deliver to (after aliases, lists, plus addressing, domain aliases).
-    pub address: String,
-    /// The local account, or 0 for a remote recipient.
-    pub account_id: i64,
-    /// The address as the client gave it in RCPT TO (for Delivered-To).
-    pub original: String,
-    /// DSN NOTIFY (RFC 3461), e.g. "FAILURE,DELAY"; empty when not given.
-    pub notify: String,
-    /// DSN ORCPT, e.g. "rfc822;user@example.com"; empty when not given.
-    pub orcpt: String,
-}
-
-impl Recipient {
-    pub fn local(address: &str, account_id: i64, original: &str) -> Self {
-        Recipient {
-            address: address.to_owned(),
-            account_id,
-            original: original.to_owned(),
-            notify: String::new(),
-            orcpt: String::new(),
-        }
-    }
-
-    pub fn remote(address: &str, original: &str) -> Self {
-        Recipient::local(address, 0, original)
-    }
-}
-
-/// Envelope data beyond sender and recipients.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnvelopeExtras {
-    /// DSN ENVID.
-    pub envid: String,
-    /// DSN RET: "FULL", "HDRS" or "".
-    pub ret: String,
-    /// BODY: "7BIT", "8BITMIME", "BINARYMIME" or "".
-    pub body: String,
-    pub smtputf8: bool,
-    /// The SMTP AUTH user who submitted it, or "".
-    pub auth_user: String,
-    /// The SMTP client's address; `None` for mail the server made or fetched itself.
-    pub client_ip: Option<IpAddr>,
-    /// The client's IP range has anti-spam off (`hm_securityranges.rangeoptions` bit 1024 unset).
-    pub skip_antispam: bool,
-    /// The client's IP range has anti-virus off (bit 4096 unset).
-    pub skip_antivirus: bool,
-}
+pub use altimail_store::repo::queue::{Envelope as EnvelopeExtras, NewRecipient as Recipient, Settle};
 
 /// A message to put into the queue.
 #[derive(Debug, Clone)]
@@ -83,19 +32,6 @@ pub struct NewMessage {
     pub extras: EnvelopeExtras,
     /// The whole message as it will be stored, CRLF line ends, our headers included.
     pub data: Vec<u8>,
-}
-
-/// Changes to other queue rows committed in the same transaction as a submitted message, so that
-/// handing work over to the new message happens exactly once across a crash.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settle {
-    /// `hm_messagerecipients` rows (of the message being delivered) the commit removes, with
-    /// their DSN and forward-marker rows: the recipients a bounce answers for, or a forward
-    /// without a kept copy carries on.
-    pub remove_recipients: Vec<i64>,
-    /// `(recipientid, messageid)`: recipient rows whose forward this message is, while the row
-    /// itself stays queued for its kept copy (`altimail_forwarded` markers).
-    pub mark_forwarded: Vec<(i64, i64)>,
 }
 
 struct Pending {
@@ -226,78 +162,16 @@ async fn commit_batch(store: &Store, sync: &Arc<Mutex<GroupSync>>, batch: &[Pend
     })
     .await
     .map_err(|e| StoreError::Invalid(format!("file sync task failed: {e}")))??;
-    let now = now_local();
-    let mut tx = store.db.begin().await?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for p in batch {
-        let m = &p.message;
-        let id = tx
-            .insert(
-                "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
-                 messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
-                 messageuid) VALUES (0, 0, ?, ?, ?, ?, 0, ?, 0, ?, 0, 0)",
-                &[
-                    p.file_name.as_str().into(),
-                    message_type::QUEUED.into(),
-                    m.sender.as_str().into(),
-                    (m.data.len() as i64).into(),
-                    never().into(),
-                    now.into(),
-                ],
-                "messageid",
-            )
-            .await?;
-        for r in &m.recipients {
-            let rid = tx
-                .insert(
-                    "INSERT INTO hm_messagerecipients (recipientmessageid, recipientaddress, recipientlocalaccountid, \
-                     recipientoriginaladdress) VALUES (?, ?, ?, ?)",
-                    &[id.into(), r.address.as_str().into(), r.account_id.into(), r.original.as_str().into()],
-                    "recipientid",
-                )
-                .await?;
-            if !r.notify.is_empty() || !r.orcpt.is_empty() {
-                tx.execute(
-                    "INSERT INTO altimail_recipient_dsn (recipientid, messageid, notify, orcpt) VALUES (?, ?, ?, ?)",
-                    &[rid.into(), id.into(), r.notify.as_str().into(), r.orcpt.as_str().into()],
-                )
-                .await?;
-            }
-        }
-        let x = &m.extras;
-        // Every field takes part in the comparison: a message with only a client address still
-        // gets its row.
-        if x != &EnvelopeExtras::default() {
-            tx.execute(
-                "INSERT INTO altimail_envelopes (messageid, envid, ret, body, smtputf8, authuser, clientip, \
-                 skipantispam, skipantivirus) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    id.into(),
-                    Value::Text(x.envid.clone()),
-                    Value::Text(x.ret.clone()),
-                    Value::Text(x.body.clone()),
-                    x.smtputf8.into(),
-                    Value::Text(x.auth_user.clone()),
-                    Value::Text(x.client_ip.map(|ip| ip.to_string()).unwrap_or_default()),
-                    x.skip_antispam.into(),
-                    x.skip_antivirus.into(),
-                ],
-            )
-            .await?;
-        }
-        for &rid in &p.settle.remove_recipients {
-            crate::queue::remove_recipient_in(&mut tx, rid).await?;
-        }
-        for &(rid, mid) in &p.settle.mark_forwarded {
-            tx.execute("DELETE FROM altimail_forwarded WHERE recipientid = ?", &[rid.into()]).await?;
-            tx.execute(
-                "INSERT INTO altimail_forwarded (recipientid, messageid) VALUES (?, ?)",
-                &[rid.into(), mid.into()],
-            )
-            .await?;
-        }
-        ids.push(id);
-    }
-    tx.commit().await?;
-    Ok(ids)
+    let rows: Vec<NewQueued> = batch
+        .iter()
+        .map(|p| NewQueued {
+            file_name: &p.file_name,
+            sender: &p.message.sender,
+            size: p.message.data.len() as i64,
+            recipients: &p.message.recipients,
+            envelope: &p.message.extras,
+            settle: &p.settle,
+        })
+        .collect();
+    queue::insert_batch(&store.db, &rows, now_local()).await
 }

@@ -123,4 +123,25 @@ mod tests {
         assert_eq!(sender(b"From: A <a@x.test>\r\n\r\n"), "a@x.test");
         assert_eq!(sender(b"Subject: none\r\n\r\n"), "");
     }
+
+    proptest::proptest! {
+        /// Any message: no panic, values unfolded, every address found is one address. (Stable
+        /// stand-in for the `mime_headers` fuzz target.)
+        #[test]
+        fn arbitrary_headers_never_panic(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            text in "((To|Cc|From|Return-Path): ([\"(),;:<>@ a-z\u{e4}\\\\]{0,16})(\r\n|\r\n |\n)?){0,8}",
+        ) {
+            for raw in [raw.as_slice(), text.as_bytes()] {
+                for v in header_values(raw, &["To", "Cc"]) {
+                    proptest::prop_assert!(!v.contains('\n'));
+                    for a in addresses(&v) {
+                        proptest::prop_assert!(a.contains('@') && !a.contains(char::is_whitespace) && a.len() <= 255);
+                    }
+                }
+                let s = sender(raw);
+                proptest::prop_assert!(s.is_empty() || s.contains('@'));
+            }
+        }
+    }
 }

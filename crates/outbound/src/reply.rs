@@ -149,4 +149,52 @@ mod tests {
         r.feed(&vec![b'2'; MAX_LINE + 2]);
         assert_eq!(r.next_reply(), Err(ReplyError::TooLong));
     }
+
+    /// Every reply decoded from `chunks` fed in turn, and whether an error ended it.
+    fn decode(chunks: &[&[u8]]) -> (Vec<Reply>, bool) {
+        let mut reader = ReplyReader::new();
+        let mut replies = Vec::new();
+        for chunk in chunks {
+            reader.feed(chunk);
+            loop {
+                match reader.next_reply() {
+                    Ok(Some(r)) => replies.push(r),
+                    Ok(None) => break,
+                    Err(_) => return (replies, true),
+                }
+            }
+        }
+        (replies, false)
+    }
+
+    proptest::proptest! {
+        /// Any server output, cut anywhere: no panic, the cut makes no difference, limits hold,
+        /// and a decoded reply rendered back decodes to itself. (Stable stand-in for the `reply`
+        /// fuzz target.)
+        #[test]
+        fn arbitrary_replies_never_panic(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            text in "((250|220|354|421|550|199|25)[- ]?[A-Za-z0-9 .\u{e4}]{0,12}(\r\n|\n|\r)?){0,12}",
+            cut in 0usize..600,
+        ) {
+            for data in [raw.as_slice(), text.as_bytes()] {
+                let (whole, failed) = decode(&[data]);
+                let cut = cut.min(data.len());
+                let (split, split_failed) = decode(&[&data[..cut], &data[cut..]]);
+                if !failed && !split_failed {
+                    proptest::prop_assert_eq!(&whole, &split);
+                }
+                for reply in &whole {
+                    proptest::prop_assert!((200..600).contains(&reply.code));
+                    proptest::prop_assert!(!reply.lines.is_empty() && reply.lines.len() <= MAX_LINES);
+                    let mut wire = Vec::new();
+                    for (i, line) in reply.lines.iter().enumerate() {
+                        let sep = if i + 1 == reply.lines.len() { ' ' } else { '-' };
+                        wire.extend_from_slice(format!("{}{sep}{line}\r\n", reply.code).as_bytes());
+                    }
+                    proptest::prop_assert_eq!(decode(&[&wire]), (vec![reply.clone()], false));
+                }
+            }
+        }
+    }
 }

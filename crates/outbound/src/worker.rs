@@ -18,15 +18,17 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use altimail_core::codes::{Security, message_type};
+use altimail_core::codes::Security;
 use altimail_core::time::now_local;
 use altimail_delivery::Spool;
 use altimail_delivery::headers::Headers;
 use altimail_delivery::queue::{self, QueuedRecipient, Work};
 use altimail_delivery::resolve::routes::{self, Route};
+use altimail_delivery::settle;
 use altimail_net::{HmLog, Severity};
 use altimail_store::repo::domains;
 use altimail_store::repo::messages::{self, Message};
+use altimail_store::repo::queue as queue_repo;
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Location, Store, StoreError};
 
@@ -74,15 +76,6 @@ struct Target {
     hosts: Vec<Host>,
     security: Security,
     auth: Option<(String, String)>,
-}
-
-/// The envelope extras outbound delivery uses (`altimail_envelopes`).
-#[derive(Debug, Default)]
-struct Extras {
-    envid: String,
-    ret: String,
-    body: String,
-    smtputf8: bool,
 }
 
 impl RemoteDelivery {
@@ -167,12 +160,17 @@ impl RemoteDelivery {
             }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
-        let extras = self.extras(id).await?;
-        let dsn = self.recipient_dsn(id).await?;
+        let extras = queue::envelope(db, id).await?;
         let data = self.signed(&message, &raw).await;
         let all_routes = routes::list(db).await?;
         let rcpts: Vec<QueuedRecipient> =
             queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id == 0).collect();
+        // The DSN parameters of the recipients that have them, by recipient row id.
+        let dsn: HashMap<i64, RcptDsn> = rcpts
+            .iter()
+            .filter(|r| !r.notify.is_empty() || !r.orcpt.is_empty())
+            .map(|r| (r.id, RcptDsn { notify: r.notify.clone(), orcpt: r.orcpt.clone() }))
+            .collect();
         let (retries, minutes) = retry_policy(settings, &all_routes, &rcpts);
         let last_try = message.tries >= retries;
         // Released by ETRN (or `altimail queue`): its ETRN-route recipients go out this time.
@@ -272,8 +270,9 @@ impl RemoteDelivery {
         if !relayed.is_empty() {
             self.report_relayed(&message, &raw, &extras, &relayed).await?;
         }
-        if !failed.is_empty() {
-            self.bounce(&message, &raw, &extras, &failed).await?;
+        if !failed.is_empty() && !self.bounce(&message, &raw, &extras, &failed).await? {
+            // The failed recipients are still queued: their bounce is tried again later.
+            deferred = true;
         }
         let remaining = queue::recipients(db, id).await?;
         if remaining.is_empty() {
@@ -285,25 +284,13 @@ impl RemoteDelivery {
         }
         if deferred {
             let next = now_local() + chrono::Duration::minutes(minutes);
-            db.execute(
-                "UPDATE hm_messages SET messagecurnooftries = messagecurnooftries + 1, messagenexttrytime = ?, \
-                 messagelocked = 0 WHERE messageid = ?",
-                &[next.into(), id.into()],
-            )
-            .await?;
-            return Ok(());
+            return queue::retry_later(db, id, next).await;
         }
         if let Some(route_id) = held_route
             && remaining.iter().all(|r| r.account_id == 0)
         {
             // As hMailServer: type 3, the route's id in messageaccountid, the hold marker time.
-            db.execute(
-                "UPDATE hm_messages SET messagetype = ?, messageaccountid = ?, messagenexttrytime = ?, \
-                 messagelocked = 0 WHERE messageid = ?",
-                &[message_type::ETRN_HELD.into(), route_id.into(), queue::etrn_hold_time().into(), id.into()],
-            )
-            .await?;
-            return Ok(());
+            return queue_repo::hold_for_etrn(db, id, route_id).await;
         }
         queue::release(db, id).await
     }
@@ -321,7 +308,7 @@ impl RemoteDelivery {
         target: &Target,
         message: &Message,
         raw: &[u8],
-        extras: &Extras,
+        extras: &queue::Envelope,
         dsn: &HashMap<i64, RcptDsn>,
         list: &[QueuedRecipient],
     ) -> Result<Vec<RcptResult>, StoreError> {
@@ -385,10 +372,7 @@ impl RemoteDelivery {
                         Status::Permanent(_) => outcome.try_next_host,
                     };
                     if status == Status::Delivered {
-                        self.store
-                            .db
-                            .execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[list[i].id.into()])
-                            .await?;
+                        queue_repo::remove_sent_recipient(&self.store.db, list[i].id).await?;
                     }
                     results[i] = RcptResult { status, remote: Some(host.ip), peer_dsn: outcome.dsn };
                     if retry_here {
@@ -443,46 +427,13 @@ impl RemoteDelivery {
         }
     }
 
-    async fn extras(&self, id: i64) -> Result<Extras, StoreError> {
-        let row = self
-            .store
-            .db
-            .fetch_optional(
-                "SELECT envid, ret, body, smtputf8 FROM altimail_envelopes WHERE messageid = ?",
-                &[id.into()],
-            )
-            .await?;
-        let Some(row) = row else { return Ok(Extras::default()) };
-        Ok(Extras {
-            envid: row.text("envid")?,
-            ret: row.text("ret")?,
-            body: row.text("body")?,
-            smtputf8: row.int("smtputf8")? != 0,
-        })
-    }
-
-    /// The DSN parameters of the message's recipients, by recipient row id.
-    async fn recipient_dsn(&self, id: i64) -> Result<HashMap<i64, RcptDsn>, StoreError> {
-        let rows = self
-            .store
-            .db
-            .fetch_all(
-                "SELECT recipientid, notify, orcpt FROM altimail_recipient_dsn WHERE messageid = ?",
-                &[id.into()],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.int("recipientid")?, RcptDsn { notify: r.text("notify")?, orcpt: r.text("orcpt")? })))
-            .collect()
-    }
-
     /// Sends the sender a "relayed" DSN for NOTIFY=SUCCESS recipients handed to a server
     /// without DSN (RFC 3461 §4.1).
     async fn report_relayed(
         &self,
         message: &Message,
         raw: &[u8],
-        extras: &Extras,
+        extras: &queue::Envelope,
         relayed: &[Failed],
     ) -> Result<(), StoreError> {
         let settings = Settings::load(&self.store.db).await?;
@@ -501,44 +452,55 @@ impl RemoteDelivery {
         self.spool.submit_notice(&self.store.db, sender, "report", data).await;
     }
 
-    /// Removes the failed recipients from the queue and reports them to the sender.
+    /// Takes failed recipients off the queue. Those a bounce reports on leave in the same
+    /// transaction that queues the bounce ([`settle::submit_bounce`], as local delivery does);
+    /// those no bounce is due for (NOTIFY without FAILURE, null or daemon sender, loop limit,
+    /// automatic mail) leave at once. Returns false when the bounce could not be built or
+    /// queued: its recipients stay queued and the message is tried again later.
     async fn bounce(
         &self,
         message: &Message,
         raw: &[u8],
-        extras: &Extras,
+        extras: &queue::Envelope,
         failed: &[(QueuedRecipient, Failed)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let db = &self.store.db;
-        let mut reported = Vec::new();
+        let settings = Settings::load(db).await?;
+        let may_report = bounce::may_bounce(&message.from, &Headers::parse(raw), settings.int("rulelooplimit"));
+        let (reported, silent): (Vec<_>, Vec<_>) =
+            failed.iter().partition(|(r, _)| may_report && bounce::wants_failure_report(&r.notify));
         for (r, f) in failed {
             tracing::info!("message {} to {}: failed: {}", message.id, r.address, f.reply);
-            let dsn = db
-                .fetch_optional(
-                    "SELECT notify, orcpt FROM altimail_recipient_dsn WHERE recipientid = ?",
-                    &[r.id.into()],
-                )
-                .await?;
-            let (notify, orcpt) = match dsn {
-                Some(row) => (row.text("notify")?, row.text("orcpt")?),
-                None => (String::new(), String::new()),
-            };
-            db.execute("DELETE FROM hm_messagerecipients WHERE recipientid = ?", &[r.id.into()]).await?;
-            db.execute("DELETE FROM altimail_recipient_dsn WHERE recipientid = ?", &[r.id.into()]).await?;
-            if bounce::wants_failure_report(&notify) {
-                reported.push(Failed { orcpt, ..f.clone() });
-            }
         }
-        let settings = Settings::load(db).await?;
-        let headers = Headers::parse(raw);
-        if reported.is_empty() || !bounce::may_bounce(&message.from, &headers, settings.int("rulelooplimit")) {
-            return Ok(());
+        queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
+        if reported.is_empty() {
+            return Ok(true);
         }
+        let ids: Vec<i64> = reported.iter().map(|(r, _)| r.id).collect();
+        let list: Vec<Failed> = reported.iter().map(|(r, f)| Failed { orcpt: r.orcpt.clone(), ..f.clone() }).collect();
         let host = altimail_delivery::host_name(&settings);
         let original = Original { sender: &message.from, raw, envid: &extras.envid, ret: &extras.ret };
-        let data = bounce::build(&self.store, &host, &original, &reported).await?;
-        self.submit_report(&message.from, data).await;
-        Ok(())
+        let result = async {
+            let data =
+                bounce::build(&self.store, &host, &original, &list).await.map_err(|e| format!("not built: {e}"))?;
+            settle::submit_bounce(&self.spool, db, message.id, &message.from, data, &ids).await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.log.error(
+                    Severity::Medium,
+                    5007,
+                    "ExternalDelivery",
+                    &format!(
+                        "Message {}: bounce to {} {e}; the message is tried again later",
+                        message.id, message.from
+                    ),
+                );
+                Ok(false)
+            }
+        }
     }
 }
 

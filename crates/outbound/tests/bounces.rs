@@ -66,3 +66,35 @@ async fn notify_never_and_ret_hdrs_and_the_null_sender() {
     assert!(!text.contains("body text here"), "RET=HDRS returns headers only: {text}");
     assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
 }
+
+/// A failed recipient leaves the queue only with its bounce: when the bounce cannot be made
+/// (here its texts are unreadable), the recipient stays queued and the message is tried again;
+/// once the bounce can be queued, the recipient goes in the same commit. Never neither.
+#[tokio::test]
+async fn failed_recipient_stays_queued_until_its_bounce_is() {
+    for db in altimail_testkit::backends("outbound_bounce_settle").await {
+        let zone = Zone::new().mx("refuse.test", 10, "mx.refuse.test").ip("mx.refuse.test", "127.0.1.19");
+        let f = fixture(&db, zone).await;
+        let peer = Peer::start("127.0.1.19", refusing()).await;
+        let id = f.submit("alice@us.test", &["x@refuse.test", "y@refuse.test"], "body\r\n").await;
+        let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
+        f.store.db.execute(&rename("hm_servermessages", "hm_servermessages_away"), &[]).await.unwrap();
+
+        f.worker.run_once().await.unwrap();
+        assert_eq!(f.queued(id).await, ["x@refuse.test", "y@refuse.test"], "{}: kept for the bounce", db.engine);
+        assert!(f.others(id).await.is_empty(), "{}: no bounce yet", db.engine);
+        let m = f.message(id).await.unwrap();
+        assert!(!m.locked && m.tries == 1, "{}: rescheduled: {m:?}", db.engine);
+
+        f.store.db.execute(&rename("hm_servermessages_away", "hm_servermessages"), &[]).await.unwrap();
+        f.make_due(id).await;
+        f.worker.run_once().await.unwrap();
+        assert!(f.message(id).await.is_none(), "{}: settled", db.engine);
+        let bounces = f.others(id).await;
+        assert_eq!(bounces.len(), 1, "{}: one bounce", db.engine);
+        assert!(bounces[0].1.contains("x@refuse.test") && bounces[0].1.contains("y@refuse.test"));
+        assert_eq!(peer.connection_count(), 2, "{}: the retry asked the server again", db.engine);
+        drop(peer);
+        db.cleanup().await;
+    }
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 use altimail_core::codes::message_type;
 use altimail_delivery::queue;
 use altimail_store::repo::messages::{self, Message};
+use altimail_store::repo::queue::{self as queue_repo, Held};
 use altimail_store::{Location, Store};
 
 use super::output::{Output, yes_no};
@@ -100,13 +101,9 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
         QueueCmd::Retry { id } => {
             let m = require(store, id).await?;
             if m.kind == message_type::ETRN_HELD {
-                db.execute(&release_held_sql("messageid = ?"), &[queue::etrn_hold_time().into(), m.id.into()]).await?;
+                queue_repo::release_held(db, Held::One(m.id)).await?;
             } else {
-                db.execute(
-                    "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
-                    &[altimail_store::db::never().into(), m.id.into()],
-                )
-                .await?;
+                queue_repo::make_due(db, m.id).await?;
             }
             let e = entry(store, &require(store, id).await?).await?;
             out.done(&format!("message {id} will be delivered now"), &e)
@@ -127,16 +124,8 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
             out.done(&format!("message {id} removed"), &e)
         }
         QueueCmd::Flush => {
-            let n = db
-                .execute(
-                    &format!(
-                        "UPDATE hm_messages SET messagenexttrytime = ? WHERE messagetype = {}",
-                        message_type::QUEUED
-                    ),
-                    &[altimail_store::db::never().into()],
-                )
-                .await?;
-            let held = db.execute(&release_held_sql("1 = 1"), &[queue::etrn_hold_time().into()]).await?;
+            let n = queue_repo::make_all_due(db).await?;
+            let held = queue_repo::release_held(db, Held::All).await?;
             #[derive(Serialize)]
             struct Flushed {
                 messages: u64,
@@ -150,15 +139,4 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
             out.done(&text, &Flushed { messages: n + held, released_held: held })
         }
     }
-}
-
-/// Releases held messages matching `filter`: queued again, due now, with the marker time that
-/// makes the remote worker deliver their ETRN-route recipients (`queue::etrn_hold_time`).
-fn release_held_sql(filter: &str) -> String {
-    format!(
-        "UPDATE hm_messages SET messagetype = {}, messageaccountid = 0, messagenexttrytime = ?, messagelocked = 0 \
-         WHERE messagetype = {} AND {filter}",
-        message_type::QUEUED,
-        message_type::ETRN_HELD
-    )
 }

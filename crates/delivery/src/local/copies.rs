@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 
-use altimail_core::codes::{flags, message_type};
 use altimail_store::files::{MessageFiles, new_file_name};
 use altimail_store::group_sync::{GroupSync, Written};
 use altimail_store::repo::accounts::Account;
@@ -20,7 +19,7 @@ use altimail_store::repo::folders;
 use altimail_store::repo::messages::Message;
 use altimail_store::{Location, Store, StoreError};
 
-use crate::queue::{self, QueuedRecipient};
+use altimail_store::repo::queue::{self, InboxCopy, QueuedRecipient};
 
 /// Copies written in files (unless one failed) and waiting for [`Copies::store`].
 pub(super) struct Copies {
@@ -194,42 +193,17 @@ async fn record(
     by_inbox: &BTreeMap<i64, Vec<usize>>,
     finishing: &[i64],
 ) -> Result<(), StoreError> {
-    let mut tx = store.db.begin().await?;
-    for (&inbox, members) in by_inbox {
-        let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
-        // Locks the INBOX row until the commit, so UIDs become visible in order.
-        let allocation = folders::allocate(&mut tx, inbox, count).await?;
-        let modseq = i64::try_from(allocation.modseq).unwrap_or(i64::MAX);
-        for (n, &i) in members.iter().enumerate() {
-            let c = &copies[i];
-            tx.insert(
-                "INSERT INTO hm_messages (messageaccountid, messagefolderid, messagefilename, messagetype, messagefrom, \
-                 messagesize, messagecurnooftries, messagenexttrytime, messageflags, messagecreatetime, messagelocked, \
-                 messageuid, messagemodseq) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?)",
-                &[
-                    c.account_id.into(),
-                    inbox.into(),
-                    c.file_name.as_str().into(),
-                    message_type::DELIVERED.into(),
-                    c.from.as_str().into(),
-                    c.size.into(),
-                    altimail_store::db::never().into(),
-                    flags::RECENT.into(),
-                    c.created.into(),
-                    (allocation.first_uid + n as i64).into(),
-                    modseq.into(),
-                ],
-                "messageid",
-            )
-            .await?;
-            // A finishing message's rows all go below.
-            if !finishing.contains(&c.message_id) {
-                queue::remove_recipient_in(&mut tx, c.recipient.id).await?;
-            }
-        }
-    }
-    for &id in finishing {
-        queue::remove_in(&mut tx, id).await?;
-    }
-    tx.commit().await
+    let rows: Vec<InboxCopy> = copies
+        .iter()
+        .map(|c| InboxCopy {
+            account_id: c.account_id,
+            file_name: &c.file_name,
+            from: &c.from,
+            size: c.size,
+            created: c.created,
+            message_id: c.message_id,
+            recipient_id: c.recipient.id,
+        })
+        .collect();
+    queue::record_copies(&store.db, &rows, by_inbox, finishing).await
 }

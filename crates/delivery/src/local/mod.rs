@@ -21,14 +21,14 @@ use altimail_net::HmLog;
 use altimail_store::group_sync::GroupSync;
 use altimail_store::repo::accounts::{self, Account};
 use altimail_store::repo::settings::Settings;
-use altimail_store::repo::{domains, messages};
+use altimail_store::repo::{auto_replies, domains, messages};
 use altimail_store::{Location, Store, StoreError};
 
 use crate::generated::{self, Delivered, Failure, Original};
 use crate::headers::Headers;
 use crate::queue::{self, QueuedRecipient, Work};
 use crate::report::{Action, may_bounce};
-use crate::resolve::ResolveError;
+use crate::settle::{self, Unreachable};
 use crate::spool::{NewMessage, Recipient, Settle, Spool};
 use copies::Copies;
 
@@ -314,13 +314,7 @@ impl LocalDelivery {
         if retry_later {
             let minutes = settings.int("smtpminutesbetweenretries").max(1);
             let next: NaiveDateTime = now_local() + chrono::Duration::minutes(minutes);
-            db.execute(
-                "UPDATE hm_messages SET messagecurnooftries = messagecurnooftries + 1, messagenexttrytime = ?, \
-                 messagelocked = 0 WHERE messageid = ?",
-                &[next.into(), id.into()],
-            )
-            .await?;
-            return Ok(());
+            return queue::retry_later(db, id, next).await;
         }
         // Only remote recipients are left: the outbound queue takes them.
         queue::release(db, id).await
@@ -361,18 +355,7 @@ impl LocalDelivery {
             let data = generated::bounce(&self.store, host, sender, original, &list)
                 .await
                 .map_err(|e| format!("not built: {e}"))?;
-            let recipients = match self.recipients_for(sender).await {
-                Ok(r) => r,
-                Err(Unreachable::Permanent(reason)) => {
-                    // Nobody could ever receive it: a retry would not help.
-                    tracing::warn!("message {}: no bounce to {sender}: {reason}", message.id);
-                    return queue::remove_recipients(db, &ids).await.map_err(|e| e.to_string());
-                }
-                Err(Unreachable::Temporary(e)) => return Err(format!("recipient lookup failed: {e}")),
-            };
-            let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
-            let settle = Settle { remove_recipients: ids.clone(), ..Default::default() };
-            self.spool.submit_settling(msg, settle).await.map(|_| ()).map_err(|e| format!("not queued: {e}"))
+            settle::submit_bounce(&self.spool, db, message.id, sender, data, &ids).await
         }
         .await;
         match result {
@@ -506,34 +489,8 @@ impl LocalDelivery {
 
     /// Records an auto-reply to `sender`; true when one was already sent within the period.
     async fn already_replied(&self, account_id: i64, sender: &str) -> Result<bool, StoreError> {
-        let db = &self.store.db;
         let now = chrono::Utc::now().timestamp();
-        let sender = sender.to_ascii_lowercase();
-        let row = db
-            .fetch_optional(
-                "SELECT senttime FROM altimail_autoreplies WHERE accountid = ? AND sender = ?",
-                &[account_id.into(), sender.as_str().into()],
-            )
-            .await?;
-        match row.map(|r| r.int("senttime")).transpose()? {
-            Some(t) if now - t < AUTO_REPLY_PERIOD_SECS => Ok(true),
-            Some(_) => {
-                db.execute(
-                    "UPDATE altimail_autoreplies SET senttime = ? WHERE accountid = ? AND sender = ?",
-                    &[now.into(), account_id.into(), sender.as_str().into()],
-                )
-                .await?;
-                Ok(false)
-            }
-            None => {
-                db.execute(
-                    "INSERT INTO altimail_autoreplies (accountid, sender, senttime) VALUES (?, ?, ?)",
-                    &[account_id.into(), sender.as_str().into(), now.into()],
-                )
-                .await?;
-                Ok(false)
-            }
-        }
+        auto_replies::already_replied(&self.store.db, account_id, sender, now, AUTO_REPLY_PERIOD_SECS).await
     }
 
     /// Queues a copy for the account's forwarding address, with the original envelope sender,
@@ -566,34 +523,9 @@ impl LocalDelivery {
         self.spool.submit_settling(msg, settle).await.map(|_| true)
     }
 
-    /// Resolves an address the server itself sends to (forward target, auto-reply, bounce).
+    /// Resolves an address the server itself sends to (forward target, auto-reply).
     async fn recipients_for(&self, address: &str) -> Result<Vec<Recipient>, Unreachable> {
-        match crate::resolve::expand(&self.store.db, address).await {
-            Ok(list) if !list.is_empty() => {
-                Ok(list.into_iter().map(|r| Recipient::local(&r.address, r.account_id, address)).collect())
-            }
-            Ok(_) => Err(Unreachable::Permanent("no recipient".into())),
-            Err(ResolveError::Refused(r)) => Err(Unreachable::Permanent(r.to_string())),
-            Err(ResolveError::Store(e)) => Err(Unreachable::Temporary(e)),
-        }
-    }
-}
-
-/// Why mail the server sends itself has nobody to go to.
-#[derive(Debug)]
-enum Unreachable {
-    /// The address resolves to nobody; trying again will not help.
-    Permanent(String),
-    /// The lookup failed.
-    Temporary(StoreError),
-}
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unreachable::Permanent(reason) => f.write_str(reason),
-            Unreachable::Temporary(e) => write!(f, "{e}"),
-        }
+        settle::recipients_for(&self.store.db, address).await
     }
 }
 

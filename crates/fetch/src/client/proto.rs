@@ -328,4 +328,54 @@ mod tests {
         assert_eq!(auth.log_text(), "AUTH PLAIN ***");
         assert_eq!(Command::Retr(3).log_text(), "RETR 3");
     }
+
+    /// What a session would decode from `chunks` (a status, then a body after each +OK), and
+    /// whether an error ended it.
+    fn session_items(chunks: &[&[u8]], max_body: usize) -> (Vec<Result<Status, Vec<u8>>>, bool) {
+        let mut d = Decoder::new(max_body);
+        let (mut items, mut want_body) = (Vec::new(), false);
+        for chunk in chunks {
+            d.feed(chunk);
+            loop {
+                let next = if want_body { d.body().map(|b| b.map(Err)) } else { d.status().map(|s| s.map(Ok)) };
+                match next {
+                    Ok(Some(item)) => {
+                        want_body = matches!(&item, Ok(s) if s.is_ok());
+                        items.push(item);
+                    }
+                    Ok(None) => break,
+                    Err(_) => return (items, true),
+                }
+            }
+        }
+        (items, false)
+    }
+
+    proptest::proptest! {
+        /// Any server output, cut anywhere: no panic, the cut makes no difference, bodies stay
+        /// within their limit, and listings parse without panicking. (Stable stand-in for the
+        /// `pop3_decoder` fuzz target.)
+        #[test]
+        fn arbitrary_streams_never_panic(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            text in "((\\+OK|-ERR|\\.|\\.\\.|[0-9]{1,3})?[ a-z\u{e4}]{0,6}(\r\n|\n)?){0,16}",
+            cut in 0usize..600,
+        ) {
+            for data in [raw.as_slice(), text.as_bytes()] {
+                let (whole, failed) = session_items(&[data], 256);
+                let cut = cut.min(data.len());
+                let (split, split_failed) = session_items(&[&data[..cut], &data[cut..]], 256);
+                if !failed && !split_failed {
+                    proptest::prop_assert_eq!(&whole, &split);
+                }
+                for item in &whole {
+                    if let Err(body) = item {
+                        proptest::prop_assert!(body.len() <= 256);
+                        let _ = (parse_uidl(body), parse_capa(body));
+                    }
+                }
+                let _ = (parse_uidl(data), parse_capa(data));
+            }
+        }
+    }
 }

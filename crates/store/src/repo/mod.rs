@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod acl;
 pub mod aliases;
+pub mod auto_replies;
 pub mod certificates;
 pub mod domain_aliases;
 pub mod domains;
@@ -15,9 +16,12 @@ pub mod logon_failures;
 pub mod mailbox;
 pub mod messages;
 pub mod ports;
+pub mod queue;
 pub mod ranges;
 pub mod routes;
+pub mod server_messages;
 pub mod settings;
+pub mod signatures;
 pub mod special_use;
 pub mod subscriptions;
 
