@@ -89,6 +89,14 @@ pub async fn connect(port: u16) -> TcpStream {
     TcpStream::connect(("127.0.0.1", port)).await.unwrap()
 }
 
+/// Connects to 127.0.0.1:`port` from the loopback address `source` (any of 127.0.0.0/8), to
+/// stand for another client.
+pub async fn connect_from(source: IpAddr, port: u16) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((source, 0).into()).unwrap();
+    socket.connect((Ipv4Addr::LOCALHOST, port).into()).await.unwrap()
+}
+
 /// Reads one line (through LF) byte by byte, so nothing after it is consumed.
 pub async fn read_line<S: AsyncRead + Unpin>(stream: &mut S) -> String {
     let read = async {
