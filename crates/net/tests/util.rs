@@ -71,10 +71,12 @@ impl Server {
     }
 
     pub fn main_log(&self) -> String {
+        self.log.flush();
         std::fs::read_to_string(self.log.main_log_path()).unwrap_or_default()
     }
 
     pub fn error_log(&self) -> String {
+        self.log.flush();
         std::fs::read_to_string(self.log.error_log_path()).unwrap_or_default()
     }
 }
