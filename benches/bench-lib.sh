@@ -125,7 +125,7 @@ altimail_binary() { # sets ALTIMAIL_BIN_RESOLVED: ALTIMAIL_BIN, or a release bui
 
 # Installs Altimail in $TMP/altimail (SQLite), with an account (default: $BENCH_USER and
 # $BENCH_PASS) and its domain, every default port removed and one port of `protocol` (default
-# imap) on 127.0.0.1:$1 without TLS; starts `serve`.
+# imap) on 127.0.0.1:$1 without TLS, no connection limits; starts `serve`.
 altimail_start() { # port [protocol [account password]]
 	local port=$1 protocol=${2:-imap} account=${3:-$BENCH_USER} password=${4:-$BENCH_PASS} a=$TMP/altimail id
 	mkdir -p "$a"
@@ -150,6 +150,11 @@ altimail_start() { # port [protocol [account password]]
 	done
 	port_in_use "$port" && die "port $port is in use"
 	alt port add --protocol "$protocol" --port "$port" --address 127.0.0.1 --security none >&2 || die "altimail port add failed"
+	# The benchmarks measure capacity, from one address: no connection limits (a new installation
+	# has some: 50 sessions per client address, 1000 SMTP/POP3 and 5000 IMAP sessions).
+	for id in maxsmtpconnections maxpop3connections maximapconnections altimailmaxconnectionsperip; do
+		alt setting set "$id" 0 >/dev/null || die "altimail setting set $id 0 failed"
+	done
 
 	say "starting altimail serve on 127.0.0.1:$port"
 	"$ALTIMAIL_BIN_RESOLVED" --config "$a/altimail.toml" serve 2>"$a/serve.stderr" >/dev/null &

@@ -15,6 +15,10 @@ use altimail_store::{Db, StoreError};
 /// - TLS 1.2 and 1.3 (`SslVersions` 24) instead of hMailServer's TLS 1.0–1.2;
 /// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application);
 /// - IMAP AUTHENTICATE PLAIN and SASL-IR offered;
+/// - connection limits (hMailServer's are 0, unlimited): 1000 SMTP, 1000 POP3 and 5000 IMAP
+///   sessions at once, and 50 sessions of one protocol from one client address
+///   (`altimailmaxconnectionsperip`; 50 is also what a database without the row gets), so that
+///   idle connections cannot take the whole machine;
 /// - clients from the "Internet" range must use TLS before they authenticate (range option
 ///   "tls-for-auth"), so passwords never cross the network in clear text.
 pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> {
@@ -44,5 +48,15 @@ pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> 
     // IMAP AUTHENTICATE PLAIN with an initial response (RFC 4959): what clients expect today.
     settings::set_integer(db, "EnableImapSASLPlain", 1).await?;
     settings::set_integer(db, "EnableImapSASLInitialResponse", 1).await?;
+    // IMAP clients keep several connections per user (IDLE on more than one folder), and an idle
+    // session costs about 45 KiB: 5000 of them stay under 250 MiB.
+    for (name, limit) in [
+        ("maxsmtpconnections", 1000),
+        ("maxpop3connections", 1000),
+        ("maximapconnections", 5000),
+        ("altimailmaxconnectionsperip", 50),
+    ] {
+        settings::set_integer(db, name, limit).await?;
+    }
     Ok(())
 }

@@ -90,6 +90,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("remote delivery did not stop in time");
     }
     log.application("Altimail Server stopped");
+    // The log files are written by a thread of their own: wait for the last lines.
+    log.flush();
     store.db.close().await;
     tracing::info!("stopped");
     Ok(())

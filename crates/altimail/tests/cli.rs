@@ -114,6 +114,14 @@ async fn administration_round_trips() {
         assert_eq!(i.json(&["setting", "get", "HostName"])["string"], "mail.example.com", "{e}");
         i.fails(&["setting", "set", "nosuchsetting", "1"]);
         i.fails(&["setting", "set", "maxmessagesize", "lots"]);
+        // Connection limits of a new installation, and the per-client one set like any other.
+        assert_eq!(i.json(&["setting", "get", "maxsmtpconnections"])["integer"], 1000, "{e}");
+        assert_eq!(i.json(&["setting", "get", "maxpop3connections"])["integer"], 1000, "{e}");
+        assert_eq!(i.json(&["setting", "get", "maximapconnections"])["integer"], 5000, "{e}");
+        assert_eq!(i.json(&["setting", "get", "altimailmaxconnectionsperip"])["integer"], 50, "{e}");
+        i.ok(&["setting", "set", "altimailmaxconnectionsperip", "0"]);
+        assert_eq!(i.json(&["setting", "get", "altimailmaxconnectionsperip"])["integer"], 0, "{e}");
+        i.fails(&["setting", "set", "altimailmaxconnectionsperip", "many"]);
 
         i.ok(&[
             "range",

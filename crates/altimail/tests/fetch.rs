@@ -43,6 +43,7 @@ struct World {
     ports: Vec<u16>,
     store: Store,
     fetcher: Fetcher,
+    log: HmLog,
 }
 
 /// A [`World`] on SQLite.
@@ -64,8 +65,8 @@ async fn world_on(db: ScratchDb, listeners: &[(&str, &str)]) -> World {
     let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
     let spool = Spool::start(store.clone());
     let log = HmLog::new(i.path("logs"), 255);
-    let fetcher = Fetcher::new(store.clone(), spool, log);
-    World { i, server, ports, store, fetcher }
+    let fetcher = Fetcher::new(store.clone(), spool, log.clone());
+    World { i, server, ports, store, fetcher, log }
 }
 
 impl World {
@@ -121,6 +122,7 @@ impl World {
     }
 
     fn log_text(&self) -> String {
+        self.log.flush();
         let mut all = String::new();
         for e in std::fs::read_dir(self.i.path("logs")).unwrap().flatten() {
             all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());

@@ -4,14 +4,15 @@
 //! Also the CRAM-MD5 (RFC 2195) computation, which needs the clear text and so only works for
 //! passwords stored plain or with Blowfish ([`plaintext_available`]).
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use crate::blowfish::{hm_decrypt, hm_encrypt};
+
+mod argon2id;
+
+pub use argon2id::Argon2Memory;
 
 /// Length of the hex salt prefix in hMailServer's salted SHA-256 form.
 const SHA256_SALT_LEN: usize = 6;
@@ -92,7 +93,15 @@ fn sha256_hex(salt: &str, password: &[u8]) -> String {
 
 /// Checks `password` against a `stored` value of the scheme with database code
 /// `scheme_code`. Empty passwords, empty stored values and unknown codes never match.
+///
+/// An Argon2id check allocates its 19 MiB of working memory anew; servers checking many
+/// passwords use [`verify_with`] and keep the memory.
 pub fn verify(scheme_code: i64, stored: &str, password: &str) -> bool {
+    verify_with(&mut Argon2Memory::new(), scheme_code, stored, password)
+}
+
+/// [`verify`] with Argon2id's working memory taken from (and left in) `memory`.
+pub fn verify_with(memory: &mut Argon2Memory, scheme_code: i64, stored: &str, password: &str) -> bool {
     if password.is_empty() || stored.is_empty() {
         return false;
     }
@@ -117,16 +126,18 @@ pub fn verify(scheme_code: i64, stored: &str, password: &str) -> bool {
             let expected = digest.to_ascii_lowercase();
             password_encodings(password).iter().any(|pw| ct_eq(sha256_hex(salt, pw).as_bytes(), expected.as_bytes()))
         }
-        PasswordScheme::Argon2id => match PasswordHash::new(stored.trim()) {
-            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-            Err(_) => false,
-        },
+        PasswordScheme::Argon2id => argon2id::verify(memory, stored.trim(), password.as_bytes()),
     }
 }
 
 /// Produces the stored form of `password` under `scheme` (random salt where the
 /// scheme has one).
 pub fn hash(scheme: PasswordScheme, password: &str) -> String {
+    hash_with(&mut Argon2Memory::new(), scheme, password)
+}
+
+/// [`hash`] with Argon2id's working memory taken from (and left in) `memory`.
+pub fn hash_with(memory: &mut Argon2Memory, scheme: PasswordScheme, password: &str) -> String {
     match scheme {
         PasswordScheme::Plain => password.to_owned(),
         PasswordScheme::Blowfish => hm_encrypt(password),
@@ -136,11 +147,7 @@ pub fn hash(scheme: PasswordScheme, password: &str) -> String {
             let digest = sha256_hex(&salt, password.as_bytes());
             format!("{salt}{digest}")
         }
-        PasswordScheme::Argon2id => Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h: PasswordHash| h.to_string())
-            // Default params and an OS-random salt: failure means the OS RNG is broken.
-            .expect("Argon2id hashing with default parameters failed"),
+        PasswordScheme::Argon2id => argon2id::hash(memory, password.as_bytes()),
     }
 }
 

@@ -296,6 +296,15 @@ pub(crate) fn service_unavailable_line(protocol: Protocol) -> &'static str {
     }
 }
 
+/// The reply to a client refused because a connection limit is reached: it may try again later.
+pub(crate) fn busy_line(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Smtp => "421 4.7.0 Too many connections, try again later",
+        Protocol::Pop3 => "-ERR [SYS/TEMP] Too many connections, try again later",
+        Protocol::Imap => "* BYE [UNAVAILABLE] Too many connections, try again later",
+    }
+}
+
 /// The handler for protocols that have none registered: one "service not available" line, then
 /// close.
 pub(crate) async fn service_unavailable(mut conn: Connection) {

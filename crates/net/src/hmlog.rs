@@ -10,22 +10,25 @@
 //! * `ERROR_hmailserver_<date>.log`: every error, whatever the mask.
 //! * `hmailserver_awstats.log`: one line per delivery, when AWStats logging is on.
 //!
-//! The date is the local date when the line is written, so files roll over at local midnight.
-//! Each line is one `write` call under a mutex, on an append-mode file; like hMailServer, the
-//! main file is kept open between lines only with mask bit 256 ("keep files open"), and all
-//! others are opened per line. Lines are on disk (in the page cache) when a call returns.
-//! A failure to write is reported once through `tracing` and never reaches the caller: a full
-//! disk must not stop mail.
+//! The date is the local date when the line is logged, so files roll over at local midnight.
+//! Logging never blocks the caller: lines are formatted by the caller and written, in order, by
+//! one writer thread (`hmlog_writer`), which joins the lines waiting for the same file into one
+//! `write` on an append-mode file. Like hMailServer, the main file is kept open between writes
+//! only with mask bit 256 ("keep files open"); all others are opened per write. When the writer
+//! falls too far behind, lines are dropped and counted rather than making sessions wait
+//! ([`HmLog::dropped_lines`]). [`HmLog::flush`] waits until every line logged before it is
+//! written; dropping the last clone does the same. A failure to write is reported once through
+//! `tracing` and never reaches the caller: a full disk must not stop mail.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use altimail_core::codes::Protocol;
 use altimail_core::ip;
+
+use crate::hmlog_writer::{Line, LogWriter};
 
 /// Bits of the `logging` setting (hMailServer's `LSEnabled`, `LSSMTP`, …).
 pub mod log_mask {
@@ -118,13 +121,14 @@ impl Severity {
 }
 
 /// hMailServer-format log files in one directory. Cheap to clone; clones share the mask and
-/// the open files.
+/// the writer thread.
 ///
 /// ```
 /// use altimail_net::{HmLog, log_mask};
 /// let dir = std::env::temp_dir().join(format!("hmlog-doc-{}", std::process::id()));
 /// let log = HmLog::new(&dir, log_mask::ENABLED | log_mask::TCPIP);
 /// log.tcpip("TCP - 1.2.3.4 connected to 10.0.0.1:25.");
+/// log.flush();
 /// assert!(std::fs::read_to_string(log.main_log_path())?.contains("\"TCPIP\"\t"));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -139,15 +143,7 @@ struct Inner {
     dir: PathBuf,
     mask: AtomicI64,
     awstats: AtomicBool,
-    /// The main log file while "keep files open" is on. The mutex also serialises all writes.
-    open_main: Mutex<Option<OpenFile>>,
-    failing: AtomicBool,
-}
-
-#[derive(Debug)]
-struct OpenFile {
-    path: PathBuf,
-    file: File,
+    writer: LogWriter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,8 +162,7 @@ impl HmLog {
                 dir: dir.into(),
                 mask: AtomicI64::new(0),
                 awstats: AtomicBool::new(false),
-                open_main: Mutex::new(None),
-                failing: AtomicBool::new(false),
+                writer: LogWriter::start(),
             }),
         };
         log.set_mask(mask);
@@ -185,8 +180,20 @@ impl HmLog {
         let mask = if mask & log_mask::ENABLED != 0 { mask } else { 0 };
         let old = self.inner.mask.swap(mask, Ordering::Relaxed);
         if old & log_mask::KEEP_FILES_OPEN != 0 && mask & log_mask::KEEP_FILES_OPEN == 0 {
-            *self.inner.open_main.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            self.inner.writer.close_main();
         }
+    }
+
+    /// Waits until every line logged before this call is in its file. Blocks the calling thread
+    /// (briefly, unless the disk stalls): for shutdown and tests, not for sessions.
+    pub fn flush(&self) {
+        self.inner.writer.flush();
+    }
+
+    /// Lines dropped since the start because the writer could not keep up (each drop is also
+    /// reported through `tracing`).
+    pub fn dropped_lines(&self) -> u64 {
+        self.inner.writer.dropped()
     }
 
     /// The mask in effect (0 while logging is off).
@@ -242,7 +249,7 @@ impl HmLog {
             ip::normalize(remote),
             clean(text)
         );
-        self.write(Target::Main, &stamp.date, &line);
+        self.write(Target::Main, &stamp.date, line);
     }
 
     /// A `"TCPIP"` line, e.g. `TCP - 1.2.3.4 connected to 10.0.0.1:25.`
@@ -274,9 +281,11 @@ impl HmLog {
             severity.name()
         );
         let line = format!("\"ERROR\"\t{}\t\"{}\"\t\"{}\"\r\n", thread_number(), stamp.time, clean(&text));
-        self.write(Target::Error, &stamp.date, &line);
         if self.is_enabled(log_mask::ENABLED) {
-            self.write(Target::Main, &stamp.date, &line);
+            self.write(Target::Error, &stamp.date, line.clone());
+            self.write(Target::Main, &stamp.date, line);
+        } else {
+            self.write(Target::Error, &stamp.date, line);
         }
     }
 
@@ -303,7 +312,7 @@ impl HmLog {
             awstats_address(to),
             ip::normalize(sender_ip),
         );
-        self.write(Target::AwStats, "", &line);
+        self.write(Target::AwStats, "", line);
     }
 
     fn plain(&self, label: &str, bit: i64, text: &str) {
@@ -312,7 +321,7 @@ impl HmLog {
         }
         let stamp = Stamp::now();
         let line = format!("\"{label}\"\t{}\t\"{}\"\t\"{}\"\r\n", thread_number(), stamp.time, clean(text));
-        self.write(Target::Main, &stamp.date, &line);
+        self.write(Target::Main, &stamp.date, line);
     }
 
     fn path(&self, target: Target, date: &str) -> PathBuf {
@@ -324,57 +333,13 @@ impl HmLog {
         self.inner.dir.join(name)
     }
 
-    fn write(&self, target: Target, date: &str, line: &str) {
-        let path = self.path(target, date);
-        let keep_open = target == Target::Main && self.is_enabled(log_mask::KEEP_FILES_OPEN);
-        let mut open_main = self.inner.open_main.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = if keep_open {
-            write_kept_open(&mut open_main, &path, line)
-        } else {
-            if target == Target::Main {
-                *open_main = None;
-            }
-            open_append(&path).and_then(|mut f| f.write_all(line.as_bytes()))
-        };
-        drop(open_main);
-        match result {
-            Ok(()) => {
-                if self.inner.failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!("hMailServer log {} is writable again", path.display());
-                }
-            }
-            Err(e) => {
-                if !self.inner.failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!("cannot write hMailServer log {}: {e}", path.display());
-                }
-            }
-        }
-    }
-}
-
-/// Writes through the kept-open main file, reopening it after the date changed or after someone
-/// moved the file away (hMailServer checks the same two things).
-fn write_kept_open(slot: &mut Option<OpenFile>, path: &Path, line: &str) -> io::Result<()> {
-    if !matches!(slot, Some(f) if f.path == path && path.exists()) {
-        *slot = None;
-    }
-    let open = match slot {
-        Some(open) => open,
-        None => slot.insert(OpenFile { file: open_append(path)?, path: path.to_path_buf() }),
-    };
-    open.file.write_all(line.as_bytes())
-}
-
-fn open_append(path: &Path) -> io::Result<File> {
-    let open = || OpenOptions::new().create(true).append(true).open(path);
-    match open() {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            open()
-        }
-        other => other,
+    fn write(&self, target: Target, date: &str, line: String) {
+        self.inner.writer.send(Line {
+            path: self.path(target, date),
+            main: target == Target::Main,
+            keep_open: target == Target::Main && self.is_enabled(log_mask::KEEP_FILES_OPEN),
+            text: line,
+        });
     }
 }
 
@@ -418,6 +383,8 @@ fn thread_number() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::fs;
 
     const ALL: i64 = log_mask::ENABLED
         | log_mask::SMTP
@@ -463,6 +430,7 @@ mod tests {
         log.debug("Creating session 7");
         log.error(Severity::High, 4316, "TCPServer::Run()", "Failed to bind.\r\nSecond line");
 
+        log.flush();
         let got = lines(&log.main_log_path());
         assert_eq!(got.len(), 9, "{got:#?}");
         let expected_sessions = [
@@ -511,6 +479,7 @@ mod tests {
         assert_eq!(log.mask(), 0, "without bit 1 the mask is ignored");
         log.tcpip("not written");
         log.error(Severity::Medium, 5001, "src", "always");
+        log.flush();
         assert!(!log.main_log_path().exists());
         let errors = lines(&log.error_log_path());
         assert_eq!(errors.len(), 1);
@@ -523,6 +492,7 @@ mod tests {
         log.session(SessionKind::SmtpServer, 1, "1.2.3.4".parse().unwrap(), "SMTP bit is off");
         log.debug("debug bit is off");
         log.error(Severity::Low, 1, "src", "copied");
+        log.flush();
         let main = lines(&log.main_log_path());
         assert_eq!(main.len(), 2, "{main:#?}");
         assert!(main[0].starts_with("\"TCPIP\"\t") && main[0].ends_with("\"written\""));
@@ -536,9 +506,11 @@ mod tests {
         let log = HmLog::new(dir.path().join("sub"), log_mask::ENABLED | log_mask::TCPIP | log_mask::KEEP_FILES_OPEN);
         log.tcpip("one");
         log.tcpip("two");
+        log.flush();
         assert_eq!(lines(&log.main_log_path()).len(), 2);
         fs::remove_file(log.main_log_path()).unwrap();
         log.tcpip("three");
+        log.flush();
         let main = lines(&log.main_log_path());
         assert_eq!(main.len(), 1);
         assert!(main[0].ends_with("\"three\""));
@@ -550,10 +522,12 @@ mod tests {
         let log = HmLog::new(dir.path(), 0);
         let sender: IpAddr = "192.0.2.1".parse().unwrap();
         log.awstats_delivered(sender, "198.51.100.7".parse().unwrap(), "<a b@x.com>", "c@y.com", 1234);
+        log.flush();
         assert!(!log.awstats_log_path().exists(), "off by default");
         log.set_awstats(true);
         log.awstats_delivered(sender, "198.51.100.7".parse().unwrap(), "<a b@x.com>", "<c@y.com>", 1234);
         log.awstats_failed(sender, "a@x.com", "nobody@y.com", 550);
+        log.flush();
         let got = lines(&log.awstats_log_path());
         assert_eq!(got.len(), 2);
         let f = fields(&got[0]);
@@ -561,6 +535,31 @@ mod tests {
         assert_eq!(&f[1..], ["ab@x.com", "c@y.com", "192.0.2.1", "198.51.100.7", "SMTP", "?", "250", "1234"]);
         let f = fields(&got[1]);
         assert_eq!(&f[1..], ["a@x.com", "nobody@y.com", "192.0.2.1", "127.0.0.1", "SMTP", "?", "550", "0"]);
+    }
+
+    #[test]
+    fn lines_from_many_threads_arrive_whole_and_in_each_threads_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = HmLog::new(dir.path(), log_mask::ENABLED | log_mask::TCPIP | log_mask::KEEP_FILES_OPEN);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let log = log.clone();
+                std::thread::spawn(move || (0..500).for_each(|i| log.tcpip(&format!("t{t} line {i}"))))
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        log.flush();
+        let got = lines(&log.main_log_path());
+        assert_eq!(got.len(), 8 * 500);
+        for t in 0..8 {
+            let order: Vec<usize> = got
+                .iter()
+                .filter_map(|l| l.split(&format!("\"t{t} line ")).nth(1))
+                .map(|rest| rest.trim_end_matches('"').parse().unwrap())
+                .collect();
+            assert_eq!(order, (0..500).collect::<Vec<_>>(), "thread {t}");
+        }
+        assert_eq!(log.dropped_lines(), 0);
     }
 
     #[test]

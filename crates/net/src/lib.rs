@@ -2,11 +2,12 @@
 //! and a protocol session of Altimail Server.
 //!
 //! [`Listeners`] binds one socket per `hm_tcpipports` row and follows the table while running.
-//! Each accepted client goes through the [`Policy`] (IP ranges, per-protocol connection limits,
-//! auto-ban), then, on implicit-TLS ports, through the TLS handshake ([`tls`]), and is then
-//! handed as a [`Connection`] to the [`SessionHandler`] registered for the port's protocol. The
-//! SMTP, POP3 and IMAP crates implement that trait; this crate knows nothing of their commands.
-//! [`HmLog`] writes hMailServer's log files, byte for byte, for everyone.
+//! Each accepted client goes through the [`Policy`] (IP ranges, per-protocol and per-client
+//! connection limits, auto-ban), then, on implicit-TLS ports, through the TLS handshake
+//! ([`tls`]), and is then handed as a [`Connection`] to the [`SessionHandler`] registered for the
+//! port's protocol. The SMTP, POP3 and IMAP crates implement that trait; this crate knows
+//! nothing of their commands. [`HmLog`] writes hMailServer's log files, byte for byte, for
+//! everyone.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,7 +37,7 @@
 //! * `policy`: [`Policy`], [`Admission`], [`ConnectionGuard`], auto-ban.
 //! * [`tls`]: rustls server configurations from PEM files, the self-signed certificate.
 //! * [`deadline`]: read deadlines that trickled bytes cannot extend, write limits.
-//! * `hmlog`: [`HmLog`], hMailServer's log files.
+//! * `hmlog`: [`HmLog`], hMailServer's log files; `hmlog_writer`, the thread that writes them.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -45,6 +46,7 @@ mod connection;
 pub mod deadline;
 mod error;
 mod hmlog;
+mod hmlog_writer;
 mod listener;
 mod policy;
 mod sessions;
@@ -55,4 +57,4 @@ pub use connection::{Connection, SessionHandler, Stream, next_session_id};
 pub use error::NetError;
 pub use hmlog::{HmLog, SessionKind, Severity, log_mask};
 pub use listener::{HANDSHAKE_TIMEOUT, Listeners, ListenersBuilder, RECONCILE_INTERVAL};
-pub use policy::{Admission, ConnectionGuard, Policy, REFRESH, Refusal, limit_setting};
+pub use policy::{Admission, ConnectionGuard, PER_IP_LIMIT_SETTING, Policy, REFRESH, Refusal, limit_setting};

@@ -8,8 +8,9 @@
 //! reported once (tracing and hMailServer's error log, HM4316 / HM5113) and tried again on every
 //! pass; the other ports are not affected.
 //!
-//! Each accepted connection gets its own task: TCP/IP log line, [`Policy::admit`] (a refused
-//! client is closed without a byte, as hMailServer does), the TLS handshake on implicit-TLS
+//! Each accepted connection gets its own task: TCP/IP log line, [`Policy::admit`] (a client no
+//! IP range admits is closed without a byte, as hMailServer does; one over a connection limit
+//! is told the server is busy, on ports without implicit TLS), the TLS handshake on implicit-TLS
 //! ports, then the [`SessionHandler`] registered for the port's protocol, or a built-in one that
 //! answers "service not available".
 //!
@@ -35,8 +36,9 @@ use altimail_store::repo::ports::{self, Port};
 use altimail_store::repo::settings::Settings;
 
 use crate::NetError;
-use crate::connection::{Connection, SessionHandler, Stream, next_session_id, service_unavailable};
-use crate::hmlog::{HmLog, Severity};
+use crate::connection::{Connection, SessionHandler, Stream, busy_line, next_session_id, service_unavailable};
+use crate::deadline::write_all_by;
+use crate::hmlog::{HmLog, SessionKind, Severity};
 use crate::policy::{Admission, Policy, Refusal};
 use crate::sessions::Sessions;
 use crate::tls_configs::TlsConfigs;
@@ -45,6 +47,8 @@ use crate::tls_configs::TlsConfigs;
 pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(1);
 /// Default limit for a TLS handshake (implicit TLS and STARTTLS).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the "too many connections" reply may take to write to a refused client.
+const BUSY_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Configures and starts [`Listeners`].
 pub struct ListenersBuilder {
@@ -426,6 +430,11 @@ async fn serve(
                 ));
             }
             tracing::info!("refused: {refusal}");
+            // On implicit-TLS ports the client expects a handshake, not text: no handshake is
+            // spent on a refused client, it sees the connection close.
+            if refusal.is_busy() && port.security != Security::Tls {
+                tell_busy(&ctx, tcp, peer_ip, port.protocol, session_id).await;
+            }
             return;
         }
     };
@@ -470,4 +479,18 @@ async fn serve(
         None => service_unavailable(conn).await,
     }
     tracing::debug!("session ended");
+}
+
+/// Tells a client refused by a connection limit that the server is busy (SMTP `421`, POP3
+/// `-ERR`, IMAP `* BYE`) and closes the connection.
+async fn tell_busy(ctx: &Context, mut tcp: TcpStream, peer_ip: std::net::IpAddr, protocol: Protocol, session_id: u64) {
+    use tokio::io::AsyncWriteExt as _;
+    let line = busy_line(protocol);
+    ctx.log.session(SessionKind::server(protocol), session_id, peer_ip, &format!("SENT: {line}"));
+    let written = write_all_by(&mut tcp, format!("{line}\r\n").as_bytes(), BUSY_REPLY_TIMEOUT).await;
+    if let Err(e) = written {
+        tracing::debug!("telling {peer_ip} the server is busy: {e}");
+        return;
+    }
+    let _ = tokio::time::timeout(BUSY_REPLY_TIMEOUT, tcp.shutdown()).await;
 }

@@ -5,19 +5,22 @@
 //! On accept, hMailServer finds the highest-priority IP range containing the client, drops the
 //! connection without a banner when there is none or when the range lacks the protocol's bit,
 //! and then counts the session against `maxsmtpconnections` / `maxpop3connections` /
-//! `maximapconnections` (0 = unlimited). [`Policy::admit`] does the same and returns the range
-//! (the sessions need its relay and authentication bits) with a [`ConnectionGuard`] that gives
-//! the slot back when dropped.
+//! `maximapconnections` (0 = unlimited). [`Policy::admit`] does the same, then counts the session
+//! against Altimail's per-client limit `altimailmaxconnectionsperip` (sessions of one protocol
+//! from one IP address; 0 = unlimited, 50 when the row is missing), so that one client cannot
+//! hold every slot. It returns the range (the sessions need its relay and authentication bits)
+//! with a [`ConnectionGuard`] that gives the slots back when dropped.
 //!
 //! Ranges and settings are read from the database at most once per second ([`REFRESH`]) and
 //! shared between connections, so `altimail range …` or `altimail setting …` on a running
 //! server applies within a second without a query per connection. When a refresh fails the
 //! previous snapshot stays in use; with no snapshot at all, connections are refused.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
@@ -58,9 +61,20 @@ impl<T> Default for Snapshot<T> {
     }
 }
 
-/// Live sessions per protocol, indexed by [`slot`].
+/// Live sessions per protocol (indexed by [`slot`]) and per protocol and client address.
 #[derive(Debug, Default)]
-struct Counters([AtomicU64; 3]);
+struct Counters {
+    total: [AtomicU64; 3],
+    /// Only addresses with live sessions have an entry, so the map is never larger than the
+    /// number of sessions.
+    per_ip: std::sync::Mutex<HashMap<(usize, IpAddr), u64>>,
+}
+
+impl Counters {
+    fn per_ip(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, IpAddr), u64>> {
+        self.per_ip.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 fn slot(protocol: Protocol) -> usize {
     match protocol {
@@ -78,6 +92,10 @@ pub fn limit_setting(protocol: Protocol) -> &'static str {
         Protocol::Imap => "maximapconnections",
     }
 }
+
+/// The setting that limits simultaneous sessions of one protocol from one client address
+/// (Altimail's own; 0 = unlimited).
+pub const PER_IP_LIMIT_SETTING: &str = "altimailmaxconnectionsperip";
 
 /// The decision on one accepted connection.
 #[derive(Debug)]
@@ -113,8 +131,26 @@ pub enum Refusal {
         /// The limit in effect.
         limit: u64,
     },
+    /// The client already holds `altimailmaxconnectionsperip` sessions of the protocol.
+    PerIpLimitReached {
+        /// The protocol asked for.
+        protocol: Protocol,
+        /// The client's address.
+        ip: IpAddr,
+        /// The limit in effect.
+        limit: u64,
+    },
     /// The IP ranges could not be read and no earlier snapshot exists.
     Unavailable(String),
+}
+
+impl Refusal {
+    /// Whether the client is told why (a busy server) instead of being dropped without a byte:
+    /// only for the connection limits. Clients that no range admits get nothing, as in
+    /// hMailServer.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Refusal::LimitReached { .. } | Refusal::PerIpLimitReached { .. })
+    }
 }
 
 impl fmt::Display for Refusal {
@@ -128,16 +164,23 @@ impl fmt::Display for Refusal {
             Refusal::LimitReached { protocol, limit } => {
                 write!(f, "Maximum number of {} connections ({limit}) reached", protocol.name().to_ascii_uppercase())
             }
+            Refusal::PerIpLimitReached { protocol, ip, limit } => write!(
+                f,
+                "Maximum number of {} connections from {ip} ({limit}) reached",
+                protocol.name().to_ascii_uppercase()
+            ),
             Refusal::Unavailable(e) => write!(f, "IP ranges unavailable: {e}"),
         }
     }
 }
 
-/// One admitted session's slot under its protocol's connection limit; dropping it frees the slot.
+/// One admitted session's slots under its protocol's connection limits; dropping it frees them.
 #[derive(Debug)]
 pub struct ConnectionGuard {
     counters: Arc<Counters>,
     protocol: Protocol,
+    /// The client address counted in `per_ip`, once it is.
+    ip: Option<IpAddr>,
 }
 
 impl ConnectionGuard {
@@ -149,7 +192,16 @@ impl ConnectionGuard {
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.counters.0[slot(self.protocol)].fetch_sub(1, Ordering::AcqRel);
+        self.counters.total[slot(self.protocol)].fetch_sub(1, Ordering::AcqRel);
+        if let Some(ip) = self.ip {
+            let mut per_ip = self.counters.per_ip();
+            if let Some(n) = per_ip.get_mut(&(slot(self.protocol), ip)) {
+                *n -= 1;
+                if *n == 0 {
+                    per_ip.remove(&(slot(self.protocol), ip));
+                }
+            }
+        }
     }
 }
 
@@ -186,23 +238,42 @@ impl Policy {
             return Admission::Refused(Refusal::ProtocolNotAllowed { range: range.name.clone(), protocol });
         }
         // Without settings, count but do not limit: the ranges above already decided access.
-        let limit = match self.settings().await {
-            Ok(settings) => u64::try_from(settings.int(limit_setting(protocol))).unwrap_or(0),
-            Err(_) => 0,
+        let (limit, per_ip_limit) = match self.settings().await {
+            Ok(settings) => (
+                u64::try_from(settings.int(limit_setting(protocol))).unwrap_or(0),
+                u64::try_from(settings.int(PER_IP_LIMIT_SETTING)).unwrap_or(0),
+            ),
+            Err(_) => (0, 0),
         };
-        let counter = &self.inner.live.0[slot(protocol)];
-        let now_live = counter.fetch_add(1, Ordering::AcqRel) + 1;
-        let guard = ConnectionGuard { counters: self.inner.live.clone(), protocol };
+        let live = &self.inner.live;
+        let now_live = live.total[slot(protocol)].fetch_add(1, Ordering::AcqRel) + 1;
+        let mut guard = ConnectionGuard { counters: live.clone(), protocol, ip: None };
         if limit > 0 && now_live > limit {
             drop(guard);
             return Admission::Refused(Refusal::LimitReached { protocol, limit });
         }
+        {
+            let mut per_ip = live.per_ip();
+            let from_peer = per_ip.entry((slot(protocol), peer)).or_insert(0);
+            if per_ip_limit > 0 && *from_peer >= per_ip_limit {
+                drop(per_ip);
+                drop(guard);
+                return Admission::Refused(Refusal::PerIpLimitReached { protocol, ip: peer, limit: per_ip_limit });
+            }
+            *from_peer += 1;
+        }
+        guard.ip = Some(peer);
         Admission::Admitted { range: range.clone(), guard }
     }
 
     /// The number of admitted sessions of `protocol` still running.
     pub fn connections(&self, protocol: Protocol) -> u64 {
-        self.inner.live.0[slot(protocol)].load(Ordering::Acquire)
+        self.inner.live.total[slot(protocol)].load(Ordering::Acquire)
+    }
+
+    /// The number of admitted sessions of `protocol` from `ip` still running.
+    pub fn connections_from(&self, protocol: Protocol, ip: IpAddr) -> u64 {
+        self.inner.live.per_ip().get(&(slot(protocol), ip::normalize(ip))).copied().unwrap_or(0)
     }
 
     /// Records a failed logon by `ip` as user `user` and applies auto-ban
@@ -376,6 +447,49 @@ mod tests {
         let (_, _third) = admitted(policy.admit(Protocol::Pop3, ip).await);
         drop(second);
         assert_eq!(policy.connections(Protocol::Pop3), 1);
+    }
+
+    #[tokio::test]
+    async fn per_ip_limit_counts_sessions_of_one_protocol_from_one_address() {
+        let (_dir, store) = store().await;
+        let policy = Policy::new(store.db.clone());
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        let mut default = Vec::new();
+        for _ in 0..50 {
+            default.push(admitted(policy.admit(Protocol::Imap, ip).await));
+        }
+        assert_eq!(
+            refused(policy.admit(Protocol::Imap, mapped).await),
+            Refusal::PerIpLimitReached { protocol: Protocol::Imap, ip, limit: 50 },
+            "50 when the setting has no row; an IPv4-mapped address is the same client"
+        );
+        drop(default);
+        assert_eq!(policy.connections_from(Protocol::Imap, ip), 0);
+
+        settings::set_integer(&store.db, PER_IP_LIMIT_SETTING, 2).await.unwrap();
+        policy.invalidate_settings().await;
+        let (_, first) = admitted(policy.admit(Protocol::Imap, ip).await);
+        let (_, _second) = admitted(policy.admit(Protocol::Imap, mapped).await);
+        let refusal = refused(policy.admit(Protocol::Imap, ip).await);
+        assert!(refusal.is_busy());
+        assert_eq!(refusal.to_string(), "Maximum number of IMAP connections from 192.0.2.7 (2) reached");
+        assert_eq!(policy.connections(Protocol::Imap), 2, "a refusal keeps no slot");
+        assert_eq!(policy.connections_from(Protocol::Imap, ip), 2);
+        let (_, _other_ip) = admitted(policy.admit(Protocol::Imap, "192.0.2.8".parse().unwrap()).await);
+        let (_, _other_protocol) = admitted(policy.admit(Protocol::Pop3, ip).await);
+        drop(first);
+        let (_, _third) = admitted(policy.admit(Protocol::Imap, ip).await);
+
+        settings::set_integer(&store.db, PER_IP_LIMIT_SETTING, 0).await.unwrap();
+        policy.invalidate_settings().await;
+        let mut unlimited = Vec::new();
+        for _ in 0..100 {
+            unlimited.push(admitted(policy.admit(Protocol::Imap, ip).await));
+        }
+        assert_eq!(policy.connections_from(Protocol::Imap, ip), 102);
+        drop(unlimited);
+        assert_eq!(policy.connections_from(Protocol::Imap, ip), 2);
     }
 
     #[tokio::test]

@@ -1,15 +1,16 @@
 //! Plain listeners: handlers, policy refusals, limits, live port changes, shutdown, auto-ban.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use altimail_core::codes::{Protocol, Security, range};
-use altimail_net::Connection;
+use altimail_net::{Connection, PER_IP_LIMIT_SETTING};
 use altimail_store::repo::{ports, ranges, settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::util::{PATIENCE, connect, eventually, greeting, read_line, read_to_end, server};
+use crate::util::{PATIENCE, connect, connect_from, eventually, greeting, read_line, read_to_end, server};
 
 /// Greets with the session's facts, echoes one line, and ends.
 async fn greet_and_echo(mut conn: Connection) {
@@ -96,7 +97,11 @@ async fn connection_limit_refuses_until_a_session_ends() {
     let mut first = connect(port.port).await;
     assert_eq!(read_line(&mut first).await, "220 hello\r\n");
     let mut second = connect(port.port).await;
-    assert!(read_to_end(&mut second).await.is_empty(), "over the limit: no banner");
+    assert_eq!(
+        String::from_utf8(read_to_end(&mut second).await).unwrap(),
+        "421 4.7.0 Too many connections, try again later\r\n",
+        "over the limit: told to come back later, then closed"
+    );
     assert!(s.main_log().contains("Maximum number of SMTP connections (1) reached."));
     assert_eq!(s.policy.connections(Protocol::Smtp), 1);
 
@@ -105,6 +110,55 @@ async fn connection_limit_refuses_until_a_session_ends() {
         greeting(port.port).await.as_deref() == Some("220 hello\r\n")
     })
     .await;
+    listeners.shutdown(PATIENCE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_per_ip_limit_is_told_the_server_is_busy() {
+    let s = server().await;
+    settings::set_integer(&s.store.db, PER_IP_LIMIT_SETTING, 2).await.unwrap();
+    let mut builder = s.listeners();
+    let mut ports = Vec::new();
+    for protocol in [Protocol::Smtp, Protocol::Pop3, Protocol::Imap] {
+        ports.push((protocol, s.add_port(protocol, Security::None).await.port));
+        builder = builder.with_handler(protocol, greet_and_hold);
+    }
+    let listeners = builder.start().await;
+    let busy = [
+        "421 4.7.0 Too many connections, try again later\r\n",
+        "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+        "* BYE [UNAVAILABLE] Too many connections, try again later\r\n",
+    ];
+    let client: IpAddr = "127.0.0.2".parse().unwrap();
+    let mut held = Vec::new();
+    for ((protocol, port), busy) in ports.iter().zip(busy) {
+        for _ in 0..2 {
+            let mut conn = connect_from(client, *port).await;
+            assert_eq!(read_line(&mut conn).await, "220 hello\r\n", "{protocol:?}");
+            held.push(conn);
+        }
+        let mut over = connect_from(client, *port).await;
+        assert_eq!(String::from_utf8(read_to_end(&mut over).await).unwrap(), busy, "{protocol:?}");
+        let mut other = connect_from("127.0.0.3".parse().unwrap(), *port).await;
+        assert_eq!(read_line(&mut other).await, "220 hello\r\n", "{protocol:?}: another address still gets in");
+        assert_eq!(s.policy.connections_from(*protocol, client), 2);
+    }
+    let log = s.main_log();
+    assert!(
+        log.contains("\"TCP - Connection dropped - Maximum number of IMAP connections from 127.0.0.2 (2) reached.\"")
+    );
+    assert!(
+        log.contains("\"127.0.0.2\"\t\"SENT: * BYE [UNAVAILABLE] Too many connections, try again later\""),
+        "{log}"
+    );
+    drop(held);
+    let (_, imap) = ports[2];
+    eventually(PATIENCE, "the client's slots are free again", || async {
+        s.policy.connections_from(Protocol::Imap, client) == 0
+    })
+    .await;
+    let mut again = connect_from(client, imap).await;
+    assert_eq!(read_line(&mut again).await, "220 hello\r\n");
     listeners.shutdown(PATIENCE).await;
 }
 

@@ -71,10 +71,12 @@ impl Server {
     }
 
     pub fn main_log(&self) -> String {
+        self.log.flush();
         std::fs::read_to_string(self.log.main_log_path()).unwrap_or_default()
     }
 
     pub fn error_log(&self) -> String {
+        self.log.flush();
         std::fs::read_to_string(self.log.error_log_path()).unwrap_or_default()
     }
 }
@@ -87,6 +89,14 @@ pub fn free_port() -> u16 {
 
 pub async fn connect(port: u16) -> TcpStream {
     TcpStream::connect(("127.0.0.1", port)).await.unwrap()
+}
+
+/// Connects to 127.0.0.1:`port` from the loopback address `source` (any of 127.0.0.0/8), to
+/// stand for another client.
+pub async fn connect_from(source: IpAddr, port: u16) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((source, 0).into()).unwrap();
+    socket.connect((Ipv4Addr::LOCALHOST, port).into()).await.unwrap()
 }
 
 /// Reads one line (through LF) byte by byte, so nothing after it is consumed.

@@ -23,6 +23,7 @@ pub mod files;
 pub mod group_sync;
 mod logon;
 mod logon_cache;
+mod password_workers;
 pub mod repo;
 pub mod schema;
 

@@ -4,7 +4,7 @@
 //! an older scheme is re-hashed with the preferred one after a successful logon.
 
 use altimail_core::address;
-use altimail_core::password;
+use altimail_core::password::{self, PasswordScheme};
 use altimail_core::time::now_local;
 
 use crate::repo::{accounts, domain_aliases, domains, settings::Settings};
@@ -82,13 +82,17 @@ impl Store {
             // one typed, so the password does not change under the user.
             let clear = password::plaintext_available(account.password_scheme, &account.password)
                 .unwrap_or_else(|| password.to_owned());
-            account.set_password(preferred, &clear);
-            self.db
-                .execute(
-                    "UPDATE hm_accounts SET accountpassword = ?, accountpwencryption = ? WHERE accountid = ?",
-                    &[account.password.clone().into(), account.password_scheme.into(), account.id.into()],
-                )
-                .await?;
+            // `None` only when the hashing thread failed: the upgrade then waits for the next logon.
+            if let Some(stored) = hash_off_runtime(preferred, clear).await {
+                account.password = stored;
+                account.password_scheme = preferred.code();
+                self.db
+                    .execute(
+                        "UPDATE hm_accounts SET accountpassword = ?, accountpwencryption = ? WHERE accountid = ?",
+                        &[account.password.clone().into(), account.password_scheme.into(), account.id.into()],
+                    )
+                    .await?;
+            }
         }
         // The logon time is written at most once a minute: clients that reconnect all the time
         // would otherwise cost a durable write each.
@@ -101,25 +105,38 @@ impl Store {
     }
 }
 
-/// Checks a password (unless it was verified moments ago, see `logon_cache`) on a blocking
-/// thread, a few at a time: an Argon2id check takes tens of
-/// milliseconds and 19 MiB, which must neither stall the sessions sharing a runtime thread nor
-/// multiply with the number of clients logging on at once.
+/// Checks a password (unless it was verified moments ago, see `logon_cache`). Argon2id checks
+/// run on the password threads (`password_workers`: a few at a time, each in working memory it
+/// keeps), never on the async threads; the other schemes cost microseconds and run here.
 async fn verify_off_runtime(account: &accounts::Account, password: &str) -> bool {
     if crate::logon_cache::recently_verified(account.id, &account.password, password) {
         return true;
     }
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots =
-        SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
-    let Ok(_slot) = slots.acquire().await else { return false };
-    let (account, password) = (account.clone(), password.to_owned());
-    let matched = tokio::task::spawn_blocking(move || {
-        let ok = account.verify_password(&password);
+    if account.password_scheme == PasswordScheme::Argon2id.code() {
+        let (id, stored, password) = (account.id, account.password.clone(), password.to_owned());
+        crate::password_workers::run(move |memory| {
+            let ok = password::verify_with(memory, PasswordScheme::Argon2id.code(), &stored, &password);
+            if ok {
+                crate::logon_cache::remember(id, &stored, &password);
+            }
+            ok
+        })
+        .await
+        .unwrap_or(false)
+    } else {
+        let ok = account.verify_password(password);
         if ok {
-            crate::logon_cache::remember(account.id, &account.password, &password);
+            crate::logon_cache::remember(account.id, &account.password, password);
         }
         ok
-    });
-    matched.await.unwrap_or(false)
+    }
+}
+
+/// The stored form of `clear` under `scheme`, hashed on the password threads for Argon2id.
+/// `None` only when the hashing thread failed.
+async fn hash_off_runtime(scheme: PasswordScheme, clear: String) -> Option<String> {
+    if scheme != PasswordScheme::Argon2id {
+        return Some(password::hash(scheme, &clear));
+    }
+    crate::password_workers::run(move |memory| password::hash_with(memory, scheme, &clear)).await
 }

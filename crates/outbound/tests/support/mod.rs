@@ -254,6 +254,7 @@ pub struct Fixture {
     pub worker: RemoteDelivery,
     pub dns: TestDns,
     pub dirs: tempfile::TempDir,
+    pub log: HmLog,
 }
 
 pub async fn fixture(db: &altimail_testkit::ScratchDb, zone: Zone) -> Fixture {
@@ -265,8 +266,8 @@ pub async fn fixture(db: &altimail_testkit::ScratchDb, zone: Zone) -> Fixture {
     let log = HmLog::new(dirs.path().join("logs"), 0xFFFF);
     let dns = TestDns::start(zone).await.unwrap();
     let resolver = HickoryDns::resolver(&[dns.addr]);
-    let worker = RemoteDelivery::new(store.clone(), spool.clone(), log, resolver);
-    Fixture { store, spool, worker, dns, dirs }
+    let worker = RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), resolver);
+    Fixture { store, spool, worker, dns, dirs, log }
 }
 
 impl Fixture {
@@ -313,6 +314,7 @@ impl Fixture {
     }
 
     pub fn smtpc_log(&self) -> String {
+        self.log.flush();
         let mut all = String::new();
         for e in std::fs::read_dir(self.dirs.path().join("logs")).into_iter().flatten().flatten() {
             all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());

@@ -13,7 +13,17 @@ pub use lifecycle::{
 pub use model::{ColType, Column, Index, Table};
 pub use tables::{HM_TABLES, table};
 
-/// hMailServer's default `(settingstring, settinginteger)` for a setting name.
+/// Altimail's own settings that apply when their row is missing (an hMailServer database has
+/// none of them): `(name, settingstring, settinginteger)`.
+const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
+    // Sessions of one protocol from one client address; 0 = unlimited.
+    ("altimailmaxconnectionsperip", "", 50),
+];
+
+/// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or
+/// Altimail's own for its `altimail…` settings.
 pub fn default_setting(name: &str) -> Option<(String, i64)> {
-    defaults::default_setting(name).map(|(s, i)| (s.to_owned(), i))
+    defaults::default_setting(name).map(|(s, i)| (s.to_owned(), i)).or_else(|| {
+        ALTIMAIL_SETTINGS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)).map(|&(_, s, i)| (s.to_owned(), i))
+    })
 }
