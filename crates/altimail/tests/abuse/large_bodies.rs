@@ -46,7 +46,7 @@ def upload(k):
         s.sendall(b"QUIT\r\n")
         s.close()
     except Exception as e:
-        codes[k] = repr(e)
+        codes[k] = repr(e).replace(" ", "_")
 threads = [threading.Thread(target=upload, args=(k,)) for k in range(uploads)]
 for t in threads: t.start()
 for t in threads: t.join()

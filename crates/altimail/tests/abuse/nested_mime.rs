@@ -29,7 +29,7 @@ closing = "".join("--b%d--\r\n" % k for k in reversed(range(depth)))
 message = ("From: <john@example.com>\r\nTo: <mary@example.com>\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
            'Content-Type: multipart/mixed; boundary="b0"\r\n\r\n' + opening + inner + closing)
 try:
-    s = smtplib.SMTP("127.0.0.1", smtp, timeout=60)
+    s = smtplib.SMTP("127.0.0.1", smtp, timeout=120)
     s.sendmail("john@example.com", ["mary@example.com"], message)
     s.quit()
     print("accepted")
