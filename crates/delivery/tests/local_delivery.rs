@@ -255,12 +255,7 @@ async fn forwarding_auto_reply_quota_and_bounce() {
         assert!(m.next_try > altimail_core::time::now_local(), "{e}");
         assert_eq!(inbox(&f.store, "bob@example.com").await.len(), 0, "{e}");
         settings::set_integer(s, "smtpnoofretries", 1).await.unwrap();
-        s.execute(
-            "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
-            &[altimail_store::db::never().into(), id.into()],
-        )
-        .await
-        .unwrap();
+        altimail_store::repo::queue::make_due(s, id).await.unwrap();
         deliver_all(&f).await;
         assert!(messages::get(s, id).await.unwrap().is_none(), "{e}: gone from the queue after the last try");
         let bounces: Vec<String> = inbox(&f.store, "alice@example.com")
@@ -307,14 +302,7 @@ async fn inbox_with(store: &Store, address: &str, needle: &str) -> Vec<String> {
 }
 
 async fn make_due(store: &Store, id: i64) {
-    store
-        .db
-        .execute(
-            "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
-            &[altimail_store::db::never().into(), id.into()],
-        )
-        .await
-        .unwrap();
+    altimail_store::repo::queue::make_due(&store.db, id).await.unwrap();
 }
 
 /// A failed recipient leaves the queue only in the transaction that queues its bounce: when the

@@ -291,14 +291,7 @@ impl Fixture {
 
     /// Makes message `id` due now (the test clock: its next try is moved back).
     pub async fn make_due(&self, id: i64) {
-        self.store
-            .db
-            .execute(
-                "UPDATE hm_messages SET messagenexttrytime = ? WHERE messageid = ?",
-                &[altimail_store::db::never().into(), id.into()],
-            )
-            .await
-            .unwrap();
+        altimail_store::repo::queue::make_due(&self.store.db, id).await.unwrap();
     }
 
     /// Queued messages other than `except` (bounces), with their contents.
