@@ -138,7 +138,7 @@ fn idle_connections_from_one_address_are_capped() {
     // Closed connections make room again.
     drop(held);
     let again =
-        super::support::within(Duration::from_secs(10), || connect_from("127.0.0.2", p.imap).1.starts_with("* OK"));
+        crate::support::within(Duration::from_secs(10), || connect_from("127.0.0.2", p.imap).1.starts_with("* OK"));
     assert!(again, "127.0.0.2 still refused after its connections closed");
     t.assert_healthy("after idle connections");
 }

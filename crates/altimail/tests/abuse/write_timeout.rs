@@ -56,7 +56,7 @@ fn smtp_client_that_never_reads_is_let_go() {
     }
     let _ = writeln!(std::io::stderr(), "write timeout: {sent} bytes of NOOPs pipelined in {:?}", started.elapsed());
 
-    let let_go = super::support::within(BOUND, || server_side_state(port, client_port) != Some(1));
+    let let_go = crate::support::within(BOUND, || server_side_state(port, client_port) != Some(1));
     t.assert_up("a client that never reads");
     assert!(let_go, "the server still holds the session after {BOUND:?}");
     let _ = writeln!(std::io::stderr(), "write timeout: session let go after {:?}", started.elapsed());
