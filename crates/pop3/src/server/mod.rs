@@ -27,8 +27,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use altimail_net::{Connection, SessionHandler};
-use altimail_store::Store;
 use altimail_store::repo::accounts::Account;
+use altimail_store::{ChallengeLogons, Store};
 
 use crate::proto::BodyEncoder;
 use crate::session::{Action, CloseReason, MailboxFailure, MessageFailure, Session, UnexpectedAnswer, replies};
@@ -50,12 +50,14 @@ const FLUSH_AT: usize = 64 * 1024;
 pub struct Pop3Server {
     store: Store,
     locks: MailboxLocks,
+    /// Whether APOP can succeed for every account, so it may be offered.
+    challenge_logons: ChallengeLogons,
 }
 
 impl Pop3Server {
     /// A POP3 service on this store.
     pub fn new(store: Store) -> Self {
-        Pop3Server { store, locks: MailboxLocks::default() }
+        Pop3Server { store, locks: MailboxLocks::default(), challenge_logons: ChallengeLogons::default() }
     }
 }
 
@@ -87,7 +89,8 @@ impl Pop3Server {
                 return;
             }
         };
-        let mut session = Session::new(config::session_config(&conn, &settings));
+        let apop_possible = settings.bool(SETTING_APOP) && self.challenge_logons.possible(&self.store.db).await;
+        let mut session = Session::new(config::session_config(&conn, &settings, apop_possible));
         let mut held = Held::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];

@@ -15,7 +15,7 @@ use altimail_delivery::resolve::{self, Sender};
 use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool};
 use altimail_net::{Connection, SessionHandler, Severity};
 use altimail_store::repo::{accounts, domains};
-use altimail_store::{LogonRefused, Store};
+use altimail_store::{ChallengeLogons, LogonRefused, Store};
 
 use crate::proto::{BodyType, Mechanism, Notify, Reply, Ret};
 use crate::session::{Action, AuthFailure, CloseReason, Session};
@@ -32,11 +32,13 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct SmtpServer {
     store: Store,
     spool: Spool,
+    /// Whether CRAM-MD5 can succeed for every account, so it may be offered.
+    challenge_logons: ChallengeLogons,
 }
 
 impl SmtpServer {
     pub fn new(store: Store, spool: Spool) -> Self {
-        SmtpServer { store, spool }
+        SmtpServer { store, spool, challenge_logons: ChallengeLogons::default() }
     }
 }
 
@@ -86,7 +88,8 @@ impl SmtpServer {
             }
         };
         let host = altimail_delivery::host_name(&settings);
-        let mut session = Session::new(config::session_config(&conn, &settings, &host));
+        let offer_cram_md5 = self.challenge_logons.possible(&self.store.db).await;
+        let mut session = Session::new(config::session_config(&conn, &settings, &host, offer_cram_md5));
         let mut tx = Transaction::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];
