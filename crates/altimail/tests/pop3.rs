@@ -340,7 +340,7 @@ async fn apop_missing_files_and_pipelining() {
     std::fs::remove_file(&john[1].1).unwrap();
 
     // Mary's password is hashed: no digest could be checked for her, so APOP is not offered.
-    let mut socket = TcpStream::connect(("127.0.0.1", pop3)).unwrap();
+    let socket = TcpStream::connect(("127.0.0.1", pop3)).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     let mut greeting = String::new();
     BufReader::new(socket).read_line(&mut greeting).unwrap();
