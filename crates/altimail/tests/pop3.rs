@@ -310,12 +310,12 @@ out["missing"] = err(lambda: p.retr(2))
 out["after"] = p.retr(1)[0].decode()
 p.quit()
 q = Plain(port)
-out["hashed"] = err(lambda: q.apop("mary@example.com", "secret-pw"))
+out["wrong"] = err(lambda: q.apop("mary@example.com", "secret-pw"))
 q.quit()
 "#;
 
-/// APOP (when the setting offers it) for an account whose password has a clear text; a message
-/// whose file is missing fails alone; pipelined commands over a raw socket.
+/// APOP (when the setting offers it, and only while every password has a clear text); a
+/// message whose file is missing fails alone; pipelined commands over a raw socket.
 #[tokio::test(flavor = "multi_thread")]
 async fn apop_missing_files_and_pipelining() {
     let i = Install::new(ScratchDb::sqlite());
@@ -326,23 +326,38 @@ async fn apop_missing_files_and_pipelining() {
     send(smtp, "john@example.com", "john", 3);
     let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
     let john = wait_inbox(&store, "john@example.com", 3).await;
-    store
-        .db
-        .execute(
-            "UPDATE hm_accounts SET accountpassword = 'plain-pw', accountpwencryption = 0 WHERE accountaddress = ?",
-            &["john@example.com".into()],
-        )
-        .await
-        .unwrap();
+    let set_plain = async |address: &str, password: &str| {
+        store
+            .db
+            .execute(
+                "UPDATE hm_accounts SET accountpassword = ?, accountpwencryption = 0 WHERE accountaddress = ?",
+                &[password.into(), address.into()],
+            )
+            .await
+            .unwrap();
+    };
+    set_plain("john@example.com", "plain-pw").await;
     std::fs::remove_file(&john[1].1).unwrap();
 
+    // Mary's password is hashed: no digest could be checked for her, so APOP is not offered.
+    let socket = TcpStream::connect(("127.0.0.1", pop3)).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut greeting = String::new();
+    BufReader::new(socket).read_line(&mut greeting).unwrap();
+    assert_eq!(greeting, "+OK POP3\r\n", "no APOP timestamp while a password is hashed");
+
+    // Every password recoverable (the answer is kept for a while: a restart asks again).
+    set_plain("mary@example.com", "mary-pw").await;
+    assert!(server.stop(Duration::from_secs(25)).success(), "{}", server.stderr());
+    let mut server = common::Server::start(&i);
+    common::wait_listening(pop3);
     let out = poplib(APOP, &[&pop3.to_string()]);
     let welcome = out["welcome"].as_str().unwrap();
     assert!(welcome.starts_with("+OK POP3 <") && welcome.ends_with("@mx.example.com>"), "{welcome}");
     assert_eq!(out["stat"][0], 3);
     assert_eq!(out["missing"], "-ERR [SYS/PERM] Message file is missing.");
     assert!(out["after"].as_str().unwrap().starts_with("+OK "), "the session goes on");
-    assert_eq!(out["hashed"], "-ERR [AUTH] Invalid user name or password.", "hashed passwords cannot answer APOP");
+    assert_eq!(out["wrong"], "-ERR [AUTH] Invalid user name or password.", "a wrong password fails");
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     let errors = std::fs::read_to_string(i.path(&format!("logs/ERROR_hmailserver_{today}.log"))).unwrap();
     assert!(errors.contains("Code: HM5063"), "{errors}");

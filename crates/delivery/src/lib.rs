@@ -23,4 +23,4 @@ pub mod spool;
 
 pub use host::host_name;
 pub use local::LocalDelivery;
-pub use spool::{EnvelopeExtras, NewMessage, Recipient, Spool};
+pub use spool::{EnvelopeExtras, NewMessage, Recipient, Spool, SpoolFile};

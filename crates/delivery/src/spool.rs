@@ -9,10 +9,17 @@
 //!
 //! Order matters for crashes: the file is durable before its row exists, so a row never points
 //! at a missing file; a crash between the two leaves an orphan file and no acknowledgement.
+//!
+//! A message too large to hold in memory (a big SMTP upload) is written as it arrives instead:
+//! [`Spool::create_file`] starts its file under its final name in the queue folder, the caller
+//! appends to the [`SpoolFile`], and [`Spool::submit_file`] queues it like any other. A
+//! [`SpoolFile`] dropped before that (the transaction was refused, aborted or timed out)
+//! removes its file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use altimail_core::time::now_local;
@@ -35,7 +42,10 @@ pub struct NewMessage {
 }
 
 struct Pending {
+    /// The envelope; its `data` is emptied once written, so the batch does not hold the bodies.
     message: NewMessage,
+    /// Octets in the file (`messagesize`).
+    size: i64,
     settle: Settle,
     file_name: String,
     path: PathBuf,
@@ -74,19 +84,61 @@ impl Spool {
     }
 
     /// [`Spool::submit`], committing `settle` in the same transaction as the message's rows.
-    pub async fn submit_settling(&self, message: NewMessage, settle: Settle) -> Result<i64, StoreError> {
+    pub async fn submit_settling(&self, mut message: NewMessage, settle: Settle) -> Result<i64, StoreError> {
         if message.recipients.is_empty() {
             return Err(StoreError::Invalid("a message needs at least one recipient".into()));
         }
+        let data = std::mem::take(&mut message.data);
+        let size = data.len() as i64;
+        let file = self.create_file(data).await?;
+        self.enqueue(message, size, settle, file).await
+    }
+
+    /// Starts a message file in the queue folder, under its final name, with `head`; append
+    /// the rest with [`SpoolFile::append`], then queue it with [`Spool::submit_file`].
+    pub async fn create_file(&self, head: Vec<u8>) -> Result<SpoolFile, StoreError> {
         let file_name = new_file_name();
         let path = self.files.path_for(Location::Queue, &file_name);
         let written = Written::starting(path.clone());
-        let (p, data) = (path.clone(), message.data.clone());
-        tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &data))
+        let size = head.len() as u64;
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || MessageFiles::write_unsynced(&p, &head))
             .await
             .map_err(|e| StoreError::Invalid(format!("spool write task failed: {e}")))??;
+        Ok(SpoolFile { file_name, path, written, size, open: None, queued: false })
+    }
+
+    /// Makes the message written to `file` durable and queued, as [`Spool::submit`] does for
+    /// one held in memory; returns its `hm_messages` id. The file is removed when this fails.
+    pub async fn submit_file(
+        &self,
+        mut file: SpoolFile,
+        sender: String,
+        recipients: Vec<Recipient>,
+        extras: EnvelopeExtras,
+    ) -> Result<i64, StoreError> {
+        if recipients.is_empty() {
+            return Err(StoreError::Invalid("a message needs at least one recipient".into()));
+        }
+        file.finish().await?;
+        let size = i64::try_from(file.size).unwrap_or(i64::MAX);
+        let message = NewMessage { sender, recipients, extras, data: Vec::new() };
+        self.enqueue(message, size, Settle::default(), file).await
+    }
+
+    /// Hands a written file to the committer and waits for its commit.
+    async fn enqueue(
+        &self,
+        message: NewMessage,
+        size: i64,
+        settle: Settle,
+        mut file: SpoolFile,
+    ) -> Result<i64, StoreError> {
+        // From here the committer owns the file: it removes it when the commit fails.
+        file.queued = true;
+        let (file_name, path, written) = (file.file_name.clone(), file.path.clone(), file.written.clone());
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { message, settle, file_name, path: path.clone(), written, reply };
+        let pending = Pending { message, size, settle, file_name, path: path.clone(), written, reply };
         if self.queue.send(pending).await.is_err() {
             let _ = std::fs::remove_file(&path);
             return Err(StoreError::Invalid("the spool is shutting down".into()));
@@ -118,6 +170,65 @@ impl Spool {
         let msg = NewMessage { sender: String::new(), recipients, extras: Default::default(), data };
         if let Err(e) = self.submit(msg).await {
             tracing::warn!("{what} to {to} not queued: {e}");
+        }
+    }
+}
+
+/// A message file being written into the queue folder as the message arrives; see the module
+/// documentation. Dropped before [`Spool::submit_file`] queued it, it removes its file.
+#[derive(Debug)]
+pub struct SpoolFile {
+    file_name: String,
+    path: PathBuf,
+    written: Written,
+    size: u64,
+    /// Opened for appending at the first [`SpoolFile::append`].
+    open: Option<tokio::fs::File>,
+    /// Handed to the committer, which owns the file from then on.
+    queued: bool,
+}
+
+impl SpoolFile {
+    /// Appends `bytes` to the file (not yet durable: that is the commit's job).
+    pub async fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.open.is_none() {
+            let file = tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.path)
+                .await
+                .map_err(|e| StoreError::io(&self.path, e))?;
+            self.open = Some(file);
+        }
+        let Some(file) = self.open.as_mut() else { unreachable!("opened just above") };
+        file.write_all(bytes).await.map_err(|e| StoreError::io(&self.path, e))?;
+        self.size = self.size.saturating_add(bytes.len() as u64);
+        Ok(())
+    }
+
+    /// Octets written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Waits for the writes still in flight (tokio's file writes complete in the background).
+    async fn finish(&mut self) -> Result<(), StoreError> {
+        if let Some(mut file) = self.open.take() {
+            file.flush().await.map_err(|e| StoreError::io(&self.path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SpoolFile {
+    fn drop(&mut self) {
+        if !self.queued {
+            // An unlink, quick enough for the async context it may run in.
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -167,7 +278,7 @@ async fn commit_batch(store: &Store, sync: &Arc<Mutex<GroupSync>>, batch: &[Pend
         .map(|p| NewQueued {
             file_name: &p.file_name,
             sender: &p.message.sender,
-            size: p.message.data.len() as i64,
+            size: p.size,
             recipients: &p.message.recipients,
             envelope: &p.message.extras,
             settle: &p.settle,

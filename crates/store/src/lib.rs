@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod challenge;
 mod changes;
 pub mod db;
 mod error;
@@ -27,6 +28,7 @@ mod password_workers;
 pub mod repo;
 pub mod schema;
 
+pub use challenge::ChallengeLogons;
 pub use changes::ChangeBus;
 pub use db::{Db, DbConfig, Dialect, Row, Value};
 pub use error::StoreError;

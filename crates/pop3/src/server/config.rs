@@ -6,12 +6,15 @@ use altimail_store::repo::settings::Settings;
 
 use crate::session::{PortSecurity, SessionConfig};
 
-/// The setting that offers APOP: the greeting then carries a timestamp and `APOP` is accepted
-/// for accounts whose password is stored recoverably (types 0 and 1). hMailServer has no APOP,
-/// so a missing row (the default) leaves it off.
+/// The setting that offers APOP: the greeting then carries a timestamp and `APOP` is accepted,
+/// while every account's password is stored recoverably (types 0 and 1; see
+/// [`altimail_store::ChallengeLogons`]), since no digest can be checked against a hash.
+/// hMailServer has no APOP, so a missing row (the default) leaves it off.
 pub const SETTING_APOP: &str = "altimailpop3apop";
 
-pub(crate) fn session_config(conn: &Connection, settings: &Settings) -> SessionConfig {
+/// The session's configuration; `apop_possible` when every account's password is stored
+/// recoverably.
+pub(crate) fn session_config(conn: &Connection, settings: &Settings, apop_possible: bool) -> SessionConfig {
     let mut c = SessionConfig::new();
     c.greeting = settings.string("welcomepop3");
     c.security = if conn.is_tls() {
@@ -25,7 +28,7 @@ pub(crate) fn session_config(conn: &Connection, settings: &Settings) -> SessionC
         }
     };
     c.auth_requires_tls = conn.range.options & range::TLS_FOR_AUTH != 0;
-    if settings.bool(SETTING_APOP) {
+    if settings.bool(SETTING_APOP) && apop_possible {
         c.apop_timestamp = Some(apop_timestamp(conn.session_id, &host_name(settings)));
     }
     let mask = conn.log.mask();

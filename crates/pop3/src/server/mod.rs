@@ -10,14 +10,16 @@
 //! status line sent goes to the hMailServer log as `POP3D` `RECEIVED:`/`SENT:`, with secrets
 //! masked.
 //!
-//! The client may stay silent for [`IDLE_TIMEOUT`] (RFC 1939 §3: at least 10 minutes); on
-//! server shutdown the session ends after the command in progress with `-ERR [SYS/TEMP]`. Either
-//! way nothing marked for deletion is deleted.
+//! Every read and write has a time limit ([`Pop3Limits`]: idle, per command line, logon,
+//! write); a client that runs one out gets `-ERR` and a log line. On server shutdown the session
+//! ends after the command in progress with `-ERR [SYS/TEMP]`. Either way nothing marked for
+//! deletion is deleted.
 
 mod config;
 mod locks;
 mod logon;
 mod mailbox;
+mod timeouts;
 
 use std::future::Future;
 use std::io;
@@ -26,9 +28,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use altimail_net::deadline::{Expired, ReadClock, write_all_by};
 use altimail_net::{Connection, SessionHandler};
-use altimail_store::Store;
 use altimail_store::repo::accounts::Account;
+use altimail_store::{ChallengeLogons, Store};
 
 use crate::proto::BodyEncoder;
 use crate::session::{Action, CloseReason, MailboxFailure, MessageFailure, Session, UnexpectedAnswer, replies};
@@ -36,10 +39,8 @@ use locks::MailboxLocks;
 use mailbox::Mailbox;
 
 pub use config::SETTING_APOP;
+pub use timeouts::Pop3Limits;
 
-/// How long a client may stay silent, and the longest a write may stall (RFC 1939 §3: an
-/// autologout timer must be at least 10 minutes).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Read buffer size, for the socket and for message files.
 const READ_CHUNK: usize = 16 * 1024;
 /// Output gathered before it is written (pipelined responses, a message being streamed).
@@ -50,12 +51,25 @@ const FLUSH_AT: usize = 64 * 1024;
 pub struct Pop3Server {
     store: Store,
     locks: MailboxLocks,
+    /// Whether APOP can succeed for every account, so it may be offered.
+    challenge_logons: ChallengeLogons,
+    limits: Pop3Limits,
 }
 
 impl Pop3Server {
     /// A POP3 service on this store.
     pub fn new(store: Store) -> Self {
-        Pop3Server { store, locks: MailboxLocks::default() }
+        Pop3Server {
+            store,
+            locks: MailboxLocks::default(),
+            challenge_logons: ChallengeLogons::default(),
+            limits: Pop3Limits::default(),
+        }
+    }
+
+    /// The same service with other time limits (tests use short ones).
+    pub fn with_limits(self, limits: Pop3Limits) -> Self {
+        Pop3Server { limits, ..self }
     }
 }
 
@@ -83,17 +97,20 @@ impl Pop3Server {
                 tracing::error!("pop3: settings unavailable: {e}");
                 let mut out = Vec::new();
                 replies::service_unavailable().write_to(&mut out);
-                let _ = write(&mut conn, &out).await;
+                let _ = write(&mut conn, &out, self.limits.write).await;
                 return;
             }
         };
-        let mut session = Session::new(config::session_config(&conn, &settings));
+        let apop_possible = settings.bool(SETTING_APOP) && self.challenge_logons.possible(&self.store.db).await;
+        let mut session = Session::new(config::session_config(&conn, &settings, apop_possible));
         let mut held = Held::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];
         let shutdown = conn.shutdown_signal();
         tokio::pin!(shutdown);
         let mut stopping = false;
+        let mut clock = ReadClock::new(self.limits.reads());
+        let limit = self.limits.write;
         loop {
             while let Some(action) = session.poll_action() {
                 let answered = match action {
@@ -101,7 +118,7 @@ impl Pop3Server {
                         let start = out.len();
                         response.write_to(&mut out);
                         log_sent(&conn, out.get(start..).unwrap_or_default());
-                        if out.len() >= FLUSH_AT && flush(&mut conn, &mut out).await.is_err() {
+                        if out.len() >= FLUSH_AT && flush(&mut conn, &mut out, limit).await.is_err() {
                             return;
                         }
                         Ok(())
@@ -111,7 +128,7 @@ impl Pop3Server {
                         Ok(())
                     }
                     Action::StartTls => {
-                        if flush(&mut conn, &mut out).await.is_err() {
+                        if flush(&mut conn, &mut out, limit).await.is_err() {
                             return;
                         }
                         conn = match conn.start_tls().await {
@@ -140,6 +157,9 @@ impl Pop3Server {
                         };
                         match result {
                             Ok((mailbox, entries)) => {
+                                // Logged on only once the maildrop is ours (an IN-USE refusal
+                                // leaves the session in AUTHORIZATION, under the logon limit).
+                                clock.logged_on();
                                 held.mailbox = Some(mailbox);
                                 session.mailbox_opened(Ok(entries))
                             }
@@ -164,7 +184,7 @@ impl Pop3Server {
                             tracing::error!("pop3: SendMessage without an opened message");
                             return;
                         };
-                        if let Err(e) = send_message(&mut conn, &mut out, file, encoder).await {
+                        if let Err(e) = send_message(&mut conn, &mut out, file, encoder, limit).await {
                             tracing::debug!("pop3: sending a message to {}: {e}", conn.peer);
                             return;
                         }
@@ -178,8 +198,8 @@ impl Pop3Server {
                         session.committed(result)
                     }
                     Action::Close => {
-                        let _ = flush(&mut conn, &mut out).await;
-                        let _ = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.shutdown()).await;
+                        let _ = flush(&mut conn, &mut out, limit).await;
+                        let _ = tokio::time::timeout(limit, conn.stream.shutdown()).await;
                         return;
                     }
                 };
@@ -188,14 +208,35 @@ impl Pop3Server {
                     return;
                 }
             }
-            if flush(&mut conn, &mut out).await.is_err() || session.is_closed() {
+            if let Err(e) = flush(&mut conn, &mut out, limit).await {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    conn.log_line("The client did not read for too long: connection closed");
+                    tracing::info!("pop3: {} did not read for {limit:?}: closed", conn.peer);
+                }
                 return;
             }
+            if session.is_closed() {
+                return;
+            }
+            if session.is_mid_command() {
+                clock.command_pending();
+            } else {
+                clock.command_done();
+            }
             tokio::select! {
-                read = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.read(&mut buf)) => match read {
+                read = clock.read(&mut conn.stream, &mut buf) => match read {
                     Ok(Ok(0)) | Ok(Err(_)) => return,
                     Ok(Ok(n)) => session.handle_input(buf.get(..n).unwrap_or_default()),
-                    Err(_) => session.close_with(CloseReason::Timeout),
+                    Err(expired) => {
+                        let what = match expired {
+                            Expired::Idle => "was idle",
+                            Expired::Command => "took too long to send a command",
+                            Expired::Logon => "did not log on in time",
+                        };
+                        conn.log_line(&format!("The client {what}: timeout"));
+                        tracing::info!("pop3: {} {what}: timeout", conn.peer);
+                        session.close_with(CloseReason::Timeout);
+                    }
                 },
                 () = &mut shutdown, if !stopping => {
                     stopping = true;
@@ -213,6 +254,7 @@ async fn send_message(
     out: &mut Vec<u8>,
     mut file: tokio::fs::File,
     mut encoder: BodyEncoder,
+    limit: Duration,
 ) -> io::Result<()> {
     let mut chunk = vec![0u8; READ_CHUNK];
     while !encoder.is_done() {
@@ -222,7 +264,7 @@ async fn send_message(
         }
         encoder.encode(chunk.get(..n).unwrap_or_default(), out);
         if out.len() >= FLUSH_AT {
-            flush(conn, out).await?;
+            flush(conn, out, limit).await?;
         }
     }
     encoder.finish(out);
@@ -235,22 +277,19 @@ fn log_sent(conn: &Connection, bytes: &[u8]) {
 }
 
 /// Writes and empties `out`.
-async fn flush(conn: &mut Connection, out: &mut Vec<u8>) -> io::Result<()> {
+async fn flush(conn: &mut Connection, out: &mut Vec<u8>, limit: Duration) -> io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    let result = write(conn, out).await;
+    let result = write(conn, out, limit).await;
     out.clear();
     result
 }
 
-/// Writes `bytes`, giving up when the client does not read for [`IDLE_TIMEOUT`].
-async fn write(conn: &mut Connection, bytes: &[u8]) -> io::Result<()> {
-    let write = async {
-        conn.stream.write_all(bytes).await?;
-        conn.stream.flush().await
-    };
-    match tokio::time::timeout(IDLE_TIMEOUT, write).await {
+/// Writes `bytes`, giving up when the client does not read for `limit`.
+async fn write(conn: &mut Connection, bytes: &[u8], limit: Duration) -> io::Result<()> {
+    write_all_by(&mut conn.stream, bytes, limit).await?;
+    match tokio::time::timeout(limit, conn.stream.flush()).await {
         Ok(result) => result,
         Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")),
     }

@@ -210,6 +210,12 @@ impl Session {
         }
     }
 
+    /// `true` when part of a command line (or of an AUTH response) has arrived and the rest
+    /// has not: the driver's per-command deadline runs.
+    pub fn is_mid_command(&self) -> bool {
+        !self.closed && matches!(self.phase, Phase::Command | Phase::Sasl) && !self.input.pending().is_empty()
+    }
+
     /// `true` when the connection is encrypted.
     pub fn is_tls(&self) -> bool {
         self.tls

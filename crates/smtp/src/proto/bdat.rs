@@ -51,6 +51,11 @@ impl BdatReceiver {
         if self.remaining == 0 { BdatStatus::Done { consumed: take } } else { BdatStatus::NeedMore }
     }
 
+    /// Octets of the chunk still to come.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
     /// `true` when more octets arrived than there was room for.
     pub fn is_too_big(&self) -> bool {
         self.too_big

@@ -22,7 +22,9 @@ pub fn tls_info(conn: &Connection) -> Option<TlsInfo> {
     Some(TlsInfo { version, cipher, bits })
 }
 
-pub fn session_config(conn: &Connection, settings: &Settings, host: &str) -> SessionConfig {
+/// The session's configuration; `offer_cram_md5` when every account's password is stored
+/// recoverably ([`altimail_store::ChallengeLogons`]).
+pub fn session_config(conn: &Connection, settings: &Settings, host: &str, offer_cram_md5: bool) -> SessionConfig {
     let mut c = SessionConfig::new(host);
     c.greeting = settings.string("welcomesmtp");
     c.max_message_size = u64::try_from(settings.int("maxmessagesize")).unwrap_or(0) * 1024;
@@ -34,9 +36,9 @@ pub fn session_config(conn: &Connection, settings: &Settings, host: &str) -> Ses
     };
     c.auth_requires_tls = conn.range.options & range::TLS_FOR_AUTH != 0;
     c.allow_plain_without_tls = settings.bool("authallowplaintext");
-    // A fresh challenge per connection; CRAM-MD5 then works for accounts whose password is
-    // stored recoverably (plain or Blowfish); the others get 535 (see `authenticate_cram_md5`).
-    c.cram_md5_challenge = Some(password::cram_md5_challenge(host));
+    // A fresh challenge per connection, and only while CRAM-MD5 can succeed for every account:
+    // mutt and curl prefer it and never fall back after its 535.
+    c.cram_md5_challenge = offer_cram_md5.then(|| password::cram_md5_challenge(host));
     c.allow_null_sender = settings.bool("allowmailfromnull");
     c.allow_bare_line_endings = settings.bool("smtpallowincorrectlineendings");
     let default_domain = settings.string("defaultdomain");

@@ -1,29 +1,38 @@
 //! The tokio driver of the SMTP session: owns the socket, TLS, timeouts and the database work
 //! the sans-IO [`Session`] asks for, and hands accepted messages to the spool.
+//!
+//! Every read and write has a time limit ([`SmtpLimits`]); a client that runs one out gets
+//! `421 4.4.2` and a log line. A body larger than the session's stream threshold (1 MiB) is
+//! written to its spool file as it arrives ([`Action::StreamBody`]), trace headers first, so N
+//! concurrent large uploads do not cost N message sizes of memory. Domain and account
+//! signatures are added only to bodies held in memory: adding one means rewriting the body,
+//! which a streamed message is never held whole for.
 
 mod config;
 mod received;
+mod timeouts;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use altimail_core::password;
 use altimail_delivery::resolve::{self, Sender};
-use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool};
+use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool, SpoolFile};
+use altimail_net::deadline::{Expired, write_all_by};
 use altimail_net::{Connection, SessionHandler, Severity};
 use altimail_store::repo::{accounts, domains};
-use altimail_store::{LogonRefused, Store};
+use altimail_store::{ChallengeLogons, LogonRefused, Store};
 
 use crate::proto::{BodyType, Mechanism, Notify, Reply, Ret};
-use crate::session::{Action, AuthFailure, CloseReason, Session};
+use crate::session::{Action, AuthFailure, CloseReason, Envelope, Session};
+use timeouts::Deadlines;
 
 pub use received::received_header;
+pub use timeouts::SmtpLimits;
 
-/// How long a client may stay silent (RFC 5321 §4.5.3.2 suggests 5 minutes).
-const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Read buffer size.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -32,11 +41,19 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct SmtpServer {
     store: Store,
     spool: Spool,
+    /// Whether CRAM-MD5 can succeed for every account, so it may be offered.
+    challenge_logons: ChallengeLogons,
+    limits: SmtpLimits,
 }
 
 impl SmtpServer {
     pub fn new(store: Store, spool: Spool) -> Self {
-        SmtpServer { store, spool }
+        SmtpServer { store, spool, challenge_logons: ChallengeLogons::default(), limits: SmtpLimits::default() }
+    }
+
+    /// The same service with other time limits (tests use short ones).
+    pub fn with_limits(self, limits: SmtpLimits) -> Self {
+        SmtpServer { limits, ..self }
     }
 }
 
@@ -55,11 +72,25 @@ enum CramRefused {
     NotRecoverable,
 }
 
-/// What the driver remembers about the open transaction: the resolution of each accepted RCPT.
+/// What the driver remembers about the open transaction: the resolution of each accepted RCPT,
+/// and the file of a streamed body.
 #[derive(Default)]
 struct Transaction {
     sender: String,
     recipients: Vec<QueuedRecipient>,
+    body: StreamedBody,
+}
+
+/// The spool file of a body streamed as it arrives.
+#[derive(Default)]
+enum StreamedBody {
+    /// No body is being streamed.
+    #[default]
+    None,
+    /// The file written so far (boxed: most transactions never stream).
+    Writing(Box<SpoolFile>),
+    /// Writing failed (logged): the message gets a temporary failure at its end.
+    Failed,
 }
 
 fn temp_failure() -> Reply {
@@ -81,16 +112,20 @@ impl SmtpServer {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("smtp: settings unavailable: {e}");
-                let _ = conn.stream.write_all(b"421 4.3.0 Service temporarily unavailable\r\n").await;
+                let reply = b"421 4.3.0 Service temporarily unavailable\r\n";
+                let _ = write_all_by(&mut conn.stream, reply, self.limits.write).await;
                 return;
             }
         };
         let host = altimail_delivery::host_name(&settings);
-        let mut session = Session::new(config::session_config(&conn, &settings, &host));
+        let offer_cram_md5 = self.challenge_logons.possible(&self.store.db).await;
+        let mut session = Session::new(config::session_config(&conn, &settings, &host, offer_cram_md5));
         let mut tx = Transaction::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];
         let mut shutdown = conn.shutdown.clone();
+        let mut deadlines = Deadlines::new(self.limits);
+        let write_limit = deadlines.write_limit();
         loop {
             while let Some(action) = session.poll_action() {
                 match action {
@@ -101,7 +136,7 @@ impl SmtpServer {
                     }
                     Action::Received(line) => conn.log_line(&format!("RECEIVED: {line}")),
                     Action::StartTls => {
-                        if flush(&mut conn, &mut out).await.is_err() {
+                        if flush(&mut conn, &mut out, write_limit).await.is_err() {
                             return;
                         }
                         conn = match conn.start_tls().await {
@@ -134,7 +169,7 @@ impl SmtpServer {
                         let _ = session.auth_result(result);
                     }
                     Action::CheckSender { sender, params } => {
-                        tx = Transaction { sender: sender.to_string(), recipients: Vec::new() };
+                        tx = Transaction { sender: sender.to_string(), ..Transaction::default() };
                         let result = self.check_sender(&mut session, &tx.sender, params.size).await;
                         let _ = session.sender_checked(result);
                     }
@@ -144,13 +179,25 @@ impl SmtpServer {
                         let _ = session.recipient_checked(result);
                     }
                     Action::Message(message) => {
-                        let result = self.accept(&conn, &host, &tx, *message).await;
+                        let result = self.accept(&conn, &host, &mut tx, *message).await;
                         if let Ok(id) = &result {
                             conn.log.application(&format!("SMTPD - Message {id} queued"));
                         }
                         let _ = session.message_accepted(result.map(|id| id.to_string()));
                         tx.recipients.clear();
                     }
+                    Action::StreamBody { envelope, head } => {
+                        tx.body = self.start_stream(&conn, &host, &envelope, &head).await;
+                    }
+                    Action::BodyPart(part) => {
+                        if let StreamedBody::Writing(file) = &mut tx.body
+                            && let Err(e) = file.append(&part).await
+                        {
+                            conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+                            tx.body = StreamedBody::Failed;
+                        }
+                    }
+                    Action::DropBody => tx.body = StreamedBody::None,
                     Action::Etrn(node) => {
                         // RFC 1985 as hMailServer does it: anyone allowed to use SMTP may ask,
                         // for a node that is an ETRN route; the mail only ever goes to the
@@ -176,25 +223,57 @@ impl SmtpServer {
                         let _ = session.etrn_result(reply);
                     }
                     Action::Close => {
-                        let _ = flush(&mut conn, &mut out).await;
-                        let _ = conn.stream.shutdown().await;
+                        let _ = flush(&mut conn, &mut out, write_limit).await;
+                        let _ = tokio::time::timeout(write_limit, conn.stream.shutdown()).await;
                         return;
                     }
                 }
             }
-            if flush(&mut conn, &mut out).await.is_err() {
+            if let Err(e) = flush(&mut conn, &mut out, write_limit).await {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    conn.log_line("The client did not read for too long: connection closed");
+                    tracing::info!("smtp: {} did not read for {write_limit:?}: closed", conn.peer);
+                }
                 return;
             }
             if session.is_closed() {
                 return;
             }
+            deadlines.track(session.reading());
             tokio::select! {
-                read = tokio::time::timeout(IDLE_TIMEOUT, conn.stream.read(&mut buf)) => match read {
+                read = deadlines.clock().read(&mut conn.stream, &mut buf) => match read {
                     Ok(Ok(0)) | Ok(Err(_)) => return,
-                    Ok(Ok(n)) => session.handle_input(&buf[..n]),
-                    Err(_) => session.close_with(CloseReason::Timeout),
+                    Ok(Ok(n)) => session.handle_input(buf.get(..n).unwrap_or_default()),
+                    Err(expired) => {
+                        let what = match expired {
+                            Expired::Idle => "was idle",
+                            Expired::Command => "took too long to send a command or message",
+                            Expired::Logon => "did not log on in time",
+                        };
+                        conn.log_line(&format!("The client {what}: timeout"));
+                        tracing::info!("smtp: {} {what}: timeout", conn.peer);
+                        session.close_with(CloseReason::Timeout);
+                    }
                 },
                 _ = shutdown.changed() => session.close_with(CloseReason::Shutdown),
+            }
+        }
+    }
+
+    /// Opens the spool file of a body that passed the stream threshold: trace headers, then the
+    /// body so far.
+    async fn start_stream(&self, conn: &Connection, host: &str, envelope: &Envelope, head: &[u8]) -> StreamedBody {
+        let now = altimail_delivery::generated::rfc5322_now();
+        let headers = trace_headers(envelope, conn.peer_ip(), host, &now, head);
+        let started = match self.spool.create_file(headers).await {
+            Ok(mut file) => file.append(head).await.map(|()| file),
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(file) => StreamedBody::Writing(Box::new(file)),
+            Err(e) => {
+                conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+                StreamedBody::Failed
             }
         }
     }
@@ -366,13 +445,26 @@ impl SmtpServer {
         &self,
         conn: &Connection,
         host: &str,
-        tx: &Transaction,
+        tx: &mut Transaction,
         message: crate::session::Message,
     ) -> Result<i64, Reply> {
         let envelope = &message.envelope;
+        let streamed = std::mem::take(&mut tx.body);
         if tx.recipients.is_empty() {
             // Every recipient was an alias with an empty target: accepted, nothing to deliver.
             return Ok(0);
+        }
+        let extras = self.extras(conn, envelope);
+        if message.streamed {
+            let StreamedBody::Writing(mut file) = streamed else { return Err(not_saved()) };
+            let queued = match file.append(&message.body).await {
+                Ok(()) => self.spool.submit_file(*file, tx.sender.clone(), tx.recipients.clone(), extras).await,
+                Err(e) => Err(e),
+            };
+            return queued.map_err(|e| {
+                conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+                not_saved()
+            });
         }
         // hMailServer's SignatureAdder: mail from a sender on a local domain gets the account and
         // domain signatures (before our Received header, which is not part of the body anyway).
@@ -384,13 +476,19 @@ impl SmtpServer {
             };
         let body = signed.as_deref().unwrap_or(&message.body);
         let now = altimail_delivery::generated::rfc5322_now();
-        let mut data = received::received_header(envelope, conn.peer_ip(), host, &now).into_bytes();
-        if envelope.authenticated.is_some() {
-            data.extend_from_slice(received::submission_headers(body, host, &now).as_bytes());
-        }
+        let mut data = trace_headers(envelope, conn.peer_ip(), host, &now, body);
         data.extend_from_slice(body);
+        let new = NewMessage { sender: tx.sender.clone(), recipients: tx.recipients.clone(), extras, data };
+        self.spool.submit(new).await.map_err(|e| {
+            conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+            not_saved()
+        })
+    }
+
+    /// What the queue keeps about a message besides sender and recipients.
+    fn extras(&self, conn: &Connection, envelope: &Envelope) -> EnvelopeExtras {
         let p = &envelope.params;
-        let extras = EnvelopeExtras {
+        EnvelopeExtras {
             envid: p.envid.clone().unwrap_or_default(),
             ret: match p.ret {
                 Some(Ret::Full) => "FULL".into(),
@@ -408,13 +506,22 @@ impl SmtpServer {
             client_ip: Some(conn.peer_ip()),
             skip_antispam: conn.range.options & altimail_core::codes::range::ANTI_SPAM == 0,
             skip_antivirus: conn.range.options & altimail_core::codes::range::ANTI_VIRUS == 0,
-        };
-        let new = NewMessage { sender: tx.sender.clone(), recipients: tx.recipients.clone(), extras, data };
-        self.spool.submit(new).await.map_err(|e| {
-            conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
-            Reply::new(451, Some((4, 3, 0)), "Your message could not be saved. Please retry later.")
-        })
+        }
     }
+}
+
+/// The headers the server puts before a message: `Received:`, and for a submission the `Date:`
+/// and `Message-ID:` that `body` (or the start of it) lacks.
+fn trace_headers(envelope: &Envelope, peer: std::net::IpAddr, host: &str, now: &str, body: &[u8]) -> Vec<u8> {
+    let mut data = received::received_header(envelope, peer, host, now).into_bytes();
+    if envelope.authenticated.is_some() {
+        data.extend_from_slice(received::submission_headers(body, host, now).as_bytes());
+    }
+    data
+}
+
+fn not_saved() -> Reply {
+    Reply::new(451, Some((4, 3, 0)), "Your message could not be saved. Please retry later.")
 }
 
 fn dsn_strings(params: &crate::proto::RcptParams) -> (String, String) {
@@ -444,12 +551,16 @@ fn log_sent(conn: &Connection, bytes: &[u8]) {
     conn.log_line(&format!("SENT: {}", text.trim_end()));
 }
 
-async fn flush(conn: &mut Connection, out: &mut Vec<u8>) -> std::io::Result<()> {
+/// Writes and empties `out`, giving up when the client does not read for `limit`.
+async fn flush(conn: &mut Connection, out: &mut Vec<u8>, limit: Duration) -> std::io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    let r = conn.stream.write_all(out).await;
+    let r = write_all_by(&mut conn.stream, out, limit).await;
     out.clear();
     r?;
-    conn.stream.flush().await
+    match tokio::time::timeout(limit, conn.stream.flush()).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "flush timed out")),
+    }
 }

@@ -42,6 +42,23 @@ pub enum Action {
     /// Store this message durably, then call
     /// [`message_accepted`](super::Session::message_accepted); the 250 is sent only after that.
     Message(Box<Message>),
+    /// The body of the transaction in progress has passed
+    /// [`SessionConfig::stream_threshold`](super::SessionConfig::stream_threshold): open the
+    /// message's file and write its trace headers and `head`, the body so far. More of the body
+    /// follows as [`Action::BodyPart`]; the end comes as an [`Action::Message`] whose
+    /// [`Message::streamed`] is set, or as [`Action::DropBody`]. Needs no answer: a write that
+    /// fails is answered at the end, with a temporary failure to the message.
+    StreamBody {
+        /// The envelope so far (for the trace headers).
+        envelope: Box<Envelope>,
+        /// The first octets of the body.
+        head: Vec<u8>,
+    },
+    /// The next octets of a streamed body: append them to the message's file. Needs no answer.
+    BodyPart(Vec<u8>),
+    /// The transaction of a streamed body ended without a message (refused, reset, aborted):
+    /// remove its file. Needs no answer.
+    DropBody,
     /// Release the messages held for this ETRN node (RFC 1985), then call
     /// [`etrn_result`](super::Session::etrn_result).
     Etrn(String),
@@ -88,8 +105,11 @@ pub struct Message {
     /// The envelope.
     pub envelope: Envelope,
     /// The content as received: dot-unstuffed and CRLF-normalised for DATA, verbatim for BDAT.
-    /// No trace headers are added; that is the driver's job.
+    /// No trace headers are added; that is the driver's job. When [`Message::streamed`], only
+    /// the octets after the last [`Action::BodyPart`].
     pub body: Vec<u8>,
+    /// The body was streamed ([`Action::StreamBody`]): `body` is its tail, to append to the file.
+    pub streamed: bool,
 }
 
 /// Why an authentication attempt failed, as the driver found.
@@ -109,7 +129,8 @@ pub enum AuthFailure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
-    /// The client was idle too long: `421 4.4.2`.
+    /// The client was idle too long, or took too long to send a command or a body:
+    /// `421 4.4.2`.
     Timeout,
     /// The server is shutting down: `421 4.3.2`.
     Shutdown,

@@ -10,8 +10,10 @@ pub const DEFAULT_MAX_COMMAND_LINE: usize = 512;
 pub const MAX_AUTH_LINE: usize = 12_288;
 /// Default longest DATA line in octets, as hMailServer allows (RFC 5321 says 1000).
 pub const DEFAULT_MAX_DATA_LINE: usize = 100_000;
-/// Message size ceiling when `max_message_size` is 0 ("unlimited"): bodies are held in memory.
+/// Message size ceiling when `max_message_size` is 0 ("unlimited").
 pub const UNLIMITED_MESSAGE_CEILING: u64 = 256 * 1024 * 1024; // 256 MiB
+/// Default body size from which a body is streamed to the driver rather than held in memory.
+pub const DEFAULT_STREAM_THRESHOLD: usize = 1024 * 1024; // 1 MiB
 /// Default and ceiling for recipients per message, hMailServer's fixed limit.
 pub const MAX_RECIPIENTS_CEILING: usize = 50_000;
 /// Most unprocessed input buffered while the session waits for the driver (pipelined commands,
@@ -91,6 +93,10 @@ pub struct SessionConfig {
     pub max_data_line: usize,
     /// Emit [`Action::Received`](super::Action::Received) with each client line, log-safe.
     pub log_received: bool,
+    /// A body larger than this many octets is streamed to the driver
+    /// ([`Action::StreamBody`](super::Action::StreamBody)) instead of being held in memory;
+    /// `usize::MAX` never streams.
+    pub stream_threshold: usize,
 }
 
 impl SessionConfig {
@@ -113,6 +119,7 @@ impl SessionConfig {
             max_command_line: DEFAULT_MAX_COMMAND_LINE,
             max_data_line: DEFAULT_MAX_DATA_LINE,
             log_received: false,
+            stream_threshold: DEFAULT_STREAM_THRESHOLD,
         }
     }
 

@@ -6,9 +6,34 @@
 //! transaction is over either way. An accepted message goes to the driver as
 //! [`Action::Message`], and the `250` waits for [`Session::message_accepted`] so that nothing is
 //! acknowledged before it is stored.
+//!
+//! A large body is not held in memory: once the transaction's body passes
+//! [`SessionConfig::stream_threshold`](super::SessionConfig::stream_threshold), what has
+//! arrived goes to the driver in [`Action::StreamBody`] and the rest in [`Action::BodyPart`]s of
+//! about [`STREAM_PART`] octets, for the driver to write to the message's file as it arrives.
+//! The octets handed out are exactly those the in-memory path would have put in
+//! [`Message::body`](super::Message::body), in order; a transaction that ends without a message
+//! ends its stream with [`Action::DropBody`].
 
 use super::{Action, Pending, Phase, Session, UnexpectedAnswer, replies};
 use crate::proto::{BdatReceiver, BdatStatus, DataReceiver, DataStatus, Reply};
+
+/// Octets gathered before a streamed body's next [`Action::BodyPart`].
+pub const STREAM_PART: usize = 128 * 1024; // 128 KiB
+
+/// What the session is in the middle of reading, for the driver's deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Nothing: between commands, or not reading at all.
+    Idle,
+    /// Part of a command line (or a SASL response) has arrived.
+    Command,
+    /// A DATA body or a BDAT chunk.
+    Body {
+        /// Octets of the transaction's body so far (earlier BDAT chunks included).
+        received: u64,
+    },
+}
 
 /// A BDAT chunk being read.
 #[derive(Debug)]
@@ -66,7 +91,7 @@ impl Session {
             return self.refuse_chunk(size, reply);
         }
         let (room, total) = self.tx.as_ref().map_or((0, size), |tx| {
-            let prior = tx.body.len() as u64;
+            let prior = tx.body_len();
             (tx.size_cap.saturating_sub(prior), prior.saturating_add(size))
         });
         let receiver = BdatReceiver::new(size, room);
@@ -99,6 +124,7 @@ impl Session {
             _ => return false,
         };
         self.input.consume(consumed);
+        self.stream_large_body();
         if !ended {
             return false;
         }
@@ -115,17 +141,23 @@ impl Session {
         match end {
             BodyEnd::Data(receiver) => {
                 let (size, flaws) = (receiver.size(), receiver.flaws());
-                let Some(tx) = self.tx.take() else { return self.reply(replies::need_mail()) };
+                let Some(tx) = &self.tx else { return self.reply(replies::need_mail()) };
                 let bare = flaws.bare_cr || flaws.bare_lf;
-                if flaws.too_big {
-                    self.reply(replies::message_too_big(size, tx.size_cap));
+                let refusal = if flaws.too_big {
+                    Some(replies::message_too_big(size, tx.size_cap))
                 } else if flaws.line_too_long {
-                    self.reply(replies::data_line_too_long());
+                    Some(replies::data_line_too_long())
                 } else if bare && !self.config.allow_bare_line_endings {
-                    self.reply(replies::bare_line_endings());
+                    Some(replies::bare_line_endings())
                 } else {
-                    self.tx = Some(tx);
-                    self.emit_message();
+                    None
+                };
+                match refusal {
+                    Some(reply) => {
+                        self.drop_transaction();
+                        self.reply(reply);
+                    }
+                    None => self.emit_message(),
                 }
             }
             BodyEnd::Bdat(chunk) => {
@@ -135,7 +167,7 @@ impl Session {
                 let Some(tx) = &mut self.tx else { return self.reply(replies::need_mail()) };
                 if chunk.receiver.is_too_big() {
                     let reply = replies::message_too_big(chunk.total, tx.size_cap);
-                    self.tx = None;
+                    self.drop_transaction();
                     return self.reply(reply);
                 }
                 tx.chunked = true;
@@ -145,6 +177,46 @@ impl Session {
                     self.reply(replies::chunk_received(chunk.size));
                 }
             }
+        }
+    }
+
+    /// Hands the body gathered so far to the driver once it is large (see the module
+    /// documentation).
+    fn stream_large_body(&mut self) {
+        let threshold = self.config.stream_threshold;
+        let Some(tx) = &mut self.tx else { return };
+        let due = if tx.streamed { STREAM_PART } else { threshold };
+        if tx.body.len() < due || tx.body.is_empty() {
+            return;
+        }
+        let part = std::mem::take(&mut tx.body);
+        tx.streamed_len = tx.streamed_len.saturating_add(part.len() as u64);
+        if tx.streamed {
+            return self.push(Action::BodyPart(part));
+        }
+        tx.streamed = true;
+        let helo = self.helo.as_ref().map_or((String::new(), false), |helo| (helo.name.clone(), helo.esmtp));
+        let envelope = tx.envelope(helo, self.user.clone(), self.tls.clone());
+        self.push(Action::StreamBody { envelope: Box::new(envelope), head: part });
+    }
+
+    /// Ends the transaction in progress without a message; a streamed body's file goes too.
+    pub(super) fn drop_transaction(&mut self) {
+        if self.tx.take().is_some_and(|tx| tx.streamed) {
+            self.push(Action::DropBody);
+        }
+    }
+
+    /// What the session is in the middle of reading; see [`Reading`].
+    pub fn reading(&self) -> Reading {
+        if self.closed {
+            return Reading::Idle;
+        }
+        match &self.phase {
+            Phase::Data(receiver) => Reading::Body { received: receiver.size() },
+            Phase::Bdat(chunk) => Reading::Body { received: chunk.total.saturating_sub(chunk.receiver.remaining()) },
+            Phase::Command | Phase::Sasl(_) if !self.input.pending().is_empty() => Reading::Command,
+            _ => Reading::Idle,
         }
     }
 

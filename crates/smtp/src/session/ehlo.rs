@@ -11,7 +11,7 @@ use crate::proto::Mechanism;
 
 impl Session {
     pub(super) fn handle_ehlo(&mut self, name: String, esmtp: bool) {
-        self.tx = None;
+        self.drop_transaction();
         self.helo = Some(Helo { name, esmtp });
         let reply = if esmtp { replies::ehlo(self.ehlo_lines()) } else { replies::helo(&self.config) };
         self.reply(reply);

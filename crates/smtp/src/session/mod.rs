@@ -38,8 +38,10 @@
 //!   variants never end a message, and with `allow_bare_line_endings` off they are refused.
 //! - After STARTTLS, input buffered before the handshake is dropped and the state is reset
 //!   (RFC 3207 §4.2); a command pipelined after STARTTLS can never run inside TLS.
-//! - Memory is bounded: command lines by [`MAX_AUTH_LINE`], bodies by the size limit, input
-//!   pipelined while the driver decides by [`MAX_BUFFERED_INPUT`] (then `421` and close).
+//! - Memory is bounded: command lines by [`MAX_AUTH_LINE`], bodies by
+//!   [`SessionConfig::stream_threshold`] (larger ones go to the driver's file as they arrive,
+//!   see [`Action::StreamBody`]), input pipelined while the driver decides by
+//!   [`MAX_BUFFERED_INPUT`] (then `421` and close).
 //! - Credentials go to the driver in [`Action::Authenticate`] only; the session logs nothing,
 //!   and [`Action::Received`] lines have AUTH payloads masked.
 //!
@@ -71,9 +73,10 @@ use altimail_core::lines::{Line, LineBuffer};
 
 pub use action::{Action, AuthFailure, CloseReason, Envelope, Message, Recipient, UnexpectedAnswer};
 pub use config::{
-    DEFAULT_MAX_COMMAND_LINE, DEFAULT_MAX_DATA_LINE, MAX_AUTH_LINE, MAX_BUFFERED_INPUT, MAX_RECIPIENTS_CEILING,
-    PortSecurity, SessionConfig, TlsInfo, UNLIMITED_MESSAGE_CEILING,
+    DEFAULT_MAX_COMMAND_LINE, DEFAULT_MAX_DATA_LINE, DEFAULT_STREAM_THRESHOLD, MAX_AUTH_LINE, MAX_BUFFERED_INPUT,
+    MAX_RECIPIENTS_CEILING, PortSecurity, SessionConfig, TlsInfo, UNLIMITED_MESSAGE_CEILING,
 };
+pub use data::{Reading, STREAM_PART};
 pub use transaction::Transaction;
 
 use crate::proto::{
@@ -370,7 +373,7 @@ impl Session {
             }
             Command::Noop => self.reply(replies::ok()),
             Command::Rset => {
-                self.tx = None;
+                self.drop_transaction();
                 self.reply(replies::ok());
             }
             Command::Help(_) => self.reply(replies::help()),

@@ -33,7 +33,7 @@ impl Session {
         self.phase = Phase::Command;
         self.helo = None;
         self.user = None;
-        self.tx = None;
+        self.drop_transaction();
         self.tls = Some(info);
         Ok(())
     }

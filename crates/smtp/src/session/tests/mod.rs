@@ -6,6 +6,7 @@ mod dialogue;
 mod limits;
 mod splits;
 mod starttls;
+mod streaming;
 
 use super::*;
 use crate::proto::{Credentials, Mailbox};
@@ -16,14 +17,20 @@ use crate::proto::{Credentials, Mailbox};
 /// - recipients whose local part starts with `unknown` are refused with 550 5.1.1;
 /// - the password `secret` is right (for CRAM-MD5: the digest keyed with `secret`), user `banned`
 ///   is banned, user `tempfail` fails temporarily;
-/// - messages are queued as `Q1`, `Q2`…; ETRN is started;
+/// - messages are queued as `Q1`, `Q2`…, a streamed body put back together first (the
+///   message is kept with `streamed` set and its whole body); ETRN is started;
 /// - STARTTLS succeeds at once.
 pub(super) struct Harness {
     pub(super) session: Session,
     pub(super) messages: Vec<Message>,
     pub(super) credentials: Vec<Credentials>,
-    /// `close`, `starttls`, `sender <addr>`, `rcpt <addr>`, `etrn <node>`, `recv <line>`.
+    /// `close`, `starttls`, `sender <addr>`, `rcpt <addr>`, `etrn <node>`, `recv <line>`,
+    /// `stream`, `drop body`.
     pub(super) events: Vec<String>,
+    /// The streamed body so far, as the driver's file would hold it.
+    pub(super) stream: Option<Vec<u8>>,
+    /// The largest body part handed out.
+    pub(super) largest_part: usize,
     pub(super) greeting: String,
 }
 
@@ -44,6 +51,8 @@ impl Harness {
             messages: Vec::new(),
             credentials: Vec::new(),
             events: Vec::new(),
+            stream: None,
+            largest_part: 0,
             greeting: String::new(),
         };
         harness.greeting = harness.drive();
@@ -99,7 +108,26 @@ impl Harness {
                         if recipient.local().starts_with("unknown") { Err(replies::unknown_user()) } else { Ok(()) };
                     self.session.recipient_checked(result).unwrap();
                 }
-                Action::Message(message) => {
+                Action::StreamBody { head, .. } => {
+                    assert!(self.stream.is_none(), "one stream at a time");
+                    self.events.push("stream".into());
+                    self.largest_part = self.largest_part.max(head.len());
+                    self.stream = Some(head);
+                }
+                Action::BodyPart(part) => {
+                    self.largest_part = self.largest_part.max(part.len());
+                    self.stream.as_mut().expect("a part follows StreamBody").extend_from_slice(&part);
+                }
+                Action::DropBody => {
+                    self.stream.take().expect("DropBody follows StreamBody");
+                    self.events.push("drop body".into());
+                }
+                Action::Message(mut message) => {
+                    if message.streamed {
+                        let mut whole = self.stream.take().expect("a streamed message follows StreamBody");
+                        whole.extend_from_slice(&message.body);
+                        message.body = whole;
+                    }
                     self.messages.push(*message);
                     let id = format!("Q{}", self.messages.len());
                     self.session.message_accepted(Ok(id)).unwrap();
