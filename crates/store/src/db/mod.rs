@@ -91,6 +91,19 @@ macro_rules! on_engine {
     };
 }
 
+/// The raw SQL methods are the store's own business: other crates go through the repositories
+/// (`repo`), so every statement lives here. Tests of other crates reach them with the `raw-sql`
+/// feature, for fixtures and fault injection.
+macro_rules! raw_sql_api {
+    ($(#[$meta:meta])* async fn $($rest:tt)*) => {
+        #[cfg(feature = "raw-sql")]
+        $(#[$meta])* pub async fn $($rest)*
+        #[cfg(not(feature = "raw-sql"))]
+        #[allow(dead_code)]
+        $(#[$meta])* pub(crate) async fn $($rest)*
+    };
+}
+
 impl Db {
     pub fn dialect(&self) -> Dialect {
         match self {
@@ -100,38 +113,48 @@ impl Db {
         }
     }
 
-    /// Runs a statement; returns the number of rows it changed.
-    pub async fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, p => eng::execute(p, &sql, args).await)
+    raw_sql_api! {
+        /// Runs a statement; returns the number of rows it changed.
+        async fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, p => eng::execute(p, &sql, args).await)
+        }
     }
 
-    pub async fn fetch_all(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, p => eng::fetch_all(p, &sql, args).await)
+    raw_sql_api! {
+        async fn fetch_all(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, p => eng::fetch_all(p, &sql, args).await)
+        }
     }
 
-    pub async fn fetch_optional(&self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
-        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    raw_sql_api! {
+        async fn fetch_optional(&self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+            Ok(self.fetch_all(sql, args).await?.into_iter().next())
+        }
     }
 
-    /// Runs an INSERT and returns the new surrogate key held in column `pk`.
-    pub async fn insert(&self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, p => eng::insert(p, &sql, args, pk).await)
+    raw_sql_api! {
+        /// Runs an INSERT and returns the new surrogate key held in column `pk`.
+        async fn insert(&self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, p => eng::insert(p, &sql, args, pk).await)
+        }
     }
 
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            // IMMEDIATE takes the write lock at once: concurrent writers queue on the busy
-            // timeout instead of failing to upgrade a read lock and backing off.
-            Db::Sqlite(p) => {
-                let writer = sqlite_writer_turn().await;
-                Tx::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _writer: writer })
-            }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Db::MySql(p) => Tx::MySql(p.begin().await?),
-        })
+    raw_sql_api! {
+        async fn begin(&self) -> Result<Tx, StoreError> {
+            Ok(match self {
+                // IMMEDIATE takes the write lock at once: concurrent writers queue on the busy
+                // timeout instead of failing to upgrade a read lock and backing off.
+                Db::Sqlite(p) => {
+                    let writer = sqlite_writer_turn().await;
+                    Tx::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _writer: writer })
+                }
+                Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+                Db::MySql(p) => Tx::MySql(p.begin().await?),
+            })
+        }
     }
 
     pub async fn close(&self) {
@@ -148,27 +171,37 @@ impl Tx {
         }
     }
 
-    pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, t => eng::execute(&mut **t, &sql, args).await)
+    raw_sql_api! {
+        async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, t => eng::execute(&mut **t, &sql, args).await)
+        }
     }
 
-    pub async fn fetch_all(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, t => eng::fetch_all(&mut **t, &sql, args).await)
+    raw_sql_api! {
+        async fn fetch_all(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, t => eng::fetch_all(&mut **t, &sql, args).await)
+        }
     }
 
-    pub async fn fetch_optional(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
-        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    raw_sql_api! {
+        async fn fetch_optional(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+            Ok(self.fetch_all(sql, args).await?.into_iter().next())
+        }
     }
 
-    pub async fn insert(&mut self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
-        let sql = self.dialect().placeholders(sql);
-        on_engine!(self, t => eng::insert(&mut **t, &sql, args, pk).await)
+    raw_sql_api! {
+        async fn insert(&mut self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+            let sql = self.dialect().placeholders(sql);
+            on_engine!(self, t => eng::insert(&mut **t, &sql, args, pk).await)
+        }
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
-        on_engine!(self, t => t.commit().await?);
-        Ok(())
+    raw_sql_api! {
+        async fn commit(self) -> Result<(), StoreError> {
+            on_engine!(self, t => t.commit().await?);
+            Ok(())
+        }
     }
 }
