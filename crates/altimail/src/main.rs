@@ -16,6 +16,13 @@ use altimail_store::{Store, schema};
 use crate::cli::{Cli, Command, Output};
 use crate::config::Config;
 
+// mimalloc rather than glibc's malloc (benches/README.md, "Allocator"): glibc keeps freed memory
+// in per-thread arenas, so a burst of connections or logons left the process that large for
+// good; mimalloc gives it back to the system.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
