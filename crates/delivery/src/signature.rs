@@ -25,15 +25,8 @@ pub struct Settings {
     pub add_to_local: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountSig {
-    pub address: String,
-    pub enabled: bool,
-    pub plain: String,
-    pub html: String,
-    pub first_name: String,
-    pub last_name: String,
-}
+/// An account's signature and the names its macros use, as the store reads them.
+pub use altimail_store::repo::signatures::AccountSignature as AccountSig;
 
 fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
@@ -149,14 +142,7 @@ pub async fn load(store: &Store, sender: &str) -> Result<Option<Settings>, altim
     let Some(d) = signatures::domain(db, &domain).await? else {
         return Ok(None);
     };
-    let account = signatures::account(db, &address).await?.map(|a| AccountSig {
-        address: a.address,
-        enabled: a.enabled,
-        plain: a.plain,
-        html: a.html,
-        first_name: a.first_name,
-        last_name: a.last_name,
-    });
+    let account = signatures::account(db, &address).await?;
     Ok(Some(Settings {
         account,
         domain_enabled: d.enabled,
