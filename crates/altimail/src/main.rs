@@ -139,12 +139,21 @@ mod tests {
         assert_eq!(one_line_usage_error(clap), "error: the following required arguments were not provided: <ADDRESS>");
     }
 
-    /// Every command and subcommand says what it does in `--help`, and clap's own consistency
-    /// checks pass for the whole tree.
+    /// Every command, subcommand and argument says what it is in `--help`, and clap's own
+    /// consistency checks pass for the whole tree.
     #[test]
-    fn every_command_has_help_text() {
+    fn every_command_and_argument_has_help_text() {
         use clap::CommandFactory;
         fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in c.get_arguments() {
+                // clap's own --help and --version explain themselves.
+                if matches!(arg.get_id().as_str(), "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} <{}>", arg.get_id()));
+                }
+            }
             for sub in c.get_subcommands() {
                 let path = format!("{path} {}", sub.get_name());
                 if sub.get_about().is_none() {
@@ -157,7 +166,7 @@ mod tests {
         root.clone().debug_assert();
         let mut missing = Vec::new();
         walk(&root, "altimail", &mut missing);
-        assert!(missing.is_empty(), "commands without help text: {missing:?}");
+        assert!(missing.is_empty(), "commands and arguments without help text:\n{}", missing.join("\n"));
     }
 
     #[test]

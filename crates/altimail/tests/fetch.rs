@@ -385,7 +385,7 @@ async fn cli_managed_accounts_are_downloaded_by_the_server() {
     i.ok(&["fetch", "set", &id.to_string(), "--active", "no", "--security", "tls"]);
     let shown = i.json(&["fetch", "show", &id.to_string()]);
     assert_eq!((shown["active"].as_bool(), shown["server_port"].as_i64()), (Some(false), Some(i64::from(pop3))));
-    assert_eq!(shown["security"], "Implicit");
+    assert_eq!(shown["security"], "tls");
     i.ok(&["fetch", "remove", &id.to_string()]);
     assert_eq!(i.json(&["fetch", "list"]), serde_json::json!([]));
 }

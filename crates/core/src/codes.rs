@@ -50,14 +50,17 @@ impl Protocol {
     }
 }
 
-/// Connection security of ports, routes, fetch accounts and the smart host.
+/// Connection security of ports, routes, fetch accounts and the smart host. JSON uses the same
+/// names as [`Security::name`] and the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Security {
     None = 0,
     /// TLS from the first byte (ports 465, 993, 995).
     Tls = 1,
+    #[serde(rename = "starttls")]
     StartTlsOptional = 2,
+    #[serde(rename = "starttls-required")]
     StartTlsRequired = 3,
 }
 

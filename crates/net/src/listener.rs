@@ -10,7 +10,8 @@
 //!
 //! Each accepted connection gets its own task: TCP/IP log line, [`Policy::admit`] (a client no
 //! IP range admits is closed without a byte, as hMailServer does; one over a connection limit
-//! is told the server is busy, on ports without implicit TLS), the TLS handshake on implicit-TLS
+//! is told the server is busy, and one auto-ban has banned that it is banned, on ports without
+//! implicit TLS), the TLS handshake on implicit-TLS
 //! ports, then the [`SessionHandler`] registered for the port's protocol, or a built-in one that
 //! answers "service not available".
 //!
@@ -36,7 +37,7 @@ use altimail_store::repo::ports::{self, Port};
 use altimail_store::repo::settings::Settings;
 
 use crate::NetError;
-use crate::connection::{Connection, SessionHandler, Stream, busy_line, next_session_id, service_unavailable};
+use crate::connection::{Connection, SessionHandler, Stream, next_session_id, service_unavailable};
 use crate::deadline::write_all_by;
 use crate::hmlog::{HmLog, SessionKind, Severity};
 use crate::policy::{Admission, Policy, Refusal};
@@ -432,8 +433,10 @@ async fn serve(
             tracing::info!("refused: {refusal}");
             // On implicit-TLS ports the client expects a handshake, not text: no handshake is
             // spent on a refused client, it sees the connection close.
-            if refusal.is_busy() && port.security != Security::Tls {
-                tell_busy(&ctx, tcp, peer_ip, port.protocol, session_id).await;
+            if let Some(line) = refusal.reply_line(port.protocol)
+                && port.security != Security::Tls
+            {
+                tell_refused(&ctx, tcp, peer_ip, port.protocol, session_id, &line).await;
             }
             return;
         }
@@ -481,15 +484,21 @@ async fn serve(
     tracing::debug!("session ended");
 }
 
-/// Tells a client refused by a connection limit that the server is busy (SMTP `421`, POP3
+/// Tells a refused client why in one line (a busy server or a banned address: SMTP `421`, POP3
 /// `-ERR`, IMAP `* BYE`) and closes the connection.
-async fn tell_busy(ctx: &Context, mut tcp: TcpStream, peer_ip: std::net::IpAddr, protocol: Protocol, session_id: u64) {
+async fn tell_refused(
+    ctx: &Context,
+    mut tcp: TcpStream,
+    peer_ip: std::net::IpAddr,
+    protocol: Protocol,
+    session_id: u64,
+    line: &str,
+) {
     use tokio::io::AsyncWriteExt as _;
-    let line = busy_line(protocol);
     ctx.log.session(SessionKind::server(protocol), session_id, peer_ip, &format!("SENT: {line}"));
     let written = write_all_by(&mut tcp, format!("{line}\r\n").as_bytes(), BUSY_REPLY_TIMEOUT).await;
     if let Err(e) = written {
-        tracing::debug!("telling {peer_ip} the server is busy: {e}");
+        tracing::debug!("telling {peer_ip} why it is refused: {e}");
         return;
     }
     let _ = tokio::time::timeout(BUSY_REPLY_TIMEOUT, tcp.shutdown()).await;

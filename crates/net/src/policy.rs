@@ -11,6 +11,11 @@
 //! hold every slot. It returns the range (the sessions need its relay and authentication bits)
 //! with a [`ConnectionGuard`] that gives the slots back when dropped.
 //!
+//! Auto-ban never bans whom `altimailtrustedranges` names (unless set: the machine itself,
+//! 127.0.0.0/8 and ::1, and the range "My computer"): their failed logons are not counted, and
+//! a ban made earlier (by hMailServer, say) does not apply to them. Other banned clients are
+//! told so ([`Refusal::Banned`]) instead of seeing the connection close.
+//!
 //! Ranges and settings are read from the database at most once per second ([`REFRESH`]) and
 //! shared between connections, so `altimail range …` or `altimail setting …` on a running
 //! server applies within a second without a query per connection. When a refresh fails the
@@ -23,12 +28,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDateTime;
 use tokio::sync::Mutex;
 
 use altimail_core::codes::Protocol;
 use altimail_core::{ip, time};
 use altimail_store::repo::logon_failures::{self, AutoBan, Outcome};
-use altimail_store::repo::ranges::{self, Range};
+use altimail_store::repo::ranges::{self, Range, Trusted};
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Db, StoreError};
 
@@ -140,6 +146,15 @@ pub enum Refusal {
         /// The limit in effect.
         limit: u64,
     },
+    /// An auto-ban range (`Auto-ban: …`) covers the client.
+    Banned {
+        /// The range's name.
+        range: String,
+        /// The client's address.
+        ip: IpAddr,
+        /// When the ban ends (server local time), if it expires.
+        until: Option<NaiveDateTime>,
+    },
     /// The IP ranges could not be read and no earlier snapshot exists.
     Unavailable(String),
 }
@@ -150,6 +165,28 @@ impl Refusal {
     /// hMailServer.
     pub fn is_busy(&self) -> bool {
         matches!(self, Refusal::LimitReached { .. } | Refusal::PerIpLimitReached { .. })
+    }
+
+    /// The line that tells the client why it is refused (SMTP `421`, POP3 `-ERR`, IMAP
+    /// `* BYE`), for a busy server and for a banned address; `None` when the client gets
+    /// nothing (no range admits it, or its range leaves the protocol out).
+    pub fn reply_line(&self, protocol: Protocol) -> Option<String> {
+        if self.is_busy() {
+            return Some(crate::connection::busy_line(protocol).to_owned());
+        }
+        let Refusal::Banned { ip, until, .. } = self else { return None };
+        let text = match until {
+            Some(until) => format!(
+                "Your address {ip} is temporarily banned after too many failed logons, until {} (server time)",
+                until.format("%Y-%m-%d %H:%M")
+            ),
+            None => format!("Your address {ip} is banned after too many failed logons"),
+        };
+        Some(match protocol {
+            Protocol::Smtp => format!("421 4.7.0 {text}"),
+            Protocol::Pop3 => format!("-ERR [SYS/TEMP] {text}"),
+            Protocol::Imap => format!("* BYE [UNAVAILABLE] {text}"),
+        })
     }
 }
 
@@ -169,6 +206,10 @@ impl fmt::Display for Refusal {
                 "Maximum number of {} connections from {ip} ({limit}) reached",
                 protocol.name().to_ascii_uppercase()
             ),
+            Refusal::Banned { range, ip, until: Some(until) } => {
+                write!(f, "{ip} is banned by IP range {range} until {}", until.format("%Y-%m-%d %H:%M:%S"))
+            }
+            Refusal::Banned { range, ip, until: None } => write!(f, "{ip} is banned by IP range {range}"),
             Refusal::Unavailable(e) => write!(f, "IP ranges unavailable: {e}"),
         }
     }
@@ -231,19 +272,32 @@ impl Policy {
             Ok(ranges) => ranges,
             Err(e) => return Admission::Refused(Refusal::Unavailable(e.to_string())),
         };
-        let Some(range) = ranges::matching(&ranges, peer, time::now_local()) else {
+        let settings = self.settings().await.ok();
+        let now = time::now_local();
+        let mut range = ranges::matching(&ranges, peer, now);
+        if let Some(ban) = range.filter(|r| r.is_auto_ban()) {
+            let trusted = trusted(settings.as_deref());
+            if !ranges::spared(&ranges, &trusted, peer, now) {
+                let until = ban.expires.then_some(ban.expires_time);
+                return Admission::Refused(Refusal::Banned { range: ban.name.clone(), ip: peer, until });
+            }
+            // A ban made before the address was trusted (or by hMailServer) does not apply.
+            tracing::debug!("{peer} is loopback or trusted: ignoring IP range {}", ban.name);
+            range = ranges::matching_unbanned(&ranges, peer, now);
+        }
+        let Some(range) = range else {
             return Admission::Refused(Refusal::NoRange);
         };
         if !range.allows(protocol.range_bit()) {
             return Admission::Refused(Refusal::ProtocolNotAllowed { range: range.name.clone(), protocol });
         }
         // Without settings, count but do not limit: the ranges above already decided access.
-        let (limit, per_ip_limit) = match self.settings().await {
-            Ok(settings) => (
+        let (limit, per_ip_limit) = match &settings {
+            Some(settings) => (
                 u64::try_from(settings.int(limit_setting(protocol))).unwrap_or(0),
                 u64::try_from(settings.int(PER_IP_LIMIT_SETTING)).unwrap_or(0),
             ),
-            Err(_) => (0, 0),
+            None => (0, 0),
         };
         let live = &self.inner.live;
         let now_live = live.total[slot(protocol)].fetch_add(1, Ordering::AcqRel) + 1;
@@ -284,7 +338,8 @@ impl Policy {
     ///
     /// `true` when the threshold was reached and the session must disconnect the client. An
     /// `Auto-ban: <user>` range is then in force for this and every later connection (unless
-    /// `AutoBanMinutes` is 0). A database failure is logged and returns `false`.
+    /// `AutoBanMinutes` is 0). A database failure is logged and returns `false`. Failures from
+    /// loopback addresses and trusted ranges are not counted: they never lead to a ban.
     pub async fn logon_failed(&self, ip_addr: IpAddr, user: &str) -> bool {
         let settings = match self.settings().await {
             Ok(settings) => settings,
@@ -293,6 +348,10 @@ impl Policy {
                 return false;
             }
         };
+        if self.spared(ip_addr, &settings).await {
+            tracing::debug!("auto-ban: {ip_addr} is loopback or in a trusted IP range; not counted");
+            return false;
+        }
         let auto_ban = AutoBan {
             enabled: settings.bool("AutoBanOnLogonFailureEnabled"),
             max_attempts: settings.int("MaxInvalidLogonAttempts"),
@@ -318,6 +377,16 @@ impl Policy {
         }
     }
 
+    /// Whether auto-ban spares `ip` (see [`ranges::spared`]). When the ranges cannot be read,
+    /// only the trusted addresses and blocks count.
+    async fn spared(&self, ip_addr: IpAddr, settings: &Settings) -> bool {
+        let trusted = trusted(Some(settings));
+        match self.ranges().await {
+            Ok(all) => ranges::spared(&all, &trusted, ip_addr, time::now_local()),
+            Err(_) => trusted.in_blocks(ip::normalize(ip_addr)),
+        }
+    }
+
     /// The IP ranges, at most [`REFRESH`] old.
     pub async fn ranges(&self) -> Result<Arc<Vec<Range>>, StoreError> {
         let db = &self.inner.db;
@@ -338,6 +407,14 @@ impl Policy {
     /// Makes the next call read the settings again.
     pub async fn invalidate_settings(&self) {
         self.inner.settings.lock().await.loaded = None;
+    }
+}
+
+/// Whom auto-ban spares (the default when the settings are unreadable).
+fn trusted(settings: Option<&Settings>) -> Trusted {
+    match settings {
+        Some(settings) => Trusted::parse(&settings.string(ranges::TRUSTED_SETTING)),
+        None => Trusted::parse(ranges::DEFAULT_TRUSTED),
     }
 }
 
@@ -510,19 +587,79 @@ mod tests {
         let (_dir, store) = store().await;
         settings::set_integer(&store.db, "MaxInvalidLogonAttempts", 3).await.unwrap();
         let policy = Policy::new(store.db.clone());
-        let ip: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        let ip: IpAddr = "::ffff:192.0.2.9".parse().unwrap();
         drop(admitted(policy.admit(Protocol::Imap, ip).await));
         assert!(!policy.logon_failed(ip, "bob@example.com").await);
         assert!(!policy.logon_failed(ip, "bob@example.com").await);
         assert!(policy.logon_failed(ip, "bob@example.com").await);
         let ban = ranges::require(&store.db, "Auto-ban: bob@example.com").await.unwrap();
-        assert_eq!(ban.lower, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(ban.lower, "192.0.2.9".parse::<IpAddr>().unwrap());
         assert!(ban.expires);
         let refusal = refused(policy.admit(Protocol::Imap, ip).await);
-        assert!(
-            matches!(refusal, Refusal::ProtocolNotAllowed { ref range, .. } if range == "Auto-ban: bob@example.com")
+        assert_eq!(
+            refusal,
+            Refusal::Banned {
+                range: "Auto-ban: bob@example.com".into(),
+                ip: "192.0.2.9".parse().unwrap(),
+                until: Some(ban.expires_time)
+            }
         );
+        let line = refusal.reply_line(Protocol::Smtp).unwrap();
+        assert!(line.starts_with("421 4.7.0 Your address 192.0.2.9 is temporarily banned"), "{line}");
+        assert!(refusal.reply_line(Protocol::Pop3).unwrap().starts_with("-ERR [SYS/TEMP] Your address"));
+        assert!(refusal.reply_line(Protocol::Imap).unwrap().starts_with("* BYE [UNAVAILABLE] Your address"));
         assert!(!policy.logon_failed(ip, "bob@example.com").await, "the failure count starts again");
+    }
+
+    #[tokio::test]
+    async fn loopback_and_trusted_ranges_are_never_banned() {
+        let (_dir, store) = store().await;
+        settings::set_integer(&store.db, "MaxInvalidLogonAttempts", 2).await.unwrap();
+        let office = Range {
+            id: 0,
+            name: "Office".into(),
+            priority: 20,
+            lower: "198.51.100.0".parse().unwrap(),
+            upper: "198.51.100.255".parse().unwrap(),
+            options: 11,
+            expires: false,
+            expires_time: altimail_store::db::never(),
+        };
+        ranges::create(&store.db, &office).await.unwrap();
+        let policy = Policy::new(store.db.clone());
+        for ip in ["127.0.0.1", "127.0.0.5", "::ffff:127.0.0.1", "::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            for _ in 0..5 {
+                assert!(!policy.logon_failed(ip, "me").await, "{ip}");
+            }
+        }
+        assert!(ranges::list(&store.db).await.unwrap().iter().all(|r| !r.is_auto_ban()));
+
+        // Office becomes trusted: its clients are spared, and so is one an older ban covers.
+        let office_ip: IpAddr = "198.51.100.7".parse().unwrap();
+        assert!(!policy.logon_failed(office_ip, "boss").await);
+        assert!(policy.logon_failed(office_ip, "boss").await, "not trusted yet");
+        settings::set_string(&store.db, ranges::TRUSTED_SETTING, "127.0.0.0/8, ::1, My computer, office")
+            .await
+            .unwrap();
+        policy.invalidate_settings().await;
+        policy.invalidate_ranges().await;
+        for _ in 0..5 {
+            assert!(!policy.logon_failed(office_ip, "boss").await);
+        }
+        let (range, _guard) = admitted(policy.admit(Protocol::Imap, office_ip).await);
+        assert_eq!(range.name, "Office", "the ban made before it was trusted is ignored");
+
+        // Narrowed to 127.0.0.1: 127.0.0.5 is an address like any other.
+        settings::set_string(&store.db, ranges::TRUSTED_SETTING, "127.0.0.1").await.unwrap();
+        policy.invalidate_settings().await;
+        let other: IpAddr = "127.0.0.5".parse().unwrap();
+        assert!(!policy.logon_failed(other, "me").await);
+        assert!(policy.logon_failed(other, "me").await);
+        policy.invalidate_ranges().await;
+        assert!(matches!(refused(policy.admit(Protocol::Smtp, other).await), Refusal::Banned { .. }));
+        let (range, _guard) = admitted(policy.admit(Protocol::Smtp, "127.0.0.1".parse().unwrap()).await);
+        assert_eq!(range.name, "My computer");
     }
 
     #[tokio::test]

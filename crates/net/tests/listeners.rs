@@ -290,6 +290,9 @@ async fn shutdown_aborts_sessions_that_do_not_end_in_time() {
 async fn failed_logons_ban_the_client_and_the_next_connection_is_refused() {
     let s = server().await;
     settings::set_integer(&s.store.db, "MaxInvalidLogonAttempts", 3).await.unwrap();
+    // Loopback is spared unless the trusted set is narrowed: only 127.0.0.1 stays trusted, and
+    // the client comes from 127.0.0.4.
+    settings::set_string(&s.store.db, ranges::TRUSTED_SETTING, "127.0.0.1").await.unwrap();
     let port = s.add_port(Protocol::Imap, Security::None).await;
     let listeners = s
         .listeners()
@@ -300,16 +303,25 @@ async fn failed_logons_ban_the_client_and_the_next_connection_is_refused() {
         .start()
         .await;
 
+    let client_ip: IpAddr = "127.0.0.4".parse().unwrap();
     for expected in ["false", "false", "true"] {
-        let line = greeting(port.port).await.unwrap();
-        assert_eq!(line, format!("* BYE disconnect={expected}\r\n"));
+        let mut client = connect_from(client_ip, port.port).await;
+        assert_eq!(read_line(&mut client).await, format!("* BYE disconnect={expected}\r\n"));
     }
     let ban = ranges::require(&s.store.db, "Auto-ban: bob@example.com").await.unwrap();
     assert_eq!(ban.options, 0);
-    let mut client = connect(port.port).await;
-    assert!(read_to_end(&mut client).await.is_empty(), "banned: closed without a byte");
+    let mut client = connect_from(client_ip, port.port).await;
+    let told = String::from_utf8(read_to_end(&mut client).await).unwrap();
+    assert!(told.starts_with("* BYE [UNAVAILABLE] Your address 127.0.0.4 is temporarily banned"), "{told}");
+    let log = s.main_log();
     assert!(
-        s.main_log().contains("\"TCP - Connection dropped - IP range Auto-ban: bob@example.com does not allow IMAP.\"")
+        log.contains("\"TCP - Connection dropped - 127.0.0.4 is banned by IP range Auto-ban: bob@example.com until "),
+        "{log}"
     );
+    assert!(log.contains("\"SENT: * BYE [UNAVAILABLE] Your address 127.0.0.4 is temporarily banned"), "{log}");
+    // 127.0.0.1 is still trusted: its failures are not counted.
+    for _ in 0..5 {
+        assert_eq!(greeting(port.port).await.unwrap(), "* BYE disconnect=false\r\n");
+    }
     listeners.shutdown(PATIENCE).await;
 }

@@ -96,6 +96,23 @@ impl MessageFiles {
         }
     }
 
+    /// The folder of the account `address`: `{data}/{domain}/{user}`, or the existing folder
+    /// whose name differs only in case.
+    pub fn account_dir(&self, address: &str) -> PathBuf {
+        let (local, domain) = altimail_core::address::split(address).unwrap_or((address, ""));
+        self.existing_or_case_insensitive(self.data_dir.join(safe_component(domain)).join(safe_component(local)))
+    }
+
+    /// The folder of the domain `name` (`{data}/{domain}`), or the existing one whose name
+    /// differs only in case; `None` for a name that would be the public folders' or the queue's.
+    pub fn domain_dir(&self, name: &str) -> Option<PathBuf> {
+        let component = safe_component(name);
+        if component == "_" || component.eq_ignore_ascii_case(PUBLIC_FOLDER_DIR) {
+            return None;
+        }
+        Some(self.existing_or_case_insensitive(self.data_dir.join(component)))
+    }
+
     /// The path of a new file at `location`.
     pub fn path_for(&self, location: Location<'_>, file_name: &str) -> PathBuf {
         self.dir_for(location, file_name).join(file_name)

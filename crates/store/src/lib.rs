@@ -111,7 +111,29 @@ impl Store {
         Ok(if keep_sha256 != 0 { PasswordScheme::Sha256 } else { PasswordScheme::Argon2id })
     }
 
-    /// Deletes an account with its folders, messages and mailbox files.
+    /// What an account holds: its messages and their size (`accounts` is 1).
+    pub async fn account_contents(&self, account: &repo::accounts::Account) -> Result<Contents, StoreError> {
+        Ok(Contents {
+            accounts: 1,
+            messages: repo::messages::account_count(&self.db, account.id).await?,
+            bytes: repo::messages::account_size(&self.db, account.id).await?,
+        })
+    }
+
+    /// What a domain holds: its accounts, their messages and the messages' size.
+    pub async fn domain_contents(&self, domain: &repo::domains::Domain) -> Result<Contents, StoreError> {
+        let mut total = Contents::default();
+        for account in repo::accounts::list(&self.db, Some(domain.id)).await? {
+            let c = self.account_contents(&account).await?;
+            total.accounts += c.accounts;
+            total.messages += c.messages;
+            total.bytes += c.bytes;
+        }
+        Ok(total)
+    }
+
+    /// Deletes an account with its folders, messages and mailbox files, then its folder in the
+    /// data directory with whatever is left in it.
     pub async fn delete_account(&self, account: &repo::accounts::Account) -> Result<(), StoreError> {
         let files = repo::accounts::delete(&self.db, account.id).await?;
         for name in files {
@@ -122,14 +144,35 @@ impl Store {
                 tracing::warn!("could not remove {}: {e}", path.display());
             }
         }
-        Ok(())
+        remove_tree(&self.files.account_dir(&account.address))
     }
 
-    /// Deletes a domain with everything in it.
+    /// Deletes a domain with everything in it, and its folder in the data directory.
     pub async fn delete_domain(&self, domain: &repo::domains::Domain) -> Result<(), StoreError> {
         for account in repo::accounts::list(&self.db, Some(domain.id)).await? {
             self.delete_account(&account).await?;
         }
-        repo::domains::delete(&self.db, domain.id).await
+        repo::domains::delete(&self.db, domain.id).await?;
+        match self.files.domain_dir(&domain.name) {
+            Some(dir) => remove_tree(&dir),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a domain or an account holds (see [`Store::domain_contents`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Contents {
+    pub accounts: i64,
+    pub messages: i64,
+    pub bytes: i64,
+}
+
+/// Removes `dir` and everything in it; a missing folder is fine.
+fn remove_tree(dir: &std::path::Path) -> Result<(), StoreError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::io(dir, e)),
     }
 }

@@ -9,6 +9,7 @@ use altimail_core::address::Address;
 use altimail_store::Store;
 use altimail_store::repo::{accounts, domains};
 
+use super::domain::Removed;
 use super::output::{Output, yes_no};
 use super::parse_bool;
 
@@ -39,14 +40,20 @@ impl PasswordArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCmd {
-    /// Add an account (its domain must exist).
+    /// Add an account (its domain must exist). Give its password, or --no-password for an
+    /// account nobody can log on to (until `account set --password`).
     Add {
+        /// The account's e-mail address (also its login name).
         address: String,
         #[command(flatten)]
         password: PasswordArgs,
+        /// Create the account without a password: no logon succeeds until one is set.
+        #[arg(long, conflicts_with_all = ["password", "password_stdin"])]
+        no_password: bool,
         /// Quota in MB (0 = unlimited).
         #[arg(long, value_name = "MB", default_value_t = 0)]
         quota: i64,
+        /// Create it disabled (no logons, no mail delivered).
         #[arg(long)]
         inactive: bool,
         /// 0 user, 1 domain administrator, 2 server administrator.
@@ -60,16 +67,23 @@ pub enum AccountCmd {
         domain: Option<String>,
     },
     /// Show one account.
-    Show { address: String },
+    Show {
+        /// The account's e-mail address.
+        address: String,
+    },
     /// Change an account.
     Set {
+        /// The account's e-mail address.
         address: String,
         #[command(flatten)]
         password: PasswordArgs,
+        /// Enable or disable the account (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
+        /// Quota in MB (0 = unlimited).
         #[arg(long, value_name = "MB")]
         quota: Option<i64>,
+        /// 0 user, 1 domain administrator, 2 server administrator.
         #[arg(long, value_parser = clap::value_parser!(i64).range(0..=2))]
         admin_level: Option<i64>,
         /// Forward mail to this address ("" turns forwarding off).
@@ -81,22 +95,35 @@ pub enum AccountCmd {
         /// Auto-reply on or off.
         #[arg(long, value_parser = parse_bool)]
         vacation: Option<bool>,
+        /// Subject of the auto-reply.
         #[arg(long)]
         vacation_subject: Option<String>,
+        /// Text of the auto-reply.
         #[arg(long)]
         vacation_message: Option<String>,
         /// Turn the auto-reply off after this date (YYYY-MM-DD), or "never".
         #[arg(long, value_name = "DATE")]
         vacation_until: Option<String>,
+        /// The person's first name (for signatures and auto-replies).
         #[arg(long)]
         first_name: Option<String>,
+        /// The person's last name.
         #[arg(long)]
         last_name: Option<String>,
     },
-    /// Remove an account with its folders and mail.
-    Remove { address: String },
+    /// Remove an account with its folders, mail and its folder in the data directory. An
+    /// account that holds messages is removed only with --force; without it, what would go is
+    /// printed.
+    Remove {
+        /// The account's e-mail address.
+        address: String,
+        /// Remove it even though it holds messages.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a password (exit 0 if it matches, 1 if not).
     CheckPassword {
+        /// The account's e-mail address.
         address: String,
         #[command(flatten)]
         password: PasswordArgs,
@@ -106,7 +133,7 @@ pub enum AccountCmd {
 pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
     let db = &store.db;
     match cmd {
-        AccountCmd::Add { address, password, quota, inactive, admin_level } => {
+        AccountCmd::Add { address, password, no_password, quota, inactive, admin_level } => {
             let addr = Address::parse(&address)?;
             let domain =
                 domains::find(db, addr.domain()).await?.with_context(|| format!("no domain {}", addr.domain()))?;
@@ -120,11 +147,13 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
             a.max_size_mb = quota;
             a.active = !inactive;
             a.admin_level = admin_level;
-            if let Some(p) = password.read()? {
-                if p.is_empty() {
-                    bail!("the password is empty");
-                }
-                a.set_password(store.password_scheme().await?, &p);
+            match password.read()? {
+                Some(p) if p.is_empty() => bail!("the password is empty"),
+                Some(p) => a.set_password(store.password_scheme().await?, &p),
+                None if no_password => {}
+                None => bail!(
+                    "give the account a password (--password-stdin or --password), or --no-password for an account nobody can log on to yet"
+                ),
             }
             let a = accounts::create(db, &a).await?;
             out.done(&format!("account {} added", a.address), &a)
@@ -138,11 +167,11 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
             let rows = all
                 .iter()
                 .map(|a| {
-                    let quota = if a.max_size_mb == 0 { "unlimited".into() } else { format!("{} MB", a.max_size_mb) };
+                    let quota = if a.max_size_mb == 0 { "unlimited".into() } else { a.max_size_mb.to_string() };
                     vec![a.address.clone(), yes_no(a.active), quota]
                 })
                 .collect();
-            out.table(&all, &["ADDRESS", "ACTIVE", "QUOTA"], rows)
+            out.table(&all, &["ADDRESS", "ACTIVE", "MAX-SIZE-MB"], rows)
         }
         AccountCmd::Show { address } => out.object(&accounts::require(db, &address).await?),
         AccountCmd::Set {
@@ -222,10 +251,21 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
             accounts::update(db, &a).await?;
             out.done(&format!("account {} updated", a.address), &a)
         }
-        AccountCmd::Remove { address } => {
+        AccountCmd::Remove { address, force } => {
             let a = accounts::require(db, &address).await?;
+            let contents = store.account_contents(&a).await?;
+            let folder = store.files.account_dir(&a.address);
+            let what = format!("{} message(s), {} bytes", contents.messages, contents.bytes);
+            if contents.messages > 0 && !force {
+                bail!(
+                    "account {} holds {what}; nothing removed. Add --force to remove it with its mail and the folder {}",
+                    a.address,
+                    folder.display()
+                );
+            }
             store.delete_account(&a).await?;
-            out.done(&format!("account {} removed", a.address), &a)
+            let message = format!("account {} removed with {what} and the folder {}", a.address, folder.display());
+            out.done(&message, &Removed { removed: &a, contents, folder: Some(folder) })
         }
         AccountCmd::CheckPassword { address, password } => {
             let a = accounts::require(db, &address).await?;
@@ -233,8 +273,7 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
             if !a.verify_password(&p) {
                 bail!("password does not match");
             }
-            println!("password matches");
-            Ok(())
+            super::output::emit("password matches")
         }
     }
 }

@@ -14,28 +14,41 @@ use super::parse_bool;
 pub enum AliasCmd {
     /// Add an alias: mail to NAME goes to TARGET.
     Add {
+        /// The alias address (its domain must exist).
         name: String,
+        /// Where its mail goes: a local or remote address.
         target: String,
+        /// Create it disabled.
         #[arg(long)]
         inactive: bool,
     },
     /// List aliases.
     List {
+        /// Only aliases of this domain.
         #[arg(long)]
         domain: Option<String>,
     },
     /// Show one alias.
-    Show { name: String },
+    Show {
+        /// The alias address.
+        name: String,
+    },
     /// Change an alias.
     Set {
+        /// The alias address.
         name: String,
+        /// New target address.
         #[arg(long, value_name = "ADDRESS")]
         target: Option<String>,
+        /// Enable or disable the alias (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
     },
     /// Remove an alias.
-    Remove { name: String },
+    Remove {
+        /// The alias address.
+        name: String,
+    },
 }
 
 pub async fn run(cmd: AliasCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
@@ -63,7 +76,7 @@ pub async fn run(cmd: AliasCmd, store: &Store, out: &Output) -> anyhow::Result<(
             };
             let all = aliases::list(db, domain_id).await?;
             let rows = all.iter().map(|a| vec![a.name.clone(), a.value.clone(), yes_no(a.active)]).collect();
-            out.table(&all, &["ALIAS", "TARGET", "ACTIVE"], rows)
+            out.table(&all, &["NAME", "TARGET", "ACTIVE"], rows)
         }
         AliasCmd::Show { name } => out.object(&aliases::require(db, &name).await?),
         AliasCmd::Set { name, target, active } => {

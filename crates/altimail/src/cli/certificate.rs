@@ -14,16 +14,22 @@ use super::output::Output;
 pub enum CertificateCmd {
     /// Register a PEM certificate (chain) and its PEM private key.
     Add {
+        /// A name for the certificate.
         name: String,
+        /// The PEM certificate file (the chain, the server's certificate first).
         #[arg(long, value_name = "FILE")]
         cert: PathBuf,
+        /// The PEM private key file.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
     /// List certificates.
     List,
     /// Remove a certificate (refused while a port uses it).
-    Remove { id: i64 },
+    Remove {
+        /// The certificate's id (see `altimail certificate list`).
+        id: i64,
+    },
 }
 
 pub async fn run(cmd: CertificateCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
@@ -48,7 +54,7 @@ pub async fn run(cmd: CertificateCmd, store: &Store, out: &Output) -> anyhow::Re
                 .iter()
                 .map(|c| vec![c.id.to_string(), c.name.clone(), c.certificate_file.clone(), c.private_key_file.clone()])
                 .collect();
-            out.table(&all, &["ID", "NAME", "CERTIFICATE", "KEY"], rows)
+            out.table(&all, &["ID", "NAME", "CERTIFICATE-FILE", "PRIVATE-KEY-FILE"], rows)
         }
         CertificateCmd::Remove { id } => {
             let Some(c) = certificates::get(db, id).await? else { bail!("no certificate {id}") };

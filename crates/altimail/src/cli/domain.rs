@@ -15,6 +15,7 @@ use super::parse_bool;
 pub enum DomainCmd {
     /// Add a domain.
     Add {
+        /// The domain's name, e.g. example.com.
         name: String,
         /// Create it disabled.
         #[arg(long)]
@@ -23,10 +24,15 @@ pub enum DomainCmd {
     /// List domains.
     List,
     /// Show one domain and its aliases.
-    Show { name: String },
+    Show {
+        /// The domain's name.
+        name: String,
+    },
     /// Change a domain.
     Set {
+        /// The domain's name.
         name: String,
+        /// Enable or disable the domain (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
         /// Catch-all address for unknown local users ("" to clear).
@@ -41,6 +47,7 @@ pub enum DomainCmd {
         /// Largest quota an account may have, in MB (0 = none).
         #[arg(long, value_name = "MB")]
         max_account_size: Option<i64>,
+        /// Plus addressing (user+tag@domain reaches user@domain) on or off (yes/no).
         #[arg(long, value_parser = parse_bool)]
         plus_addressing: Option<bool>,
         /// Character separating the plus-address tag (e.g. + - _ %).
@@ -55,6 +62,7 @@ pub enum DomainCmd {
         /// Limit on the number of distribution lists (0 = no limit).
         #[arg(long, value_name = "N")]
         max_lists: Option<i64>,
+        /// DKIM selector: the key is published at SELECTOR._domainkey.DOMAIN.
         #[arg(long, value_name = "SELECTOR")]
         dkim_selector: Option<String>,
         /// PEM private key file for DKIM signing.
@@ -67,8 +75,15 @@ pub enum DomainCmd {
         #[arg(long, value_parser = parse_bool)]
         greylisting: Option<bool>,
     },
-    /// Remove a domain with all its accounts, aliases, lists and mail.
-    Remove { name: String },
+    /// Remove a domain with all its accounts, aliases, lists, mail and folders. A domain that
+    /// has accounts is removed only with --force; without it, what would go is printed.
+    Remove {
+        /// The domain's name.
+        name: String,
+        /// Remove it even though it has accounts (and their mail).
+        #[arg(long)]
+        force: bool,
+    },
     /// Domain aliases: other names of a domain.
     #[command(subcommand)]
     Alias(DomainAliasCmd),
@@ -77,11 +92,40 @@ pub enum DomainCmd {
 #[derive(Debug, Subcommand)]
 pub enum DomainAliasCmd {
     /// Make ALIAS another name of DOMAIN.
-    Add { domain: String, alias: String },
+    Add {
+        /// The domain.
+        domain: String,
+        /// Its other name.
+        alias: String,
+    },
     /// List the aliases of a domain.
-    List { domain: String },
+    List {
+        /// The domain.
+        domain: String,
+    },
     /// Remove a domain alias.
-    Remove { alias: String },
+    Remove {
+        /// The alias name.
+        alias: String,
+    },
+}
+
+/// What `remove` took away, for --json.
+#[derive(Serialize)]
+pub(crate) struct Removed<'a, T: Serialize> {
+    pub(crate) removed: &'a T,
+    #[serde(flatten)]
+    pub(crate) contents: altimail_store::Contents,
+    /// The folder in the data directory that went with it.
+    pub(crate) folder: Option<std::path::PathBuf>,
+}
+
+/// A domain alias in `domain alias list`, with its domain's name.
+#[derive(Serialize)]
+struct DomainAliasRow {
+    #[serde(flatten)]
+    alias: domain_aliases::DomainAlias,
+    domain: String,
 }
 
 #[derive(Serialize)]
@@ -107,7 +151,7 @@ pub async fn run(cmd: DomainCmd, store: &Store, out: &Output) -> anyhow::Result<
         DomainCmd::List => {
             let all = domains::list(db).await?;
             let rows = all.iter().map(|d| vec![d.name.clone(), yes_no(d.active), d.catch_all.clone()]).collect();
-            out.table(&all, &["DOMAIN", "ACTIVE", "CATCH-ALL"], rows)
+            out.table(&all, &["NAME", "ACTIVE", "CATCH-ALL"], rows)
         }
         DomainCmd::Show { name } => {
             let domain = domains::require(db, &name).await?;
@@ -193,10 +237,28 @@ pub async fn run(cmd: DomainCmd, store: &Store, out: &Output) -> anyhow::Result<
             domains::update(db, &d).await?;
             out.done(&format!("domain {} updated", d.name), &d)
         }
-        DomainCmd::Remove { name } => {
+        DomainCmd::Remove { name, force } => {
             let d = domains::require(db, &name).await?;
+            let contents = store.domain_contents(&d).await?;
+            let folder = store.files.domain_dir(&d.name);
+            let what = format!(
+                "{} account(s) with {} message(s), {} bytes",
+                contents.accounts, contents.messages, contents.bytes
+            );
+            if contents.accounts > 0 && !force {
+                bail!(
+                    "domain {} has {what}; nothing removed. Add --force to remove the domain with all of it{}",
+                    d.name,
+                    folder.as_ref().map(|f| format!(" and the folder {}", f.display())).unwrap_or_default()
+                );
+            }
             store.delete_domain(&d).await?;
-            out.done(&format!("domain {} removed", d.name), &d)
+            let message = format!(
+                "domain {} removed with {what}{}",
+                d.name,
+                folder.as_ref().map(|f| format!(" and the folder {}", f.display())).unwrap_or_default()
+            );
+            out.done(&message, &Removed { removed: &d, contents, folder })
         }
         DomainCmd::Alias(DomainAliasCmd::Add { domain, alias }) => {
             let d = domains::require(db, &domain).await?;
@@ -205,8 +267,12 @@ pub async fn run(cmd: DomainCmd, store: &Store, out: &Output) -> anyhow::Result<
         }
         DomainCmd::Alias(DomainAliasCmd::List { domain }) => {
             let d = domains::require(db, &domain).await?;
-            let all = domain_aliases::list(db, d.id).await?;
-            let rows = all.iter().map(|a| vec![a.alias.clone(), d.name.clone()]).collect();
+            let all: Vec<DomainAliasRow> = domain_aliases::list(db, d.id)
+                .await?
+                .into_iter()
+                .map(|alias| DomainAliasRow { alias, domain: d.name.clone() })
+                .collect();
+            let rows = all.iter().map(|a| vec![a.alias.alias.clone(), a.domain.clone()]).collect();
             out.table(&all, &["ALIAS", "DOMAIN"], rows)
         }
         DomainCmd::Alias(DomainAliasCmd::Remove { alias }) => {

@@ -39,8 +39,10 @@ pub struct Options {
     /// none, tls (implicit, e.g. 995), starttls (when offered), starttls-required.
     #[arg(long, value_parser = parse_security)]
     security: Option<Security>,
+    /// User name on the remote server.
     #[arg(long)]
     username: Option<String>,
+    /// Password on the remote server (kept with hMailServer's reversible encryption).
     #[arg(long)]
     password: Option<String>,
     /// Minutes between downloads.
@@ -58,6 +60,7 @@ pub struct Options {
     /// Also deliver to MIME recipients that match a route.
     #[arg(long, value_parser = parse_bool)]
     route_recipients: Option<bool>,
+    /// Enable or disable downloading (yes/no).
     #[arg(long, value_parser = parse_bool)]
     active: Option<bool>,
 }
@@ -120,21 +123,33 @@ pub enum FetchCmd {
         account: Option<String>,
     },
     /// Show one external account.
-    Show { id: i64 },
+    Show {
+        /// The external account's id (see `altimail fetch list`).
+        id: i64,
+    },
     /// Change an external account.
     Set {
+        /// The external account's id (see `altimail fetch list`).
         id: i64,
+        /// Remote POP3 server host name or IP address.
         #[arg(long)]
         server: Option<String>,
+        /// Display name.
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
         options: Options,
     },
     /// Remove an external account and its downloaded-UID records.
-    Remove { id: i64 },
+    Remove {
+        /// The external account's id (see `altimail fetch list`).
+        id: i64,
+    },
     /// Download now: the running server picks the account up within seconds.
-    Run { id: i64 },
+    Run {
+        /// The external account's id (see `altimail fetch list`).
+        id: i64,
+    },
 }
 
 pub async fn run(cmd: FetchCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
@@ -159,7 +174,8 @@ pub async fn run(cmd: FetchCmd, store: &Store, out: &Output) -> anyhow::Result<(
                     vec![
                         f.id.to_string(),
                         f.name.clone(),
-                        format!("{}:{}", f.server_address, f.server_port),
+                        f.server_address.clone(),
+                        f.server_port.to_string(),
                         security_name(f.security).to_owned(),
                         f.username.clone(),
                         f.days_to_keep.to_string(),
@@ -168,7 +184,21 @@ pub async fn run(cmd: FetchCmd, store: &Store, out: &Output) -> anyhow::Result<(
                     ]
                 })
                 .collect();
-            out.table(&all, &["ID", "NAME", "SERVER", "SECURITY", "USER", "KEEP", "NEXT", "ACTIVE"], rows)
+            out.table(
+                &all,
+                &[
+                    "ID",
+                    "NAME",
+                    "SERVER-ADDRESS",
+                    "SERVER-PORT",
+                    "SECURITY",
+                    "USERNAME",
+                    "DAYS-TO-KEEP",
+                    "NEXT-TRY",
+                    "ACTIVE",
+                ],
+                rows,
+            )
         }
         FetchCmd::Show { id } => out.object(&fetch_accounts::require(db, id).await?),
         FetchCmd::Set { id, server, name, options } => {

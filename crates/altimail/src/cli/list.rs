@@ -16,10 +16,19 @@ fn parse_mode(s: &str) -> Result<ListMode, String> {
     ListMode::parse(s).ok_or_else(|| format!("{s:?}: expected public, membership, announcement or domain-members"))
 }
 
+/// A list in `list list`: the list and its number of members.
+#[derive(Serialize)]
+struct ListRow {
+    #[serde(flatten)]
+    list: lists::List,
+    members: usize,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ListCmd {
     /// Add a distribution list.
     Add {
+        /// The list's address (its domain must exist).
         address: String,
         /// Who may send to it: public, membership, announcement, domain-members.
         #[arg(long, value_parser = parse_mode, default_value = "public")]
@@ -30,30 +39,43 @@ pub enum ListCmd {
         /// The only sender allowed in announcement mode.
         #[arg(long, value_name = "ADDRESS")]
         require_address: Option<String>,
+        /// Create it disabled.
         #[arg(long)]
         inactive: bool,
     },
     /// List distribution lists.
     List {
+        /// Only lists of this domain.
         #[arg(long)]
         domain: Option<String>,
     },
     /// Show a list with its members.
-    Show { address: String },
+    Show {
+        /// The list's address.
+        address: String,
+    },
     /// Change a list.
     Set {
+        /// The list's address.
         address: String,
+        /// Who may send to it: public, membership, announcement, domain-members.
         #[arg(long, value_parser = parse_mode)]
         mode: Option<ListMode>,
+        /// Whether senders must authenticate with SMTP AUTH (yes/no).
         #[arg(long, value_parser = parse_bool)]
         require_auth: Option<bool>,
+        /// The only sender allowed in announcement mode.
         #[arg(long, value_name = "ADDRESS")]
         require_address: Option<String>,
+        /// Enable or disable the list (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
     },
     /// Remove a list.
-    Remove { address: String },
+    Remove {
+        /// The list's address.
+        address: String,
+    },
     /// Members of a list.
     #[command(subcommand)]
     Member(MemberCmd),
@@ -62,11 +84,24 @@ pub enum ListCmd {
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
     /// Add MEMBER to LIST.
-    Add { list: String, member: String },
+    Add {
+        /// The list's address.
+        list: String,
+        /// The member's address (local or remote).
+        member: String,
+    },
     /// Remove MEMBER from LIST.
-    Remove { list: String, member: String },
+    Remove {
+        /// The list's address.
+        list: String,
+        /// The member's address.
+        member: String,
+    },
     /// List the members of LIST.
-    List { list: String },
+    List {
+        /// The list's address.
+        list: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -106,18 +141,15 @@ pub async fn run(cmd: ListCmd, store: &Store, out: &Output) -> anyhow::Result<()
                 Some(d) => Some(domains::require(db, &d).await?.id),
                 None => None,
             };
-            let all = lists::list(db, domain_id).await?;
+            let mut all = Vec::new();
             let mut rows = Vec::new();
-            for l in &all {
-                let n = lists::members(db, l.id).await?.len();
-                rows.push(vec![
-                    l.address.clone(),
-                    format!("{:?}", l.mode).to_lowercase(),
-                    yes_no(l.enabled),
-                    n.to_string(),
-                ]);
+            for list in lists::list(db, domain_id).await? {
+                let members = lists::members(db, list.id).await?.len();
+                let mode = serde_json::to_value(list.mode)?.as_str().unwrap_or_default().to_owned();
+                rows.push(vec![list.address.clone(), mode, yes_no(list.enabled), members.to_string()]);
+                all.push(ListRow { list, members });
             }
-            out.table(&all, &["LIST", "MODE", "ACTIVE", "MEMBERS"], rows)
+            out.table(&all, &["ADDRESS", "MODE", "ACTIVE", "MEMBERS"], rows)
         }
         ListCmd::Show { address } => {
             let list = lists::require(db, &address).await?;

@@ -5,6 +5,7 @@
 
 mod account;
 mod alias;
+mod ban;
 mod certificate;
 mod domain;
 mod fetch;
@@ -68,6 +69,9 @@ pub enum Command {
     /// IP ranges: what clients from an address range may do.
     #[command(subcommand)]
     Range(range::RangeCmd),
+    /// Addresses auto-ban has banned after failed logons: list them, lift bans.
+    #[command(subcommand)]
+    Ban(ban::BanCmd),
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
@@ -87,6 +91,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Certificate(c) => certificate::run(c, store, out).await,
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
+        Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),

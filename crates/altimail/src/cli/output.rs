@@ -1,6 +1,23 @@
 //! Printing results as aligned text or as JSON (`--json`).
+//!
+//! Table headers are the JSON keys in capitals (`catch_all` is `CATCH-ALL`), so one value has
+//! one name in both. Output goes through [`emit`]: a reader that stops early (`| head`) ends
+//! the program quietly instead of making it panic on a broken pipe.
+
+use std::io::Write as _;
 
 use serde::Serialize;
+
+/// Writes `text` and a line end to standard output. When the reader has gone away (EPIPE),
+/// exits at once with status 0, as `yes | head` does, without a message.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
+    }
+}
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy)]
@@ -12,8 +29,7 @@ impl Output {
     /// Prints rows as a table with `headers`, or `items` as a JSON array.
     pub fn table<T: Serialize>(&self, items: &[T], headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(items)?);
-            return Ok(());
+            return emit(&serde_json::to_string_pretty(items)?);
         }
         let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
         for row in &rows {
@@ -24,11 +40,11 @@ impl Output {
         let line = |cells: Vec<String>| {
             let padded: Vec<String> =
                 cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
-            println!("{}", padded.join("  ").trim_end());
+            emit(padded.join("  ").trim_end())
         };
-        line(headers.iter().map(|h| h.to_string()).collect());
+        line(headers.iter().map(|h| h.to_string()).collect())?;
         for row in rows {
-            line(row);
+            line(row)?;
         }
         Ok(())
     }
@@ -37,8 +53,7 @@ impl Output {
     pub fn object<T: Serialize>(&self, item: &T) -> anyhow::Result<()> {
         let value = serde_json::to_value(item)?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&value)?);
-            return Ok(());
+            return emit(&serde_json::to_string_pretty(&value)?);
         }
         if let serde_json::Value::Object(map) = value {
             let width = map.keys().map(|k| k.len()).max().unwrap_or(0);
@@ -47,7 +62,7 @@ impl Output {
                     serde_json::Value::String(s) => s,
                     other => other.to_string(),
                 };
-                println!("{k:<width$}  {v}");
+                emit(&format!("{k:<width$}  {v}"))?;
             }
         }
         Ok(())
@@ -55,12 +70,7 @@ impl Output {
 
     /// A one-line confirmation (suppressed with `--json`, which prints the object instead).
     pub fn done<T: Serialize>(&self, message: &str, item: &T) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(item)?);
-        } else {
-            println!("{message}");
-        }
-        Ok(())
+        if self.json { emit(&serde_json::to_string_pretty(item)?) } else { emit(message) }
     }
 }
 

@@ -23,8 +23,10 @@ fn parse_security(s: &str) -> Result<Security, String> {
 pub enum PortCmd {
     /// Add a listening port.
     Add {
+        /// smtp, pop3 or imap.
         #[arg(long, value_parser = parse_protocol)]
         protocol: Protocol,
+        /// The TCP port number.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         port: u16,
         /// Bind address (default 0.0.0.0, every IPv4 interface; use :: for IPv6).
@@ -40,23 +42,35 @@ pub enum PortCmd {
     /// List ports.
     List,
     /// Show one port.
-    Show { id: i64 },
+    Show {
+        /// The port's id (see `altimail port list`).
+        id: i64,
+    },
     /// Change a port.
     Set {
+        /// The port's id (see `altimail port list`).
         id: i64,
+        /// smtp, pop3 or imap.
         #[arg(long, value_parser = parse_protocol)]
         protocol: Option<Protocol>,
+        /// The TCP port number.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         port: Option<u16>,
+        /// Bind address (0.0.0.0 every IPv4 interface, :: IPv6).
         #[arg(long)]
         address: Option<IpAddr>,
+        /// none, tls, starttls or starttls-required.
         #[arg(long, value_parser = parse_security)]
         security: Option<Security>,
+        /// Certificate id; 0 = the self-signed certificate.
         #[arg(long)]
         certificate: Option<i64>,
     },
     /// Remove a port.
-    Remove { id: i64 },
+    Remove {
+        /// The port's id (see `altimail port list`).
+        id: i64,
+    },
 }
 
 async fn require(store: &Store, id: i64) -> anyhow::Result<ports::Port> {
@@ -96,7 +110,7 @@ pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()
                     ]
                 })
                 .collect();
-            out.table(&all, &["ID", "PROTOCOL", "ADDRESS", "PORT", "SECURITY", "CERTIFICATE"], rows)
+            out.table(&all, &["ID", "PROTOCOL", "ADDRESS", "PORT", "SECURITY", "CERTIFICATE-ID"], rows)
         }
         PortCmd::Show { id } => out.object(&require(store, id).await?),
         PortCmd::Set { id, protocol, port, address, security, certificate } => {

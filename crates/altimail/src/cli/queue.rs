@@ -19,11 +19,20 @@ pub enum QueueCmd {
     /// List queued messages, and those held for ETRN routes (marked as held).
     List,
     /// Show one queued or held message with its recipients.
-    Show { id: i64 },
+    Show {
+        /// The message's id (see `altimail queue list`).
+        id: i64,
+    },
     /// Make a message due now (its retry count stays); a held message is released.
-    Retry { id: i64 },
+    Retry {
+        /// The message's id (see `altimail queue list`).
+        id: i64,
+    },
     /// Remove a message from the queue (no bounce is sent).
-    Remove { id: i64 },
+    Remove {
+        /// The message's id (see `altimail queue list`).
+        id: i64,
+    },
     /// Make every queued message due now and release every held one.
     Flush,
 }
@@ -95,7 +104,7 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
                     ]
                 })
                 .collect();
-            out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT TRY", "HELD", "LOCKED"], rows)
+            out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT-TRY", "HELD", "LOCKED"], rows)
         }
         QueueCmd::Show { id } => out.object(&entry(store, &require(store, id).await?).await?),
         QueueCmd::Retry { id } => {

@@ -9,15 +9,19 @@ use serde::Serialize;
 use altimail_core::codes::range as bits;
 use altimail_store::Store;
 use altimail_store::db::never;
-use altimail_store::repo::ranges;
+use altimail_store::repo::ranges::{self, Trusted};
+use altimail_store::repo::settings;
 
-use super::output::Output;
+use super::output::{Output, yes_no};
+use super::parse_bool;
 
 #[derive(Debug, Subcommand)]
 pub enum RangeCmd {
     /// Add an IP range.
     Add {
+        /// The range's name (unique; names starting with "Auto-ban:" are auto-ban's).
         name: String,
+        /// Lowest address of the range (IPv4 or IPv6).
         #[arg(long)]
         lower: IpAddr,
         /// Upper address (default: the lower one, a single address).
@@ -35,18 +39,28 @@ pub enum RangeCmd {
         /// Delete the range at this local time (YYYY-MM-DD HH:MM).
         #[arg(long, value_name = "TIME")]
         expires: Option<String>,
+        /// Trust the range: auto-ban never bans its clients (adds it to altimailtrustedranges).
+        #[arg(long)]
+        trusted: bool,
     },
     /// List IP ranges, highest priority first.
     List,
     /// Show one range.
-    Show { name: String },
+    Show {
+        /// The range's name.
+        name: String,
+    },
     /// Change a range.
     Set {
+        /// The range's name.
         name: String,
+        /// New lowest address.
         #[arg(long)]
         lower: Option<IpAddr>,
+        /// New highest address.
         #[arg(long)]
         upper: Option<IpAddr>,
+        /// New priority (higher wins where ranges overlap).
         #[arg(long)]
         priority: Option<i64>,
         /// Options to switch on (comma-separated names).
@@ -55,14 +69,21 @@ pub enum RangeCmd {
         /// Options to switch off (comma-separated names).
         #[arg(long, value_delimiter = ',')]
         deny: Vec<String>,
+        /// The whole option bit mask as a number (applied before --allow and --deny).
         #[arg(long)]
         options: Option<i64>,
         /// Expiry time (YYYY-MM-DD HH:MM), or "never".
         #[arg(long, value_name = "TIME")]
         expires: Option<String>,
+        /// Whether auto-ban spares the range's clients (yes/no; kept in altimailtrustedranges).
+        #[arg(long, value_parser = parse_bool)]
+        trusted: Option<bool>,
     },
     /// Remove a range.
-    Remove { name: String },
+    Remove {
+        /// The range's name.
+        name: String,
+    },
     /// List the option names.
     Options,
 }
@@ -72,6 +93,40 @@ struct RangeView {
     #[serde(flatten)]
     range: ranges::Range,
     allows: Vec<&'static str>,
+    /// Whether auto-ban spares the range's clients.
+    trusted: bool,
+}
+
+impl RangeView {
+    fn new(range: ranges::Range, trusted: &Trusted) -> Self {
+        let allows = bits::names(range.options);
+        let trusted = !range.is_auto_ban() && trusted.has_name(&range.name);
+        RangeView { range, allows, trusted }
+    }
+}
+
+/// The current value of `altimailtrustedranges`, parsed.
+pub(crate) async fn trusted(store: &Store) -> anyhow::Result<Trusted> {
+    let value = match settings::get(&store.db, ranges::TRUSTED_SETTING).await? {
+        Some(s) => s.string,
+        None => ranges::DEFAULT_TRUSTED.to_owned(),
+    };
+    Ok(Trusted::parse(&value))
+}
+
+/// Adds the range `name` to the trusted ones or takes it out.
+async fn set_trusted(store: &Store, name: &str, on: bool) -> anyhow::Result<()> {
+    if on && name.contains(',') {
+        bail!(
+            "a range whose name contains a comma cannot be trusted (altimailtrustedranges separates names with commas)"
+        );
+    }
+    if on && name.starts_with(ranges::AUTO_BAN_PREFIX) {
+        bail!("an auto-ban range cannot be trusted");
+    }
+    let value = trusted(store).await?.with_name(name, on);
+    settings::set_string(&store.db, ranges::TRUSTED_SETTING, &value).await?;
+    Ok(())
 }
 
 fn mask(names: &[String]) -> anyhow::Result<i64> {
@@ -98,7 +153,7 @@ fn expiry(s: &str) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
 pub async fn run(cmd: RangeCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
     let db = &store.db;
     match cmd {
-        RangeCmd::Add { name, lower, upper, priority, allow, options, expires } => {
+        RangeCmd::Add { name, lower, upper, priority, allow, options, expires, trusted: trust } => {
             let options = match options {
                 Some(o) => o,
                 None => mask(&allow)?,
@@ -114,33 +169,43 @@ pub async fn run(cmd: RangeCmd, store: &Store, out: &Output) -> anyhow::Result<(
                 expires: when.is_some(),
                 expires_time: when.unwrap_or_else(never),
             };
+            if trust && r.name.contains(',') {
+                bail!("a range whose name contains a comma cannot be trusted");
+            }
             let r = ranges::create(db, &r).await?;
-            out.done(&format!("IP range {} added", r.name), &r)
+            if trust {
+                set_trusted(store, &r.name, true).await?;
+            }
+            let view = RangeView::new(r, &trusted(store).await?);
+            out.done(&format!("IP range {} added", view.range.name), &view)
         }
         RangeCmd::List => {
-            let all = ranges::list(db).await?;
+            let trusted = trusted(store).await?;
+            let all: Vec<RangeView> =
+                ranges::list(db).await?.into_iter().map(|r| RangeView::new(r, &trusted)).collect();
             let rows = all
                 .iter()
-                .map(|r| {
+                .map(|v| {
+                    let r = &v.range;
                     let exp = if r.expires { r.expires_time.format("%Y-%m-%d %H:%M").to_string() } else { "-".into() };
                     vec![
                         r.name.clone(),
                         r.priority.to_string(),
                         r.lower.to_string(),
                         r.upper.to_string(),
-                        bits::names(r.options).join(","),
+                        v.allows.join(","),
+                        yes_no(v.trusted),
                         exp,
                     ]
                 })
                 .collect();
-            out.table(&all, &["NAME", "PRIORITY", "LOWER", "UPPER", "ALLOWS", "EXPIRES"], rows)
+            out.table(&all, &["NAME", "PRIORITY", "LOWER", "UPPER", "ALLOWS", "TRUSTED", "EXPIRES-TIME"], rows)
         }
         RangeCmd::Show { name } => {
             let range = ranges::require(db, &name).await?;
-            let allows = bits::names(range.options);
-            out.object(&RangeView { range, allows })
+            out.object(&RangeView::new(range, &trusted(store).await?))
         }
-        RangeCmd::Set { name, lower, upper, priority, allow, deny, options, expires } => {
+        RangeCmd::Set { name, lower, upper, priority, allow, deny, options, expires, trusted: trust } => {
             let mut r = ranges::require(db, &name).await?;
             if let Some(v) = lower {
                 r.lower = v;
@@ -162,12 +227,21 @@ pub async fn run(cmd: RangeCmd, store: &Store, out: &Output) -> anyhow::Result<(
                 r.expires_time = when.unwrap_or_else(never);
             }
             ranges::update(db, &r).await?;
-            out.done(&format!("IP range {} updated", r.name), &r)
+            if let Some(on) = trust {
+                set_trusted(store, &r.name, on).await?;
+            }
+            let view = RangeView::new(r, &trusted(store).await?);
+            out.done(&format!("IP range {} updated", view.range.name), &view)
         }
         RangeCmd::Remove { name } => {
             let r = ranges::require(db, &name).await?;
             ranges::delete(db, r.id).await?;
-            out.done(&format!("IP range {} removed", r.name), &r)
+            let trusted = trusted(store).await?;
+            if trusted.has_name(&r.name) {
+                settings::set_string(db, ranges::TRUSTED_SETTING, &trusted.with_name(&r.name, false)).await?;
+            }
+            let view = RangeView::new(r, &trusted);
+            out.done(&format!("IP range {} removed", view.range.name), &view)
         }
         RangeCmd::Options => {
             let rows = bits::NAMES.iter().map(|(n, b)| vec![n.to_string(), b.to_string()]).collect();

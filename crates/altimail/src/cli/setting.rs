@@ -13,10 +13,15 @@ pub enum SettingCmd {
     /// List all settings.
     List,
     /// Show one setting.
-    Get { name: String },
+    Get {
+        /// The setting's name (case does not matter).
+        name: String,
+    },
     /// Change a setting. A number sets the integer value, anything else the string value.
     Set {
+        /// The setting's name (case does not matter).
         name: String,
+        /// The new value.
         value: String,
         /// Store VALUE as the string value even if it is a number.
         #[arg(long, conflicts_with = "integer")]

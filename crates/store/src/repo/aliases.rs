@@ -11,7 +11,8 @@ pub struct Alias {
     pub domain_id: i64,
     /// The alias address.
     pub name: String,
-    /// Where mail to it goes.
+    /// Where mail to it goes (`target` in JSON, as on the command line).
+    #[serde(rename = "target")]
     pub value: String,
     pub active: bool,
 }

@@ -15,16 +15,22 @@ use crate::db::{Db, Row, Value};
 /// hMailServer's default for `famimerecipientheaders`.
 pub const DEFAULT_MIME_HEADERS: &str = "To,CC,X-RCPT-TO,X-Envelope-To";
 
-/// `faconnectionsecurity`: how the connection to the remote server is protected.
+/// `faconnectionsecurity`: how the connection to the remote server is protected. JSON uses the
+/// names of ports' security (`none`, `tls`, `starttls`, `starttls-required`), as the command
+/// line does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Security {
     /// 0: plain text.
+    #[serde(rename = "none")]
     None,
     /// 1: TLS from the first byte (POP3S, usually port 995).
+    #[serde(rename = "tls")]
     Implicit,
     /// 2: STLS when the server offers it, else plain.
+    #[serde(rename = "starttls")]
     StartTlsOptional,
     /// 3: STLS or give up.
+    #[serde(rename = "starttls-required")]
     StartTlsRequired,
 }
 

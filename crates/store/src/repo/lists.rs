@@ -12,6 +12,8 @@ pub struct List {
     pub id: i64,
     pub domain_id: i64,
     pub address: String,
+    /// `active` in JSON, as on the command line.
+    #[serde(rename = "active")]
     pub enabled: bool,
     /// The sender must have authenticated with SMTP AUTH.
     pub require_auth: bool,

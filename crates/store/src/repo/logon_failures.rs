@@ -88,3 +88,23 @@ pub async fn record(
         Err(e) => Err(e),
     }
 }
+
+/// Forgets the failed logons counted for `ip_addr`, or for every address when `None` (as
+/// hMailServer's `ClearLogonFailureList`), so that lifting a ban starts the count afresh.
+pub async fn clear(db: &Db, ip_addr: Option<IpAddr>) -> Result<u64, StoreError> {
+    let Some(ip_addr) = ip_addr else {
+        return db.execute("DELETE FROM hm_logon_failures", &[]).await;
+    };
+    match ip::to_columns(ip_addr) {
+        (ip1, None) => {
+            db.execute("DELETE FROM hm_logon_failures WHERE ipaddress1 = ? AND ipaddress2 IS NULL", &[ip1.into()]).await
+        }
+        (ip1, Some(ip2)) => {
+            db.execute(
+                "DELETE FROM hm_logon_failures WHERE ipaddress1 = ? AND ipaddress2 = ?",
+                &[ip1.into(), ip2.into()],
+            )
+            .await
+        }
+    }
+}

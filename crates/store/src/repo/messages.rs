@@ -128,6 +128,15 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
     tx.commit().await
 }
 
+/// The number of messages in an account's mailbox.
+pub async fn account_count(db: &Db, account_id: i64) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM hm_messages WHERE messageaccountid = ? AND messagetype = {}",
+        message_type::DELIVERED
+    );
+    Ok(db.fetch_optional(&sql, &[account_id.into()]).await?.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+}
+
 /// Total size in bytes of an account's mailbox (for quotas).
 pub async fn account_size(db: &Db, account_id: i64) -> Result<i64, StoreError> {
     let sql = format!(

@@ -18,6 +18,9 @@ pub use tables::{HM_TABLES, table};
 const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     // Sessions of one protocol from one client address; 0 = unlimited.
     ("altimailmaxconnectionsperip", "", 50),
+    // Whom auto-ban never bans: range names, addresses and CIDR blocks separated by commas
+    // (`repo::ranges::TRUSTED_SETTING`).
+    ("altimailtrustedranges", crate::repo::ranges::DEFAULT_TRUSTED, 0),
 ];
 
 /// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or
