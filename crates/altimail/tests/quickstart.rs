@@ -277,56 +277,63 @@ async fn quickstart_output_publishes_working_records_and_clients_configure_thems
         "<!DOCTYPE a [<!ENTITY e \"alice@quick.test\">]><Autodiscover><EMailAddress>&e;</EMailAddress></Autodiscover>";
     assert_eq!(status(&["--data-binary", dtd, &url]), "400");
     assert_eq!(status(&[&url]), "405");
+    let big_header = format!("X-Filler: {}", "a".repeat(20_000));
+    assert_eq!(status(&["-H", &big_header, &url]), "431");
     assert_eq!(status(&[&format!("http://127.0.0.1:{http}/nothing")]), "404");
 
     server.stop(std::time::Duration::from_secs(30));
 }
 
-#[test]
-fn quickstart_twice_creates_nothing_twice_and_bad_input_is_refused() {
-    let i = Install::new(ScratchDb::sqlite());
-    let first = i.ok(&["quickstart", "bob@twice.test", "--password", "a good password", "--hostname", "mx.twice.test"]);
-    assert!(first.contains("bob@twice.test") && first.contains("mx.twice.test"), "{first}");
-    assert!(first.contains("10 mx.twice.test."), "{first}");
-    assert!(first.contains("v=DKIM1; k=rsa; p="), "{first}");
-    assert!(first.contains("full address"), "{first}");
-    assert!(!first.contains("a good password"), "a given password is not echoed: {first}");
-    let key_file = i.json(&["domain", "show", "twice.test"])["dkim_private_key_file"].as_str().unwrap().to_owned();
-    let key = std::fs::read(&key_file).unwrap();
+/// On every database engine: the schema is created on an empty database, as `serve` does.
+#[tokio::test(flavor = "multi_thread")]
+async fn quickstart_twice_creates_nothing_twice_and_bad_input_is_refused() {
+    for db in altimail_testkit::backends("quickstart").await {
+        let i = Install::new(db);
+        let first =
+            i.ok(&["quickstart", "bob@twice.test", "--password", "a good password", "--hostname", "mx.twice.test"]);
+        assert!(first.contains("bob@twice.test") && first.contains("mx.twice.test"), "{first}");
+        assert!(first.contains("10 mx.twice.test."), "{first}");
+        assert!(first.contains("v=DKIM1; k=rsa; p="), "{first}");
+        assert!(first.contains("full address"), "{first}");
+        assert!(!first.contains("a good password"), "a given password is not echoed: {first}");
+        let key_file = i.json(&["domain", "show", "twice.test"])["dkim_private_key_file"].as_str().unwrap().to_owned();
+        let key = std::fs::read(&key_file).unwrap();
 
-    // Again, with the same password: refused, nothing changed.
-    let err = i.fails(&["quickstart", "bob@twice.test", "--password", "another one"]);
-    assert!(err.contains("already exists"), "{err}");
-    // Again without a password: the same records and key, with notes; nothing new.
-    let again: Value = i.json(&["quickstart", "bob@twice.test"]);
-    assert_eq!(again["password"], Value::Null);
-    assert_eq!(again["hostname"], "mx.twice.test");
-    let notes = again["notes"].to_string();
-    assert!(notes.contains("already existed"), "{notes}");
-    assert!(notes.contains("DKIM key already existed"), "{notes}");
-    assert_eq!(std::fs::read(&key_file).unwrap(), key, "no second key");
-    assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 1);
-    assert_eq!(i.json(&["account", "list"]).as_array().unwrap().len(), 1);
-    i.ok(&["account", "check-password", "bob@twice.test", "--password", "a good password"]);
-    // A second account of the same domain reuses the domain and its key.
-    let second: Value = i.json(&["quickstart", "carol@twice.test", "--dkim-selector", "other"]);
-    assert!(second["password"].as_str().is_some());
-    assert_eq!(second["dkim_key_file"], key_file);
-    assert!(second["notes"].to_string().contains("no second key"), "{second}");
-    assert_eq!(i.json(&["account", "list"]).as_array().unwrap().len(), 2);
+        // Again, with the same password: refused, nothing changed.
+        let err = i.fails(&["quickstart", "bob@twice.test", "--password", "another one"]);
+        assert!(err.contains("already exists"), "{err}");
+        // Again without a password: the same records and key, with notes; nothing new.
+        let again: Value = i.json(&["quickstart", "bob@twice.test"]);
+        assert_eq!(again["password"], Value::Null);
+        assert_eq!(again["hostname"], "mx.twice.test");
+        let notes = again["notes"].to_string();
+        assert!(notes.contains("already existed"), "{notes}");
+        assert!(notes.contains("DKIM key already existed"), "{notes}");
+        assert_eq!(std::fs::read(&key_file).unwrap(), key, "no second key");
+        assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 1);
+        assert_eq!(i.json(&["account", "list"]).as_array().unwrap().len(), 1);
+        i.ok(&["account", "check-password", "bob@twice.test", "--password", "a good password"]);
+        // A second account of the same domain reuses the domain and its key.
+        let second: Value = i.json(&["quickstart", "carol@twice.test", "--dkim-selector", "other"]);
+        assert!(second["password"].as_str().is_some());
+        assert_eq!(second["dkim_key_file"], key_file);
+        assert!(second["notes"].to_string().contains("no second key"), "{second}");
+        assert_eq!(i.json(&["account", "list"]).as_array().unwrap().len(), 2);
 
-    for (args, expected) in [
-        (vec!["quickstart", "not-an-address"], "not an e-mail address"),
-        (vec!["quickstart", "root@localhost"], "not a DNS name"),
-        (vec!["quickstart", "x@bad_domain.test"], ""),
-        (vec!["quickstart", "x@new.test", "--hostname", "bad host"], "--hostname"),
-        (vec!["quickstart", "x@new.test", "--dkim-selector", "a.b"], "--dkim-selector"),
-        (vec!["quickstart", "x@new.test", "--password", ""], "empty"),
-    ] {
-        let err = i.fails(&args);
-        assert!(err.contains(expected), "{args:?}: {err}");
+        for (args, expected) in [
+            (vec!["quickstart", "not-an-address"], "not an e-mail address"),
+            (vec!["quickstart", "root@localhost"], "not a DNS name"),
+            (vec!["quickstart", "x@bad_domain.test"], ""),
+            (vec!["quickstart", "x@new.test", "--hostname", "bad host"], "--hostname"),
+            (vec!["quickstart", "x@new.test", "--dkim-selector", "a.b"], "--dkim-selector"),
+            (vec!["quickstart", "x@new.test", "--password", ""], "empty"),
+        ] {
+            let err = i.fails(&args);
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+        assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 1, "bad input created nothing");
+        let (code, _, err) = i.run(&["quickstart"]);
+        assert_eq!(code, 1, "{err}");
+        i.db.cleanup().await;
     }
-    assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 1, "bad input created nothing");
-    let (code, _, err) = i.run(&["quickstart"]);
-    assert_eq!(code, 1, "{err}");
 }
