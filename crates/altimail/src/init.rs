@@ -12,6 +12,8 @@ use altimail_store::{Db, StoreError};
 /// What a new installation gets beyond hMailServer's defaults:
 /// - STARTTLS offered on 25, 587, 110 and 143, and implicit-TLS ports 465, 993 and 995, all on
 ///   the self-signed certificate until a real one is added;
+/// - the web listener on 80 (plain) and 443 (TLS), where mail clients fetch their settings
+///   (Thunderbird's autoconfig asks on port 80, Outlook's Autodiscover on 443);
 /// - TLS 1.2 and 1.3 (`SslVersions` 24) instead of hMailServer's TLS 1.0–1.2;
 /// - logging switched on (SMTP, POP3, IMAP, TCP/IP, application);
 /// - IMAP AUTHENTICATE PLAIN and SASL-IR offered;
@@ -28,13 +30,19 @@ pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> 
             ports::update(db, &p).await?;
         }
     }
-    for (protocol, port) in [(Protocol::Smtp, 465), (Protocol::Imap, 993), (Protocol::Pop3, 995)] {
+    for (protocol, port, security) in [
+        (Protocol::Smtp, 465, Security::Tls),
+        (Protocol::Imap, 993, Security::Tls),
+        (Protocol::Pop3, 995, Security::Tls),
+        (Protocol::Http, 80, Security::None),
+        (Protocol::Http, 443, Security::Tls),
+    ] {
         let p = ports::Port {
             id: 0,
             protocol,
             port,
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            security: Security::Tls,
+            security,
             certificate_id: 0,
         };
         ports::create(db, &p).await?;

@@ -113,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve::run(config).await,
+        Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
         command => {
             let store = open_existing(&config).await?;
             let result = cli::run_admin(command, &store, &out).await;

@@ -40,6 +40,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open {}", config.database.describe()))?;
     store.files = store.files.with_flush(config.flush);
     tracing::info!(database = %config.database.describe(), data = %config.data_dir.display(), fresh, "store ready");
+    if fresh {
+        tracing::info!(
+            "new installation: run `altimail quickstart you@yourdomain` to create your domain and first account and to see the DNS records to publish"
+        );
+    }
 
     let settings = Settings::load(&store.db).await?;
     let log = HmLog::new(&config.logs_dir, settings.int("logging"));
@@ -68,6 +73,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
+        .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
         .start()
         .await;
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.

@@ -114,7 +114,8 @@ async fn serve_initialises_an_empty_database() {
     let mut server = Server::start(&i);
     // The standard ports need root; the server keeps running with what it could bind.
     // Creating every table is slow on MariaDB (each DDL statement commits on its own).
-    // hMailServer's four ports plus 465, 993 and 995 (added right after the schema).
+    // hMailServer's four ports plus 465, 993 and 995 and the web ports 80 and 443 (added right
+    // after the schema).
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     // First the server's own word that the store is ready, then what the CLI sees.
     while !server.stderr().contains("store ready") {
@@ -131,7 +132,7 @@ async fn serve_initialises_an_empty_database() {
         let (code, out, err) = i.run(&["--json", "port", "list"]);
         let ports =
             if code == 0 { serde_json::from_str::<serde_json::Value>(&out).unwrap() } else { Default::default() };
-        if ports.as_array().is_some_and(|p| p.len() == 7) {
+        if ports.as_array().is_some_and(|p| p.len() == 9) {
             break;
         }
         assert!(
@@ -145,6 +146,11 @@ async fn serve_initialises_an_empty_database() {
     let keep =
         if code == 0 { serde_json::from_str::<serde_json::Value>(&out).unwrap()["integer"].clone() } else { 0.into() };
     assert_eq!(keep, 0, "a new installation is not an adopted hMailServer database");
+    assert!(
+        server.stderr().contains("run `altimail quickstart you@yourdomain`"),
+        "a new installation says what to do next: {}",
+        server.stderr()
+    );
     let status = server.stop(Duration::from_secs(25));
     assert!(status.success(), "{status:?}\n{}", server.stderr());
 }

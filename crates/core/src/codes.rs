@@ -7,6 +7,9 @@ pub enum Protocol {
     Smtp = 1,
     Pop3 = 3,
     Imap = 5,
+    /// Altimail's own: the web listener (autoconfig, Autodiscover). hMailServer has no such
+    /// port type; it never appears in a database hMailServer made.
+    Http = 80,
 }
 
 impl Protocol {
@@ -15,6 +18,7 @@ impl Protocol {
             1 => Some(Protocol::Smtp),
             3 => Some(Protocol::Pop3),
             5 => Some(Protocol::Imap),
+            80 => Some(Protocol::Http),
             _ => None,
         }
     }
@@ -28,6 +32,7 @@ impl Protocol {
             Protocol::Smtp => "smtp",
             Protocol::Pop3 => "pop3",
             Protocol::Imap => "imap",
+            Protocol::Http => "http",
         }
     }
 
@@ -36,16 +41,20 @@ impl Protocol {
             "smtp" => Some(Protocol::Smtp),
             "pop3" | "pop" => Some(Protocol::Pop3),
             "imap" => Some(Protocol::Imap),
+            "http" | "https" => Some(Protocol::Http),
             _ => None,
         }
     }
 
-    /// The IP-range bit that allows this protocol.
+    /// The IP-range bits that allow this protocol (any one of them does). IP ranges have no
+    /// bit for HTTP: a range that lets clients use any mail protocol lets them fetch their
+    /// settings too, and one that allows nothing (an auto-ban) does not.
     pub fn range_bit(self) -> i64 {
         match self {
             Protocol::Smtp => range::SMTP,
             Protocol::Pop3 => range::POP3,
             Protocol::Imap => range::IMAP,
+            Protocol::Http => range::SMTP | range::POP3 | range::IMAP,
         }
     }
 }

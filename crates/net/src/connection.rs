@@ -293,6 +293,7 @@ pub(crate) fn service_unavailable_line(protocol: Protocol) -> &'static str {
         Protocol::Smtp => "421 4.3.2 Service not available",
         Protocol::Pop3 => "-ERR Service not available",
         Protocol::Imap => "* BYE Service not available",
+        Protocol::Http => "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n",
     }
 }
 
@@ -302,6 +303,9 @@ pub(crate) fn busy_line(protocol: Protocol) -> &'static str {
         Protocol::Smtp => "421 4.7.0 Too many connections, try again later",
         Protocol::Pop3 => "-ERR [SYS/TEMP] Too many connections, try again later",
         Protocol::Imap => "* BYE [UNAVAILABLE] Too many connections, try again later",
+        Protocol::Http => {
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n"
+        }
     }
 }
 

@@ -63,6 +63,8 @@ pub enum SessionKind {
     Pop3Client,
     /// `IMAPD`: a client talking to our IMAP server.
     ImapServer,
+    /// `HTTPD`: a client of the web listener (Altimail's own; logged with the TCP/IP bit).
+    HttpServer,
 }
 
 impl SessionKind {
@@ -72,6 +74,7 @@ impl SessionKind {
             Protocol::Smtp => SessionKind::SmtpServer,
             Protocol::Pop3 => SessionKind::Pop3Server,
             Protocol::Imap => SessionKind::ImapServer,
+            Protocol::Http => SessionKind::HttpServer,
         }
     }
 
@@ -83,6 +86,7 @@ impl SessionKind {
             SessionKind::Pop3Server => "POP3D",
             SessionKind::Pop3Client => "POP3C",
             SessionKind::ImapServer => "IMAPD",
+            SessionKind::HttpServer => "HTTPD",
         }
     }
 
@@ -91,6 +95,7 @@ impl SessionKind {
             SessionKind::SmtpServer | SessionKind::SmtpClient => log_mask::SMTP,
             SessionKind::Pop3Server | SessionKind::Pop3Client => log_mask::POP3,
             SessionKind::ImapServer => log_mask::IMAP,
+            SessionKind::HttpServer => log_mask::TCPIP,
         }
     }
 }

@@ -70,7 +70,7 @@ impl<T> Default for Snapshot<T> {
 /// Live sessions per protocol (indexed by [`slot`]) and per protocol and client address.
 #[derive(Debug, Default)]
 struct Counters {
-    total: [AtomicU64; 3],
+    total: [AtomicU64; 4],
     /// Only addresses with live sessions have an entry, so the map is never larger than the
     /// number of sessions.
     per_ip: std::sync::Mutex<HashMap<(usize, IpAddr), u64>>,
@@ -87,6 +87,7 @@ fn slot(protocol: Protocol) -> usize {
         Protocol::Smtp => 0,
         Protocol::Pop3 => 1,
         Protocol::Imap => 2,
+        Protocol::Http => 3,
     }
 }
 
@@ -96,6 +97,7 @@ pub fn limit_setting(protocol: Protocol) -> &'static str {
         Protocol::Smtp => "maxsmtpconnections",
         Protocol::Pop3 => "maxpop3connections",
         Protocol::Imap => "maximapconnections",
+        Protocol::Http => "altimailmaxhttpconnections",
     }
 }
 

@@ -13,6 +13,7 @@ mod list;
 mod output;
 mod port;
 mod queue;
+pub mod quickstart;
 mod range;
 mod setting;
 
@@ -45,6 +46,9 @@ pub enum Command {
     Init,
     /// Run the server (initialises an empty database on first start).
     Serve,
+    /// Set up a new server in one step: host name, domain, first account, DKIM key; prints the
+    /// DNS records to publish and the client settings.
+    Quickstart(quickstart::QuickstartArgs),
     /// Domains this server receives mail for.
     #[command(subcommand)]
     Domain(domain::DomainCmd),
@@ -94,7 +98,9 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
-        Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),
+        Command::Init | Command::Serve | Command::Quickstart(_) => {
+            unreachable!("init, serve and quickstart are handled by main")
+        }
     }
 }
 

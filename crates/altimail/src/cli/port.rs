@@ -12,7 +12,7 @@ use altimail_store::repo::ports;
 use super::output::Output;
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
-    Protocol::parse(s).ok_or_else(|| format!("{s:?}: expected smtp, pop3 or imap"))
+    Protocol::parse(s).ok_or_else(|| format!("{s:?}: expected smtp, pop3, imap or http"))
 }
 
 fn parse_security(s: &str) -> Result<Security, String> {
@@ -73,6 +73,14 @@ pub enum PortCmd {
     },
 }
 
+/// HTTP has no STARTTLS: a web port is plain (`none`) or HTTPS (`tls`).
+fn check_http_security(p: &ports::Port) -> anyhow::Result<()> {
+    if p.protocol == Protocol::Http && !matches!(p.security, Security::None | Security::Tls) {
+        bail!("an http port is plain (--security none) or HTTPS (--security tls); HTTP has no STARTTLS");
+    }
+    Ok(())
+}
+
 async fn require(store: &Store, id: i64) -> anyhow::Result<ports::Port> {
     match ports::get(&store.db, id).await? {
         Some(p) => Ok(p),
@@ -85,6 +93,7 @@ pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()
     match cmd {
         PortCmd::Add { protocol, port, address, security, certificate } => {
             let p = ports::Port { id: 0, protocol, port, address, security, certificate_id: certificate };
+            check_http_security(&p)?;
             let p = ports::create(db, &p).await?;
             out.done(&format!("port {} added: {} on {}:{}", p.id, p.protocol.name(), p.address, p.port), &p)
         }
@@ -130,6 +139,7 @@ pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()
             if let Some(v) = certificate {
                 p.certificate_id = v;
             }
+            check_http_security(&p)?;
             ports::update(db, &p).await?;
             out.done(&format!("port {} updated", p.id), &p)
         }
