@@ -188,6 +188,11 @@ impl Refusal {
             Protocol::Smtp => format!("421 4.7.0 {text}"),
             Protocol::Pop3 => format!("-ERR [SYS/TEMP] {text}"),
             Protocol::Imap => format!("* BYE [UNAVAILABLE] {text}"),
+            // Written as the busy reply is: the line end after the last header ends the head.
+            Protocol::Http => format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n{text}",
+                text.len() + 2
+            ),
         })
     }
 }
