@@ -43,7 +43,13 @@ pub enum Command {
     /// Create the database schema (hMailServer 5704 plus Altimail's tables) with default rows.
     Init,
     /// Run the server (initialises an empty database on first start).
-    Serve,
+    Serve {
+        /// Keep running when a configured port cannot be listened on or its certificate cannot
+        /// be loaded (each is reported and retried every second). Without it such a port stops
+        /// the start with an error.
+        #[arg(long)]
+        allow_missing_listeners: bool,
+    },
     /// Domains this server receives mail for.
     #[command(subcommand)]
     Domain(domain::DomainCmd),
@@ -89,7 +95,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Range(c) => range::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
-        Command::Init | Command::Serve => unreachable!("init and serve are handled by main"),
+        Command::Init | Command::Serve { .. } => unreachable!("init and serve are handled by main"),
     }
 }
 
