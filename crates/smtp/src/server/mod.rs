@@ -390,7 +390,7 @@ impl SmtpServer {
             }
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::warn!("smtp: sender check failed: {e}");
+                tracing::error!("smtp: sender check failed: {e}");
                 Err(temp_failure())
             }
         }
@@ -416,7 +416,10 @@ impl SmtpServer {
                         "Login credentials no longer valid. Please re-authenticate.",
                     ));
                 }
-                Err(_) => return Err(temp_failure()),
+                Err(e) => {
+                    conn.log.error(Severity::High, 5014, "SMTPD", &format!("looking up account {user}: {e}"));
+                    return Err(temp_failure());
+                }
             }
         }
         let sender = Sender::new(&tx.sender, auth.as_deref());
