@@ -185,7 +185,10 @@ impl Config {
     /// Creates the folders if they do not exist.
     pub fn create_dirs(&self) -> anyhow::Result<()> {
         for dir in [&self.data_dir, &self.logs_dir, &self.temp_dir, &self.events_dir] {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            if dir.exists() && !dir.is_dir() {
+                bail!("{} is not a directory (check [directories] in the configuration)", dir.display());
+            }
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
         Ok(())
     }

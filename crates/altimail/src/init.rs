@@ -2,7 +2,7 @@
 //! new Altimail installation has on top (an existing hMailServer database is never changed this
 //! way).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use altimail_core::codes::range;
 use altimail_core::codes::{Protocol, Security};
@@ -22,7 +22,11 @@ use altimail_store::{Db, StoreError};
 ///   (`altimailmaxconnectionsperip`; 50 is also what a database without the row gets), so that
 ///   idle connections cannot take the whole machine;
 /// - clients from the "Internet" range must use TLS before they authenticate (range option
-///   "tls-for-auth"), so passwords never cross the network in clear text.
+///   "tls-for-auth"), so passwords never cross the network in clear text;
+/// - dual stack: every port on `0.0.0.0` has a twin on `::` (hMailServer's schema gives an IPv6
+///   listener a row of its own; the server binds `::` IPv6-only, so both coexist), and the IP
+///   ranges "Internet (IPv6)" (`::`–`ffff:…:ffff`) and "My computer (IPv6)" (`::1`) copy their
+///   IPv4 namesakes (hMailServer has no IPv6 range, so IPv6 clients would be refused).
 pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> {
     for mut p in ports::list(db).await? {
         if p.security == Security::None {
@@ -50,6 +54,28 @@ pub async fn apply_new_installation_defaults(db: &Db) -> Result<(), StoreError> 
     if let Some(mut internet) = ranges::find(db, "Internet").await? {
         internet.options |= range::TLS_FOR_AUTH;
         ranges::update(db, &internet).await?;
+    }
+    for p in ports::list(db).await? {
+        if p.address == IpAddr::V4(Ipv4Addr::UNSPECIFIED) {
+            ports::create(db, &ports::Port { id: 0, address: IpAddr::V6(Ipv6Addr::UNSPECIFIED), ..p }).await?;
+        }
+    }
+    for (v4, v6, lower, upper) in [
+        ("Internet", "Internet (IPv6)", Ipv6Addr::UNSPECIFIED, Ipv6Addr::from(u128::MAX)),
+        ("My computer", "My computer (IPv6)", Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST),
+    ] {
+        if let Some(range) = ranges::find(db, v4).await?
+            && ranges::find(db, v6).await?.is_none()
+        {
+            let copy = ranges::Range {
+                id: 0,
+                name: v6.to_owned(),
+                lower: IpAddr::V6(lower),
+                upper: IpAddr::V6(upper),
+                ..range
+            };
+            ranges::create(db, &copy).await?;
+        }
     }
     settings::set_integer(db, "SslVersions", 8 | 16).await?;
     settings::set_integer(db, "logging", 1 | 2 | 4 | 8 | 16 | 64).await?;

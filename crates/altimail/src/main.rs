@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let serving = matches!(cli.command, Command::Serve);
+    let serving = matches!(cli.command, Command::Serve { .. });
     init_tracing(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -112,7 +112,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("initialised {} (hMailServer schema {})", config.database.describe(), schema::HM_SCHEMA_VERSION);
             Ok(())
         }
-        Command::Serve => serve::run(config).await,
+        Command::Serve { allow_missing_listeners } => {
+            serve::run(config, serve::Options { allow_missing_listeners }).await
+        }
         Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
         command => {
             let store = open_existing(&config).await?;

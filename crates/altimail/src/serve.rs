@@ -1,9 +1,18 @@
 //! `altimail serve`: open the store (initialising an empty database), start the listeners,
 //! run until SIGTERM or SIGINT, then stop gracefully.
+//!
+//! The start fails, with the cause in words, when something the server needs is missing: a
+//! data directory it cannot write, another server on the same data directory (an exclusive
+//! lock on `{data}/altimail.lock`), the database, or a configured port that cannot be listened
+//! on or whose certificate cannot be loaded (unless `--allow-missing-listeners`). Only the
+//! wildcard IPv6 listeners (`::`) of a machine without IPv6 are left out with a warning.
 
+use std::fs::File;
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 use altimail_core::codes::Protocol;
 use altimail_delivery::{LocalDelivery, Spool};
@@ -18,10 +27,22 @@ use altimail_store::{Store, schema};
 
 use crate::config::Config;
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// How `serve` was asked to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Keep running when configured ports cannot be listened on (`--allow-missing-listeners`).
+    pub allow_missing_listeners: bool,
+}
+
+pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
     // Listen for SIGTERM from the start: a stop requested during start-up is a graceful stop too.
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     config.create_dirs()?;
+    // Held until the process ends (the kernel releases it then, after a crash or kill -9 too).
+    let _lock = DataDirLock::acquire(&config.data_dir)?;
+    for dir in [&config.data_dir, &config.temp_dir, &config.logs_dir] {
+        check_writable(dir)?;
+    }
     let fresh = {
         let db = altimail_store::Db::connect(&config.database)
             .await
@@ -59,6 +80,36 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Ok(n) => tracing::info!("released {n} queued message(s) locked by the previous run"),
         Err(e) => tracing::error!("cannot unlock the queue: {e}"),
     }
+    warn_if_no_host_name(&settings, &log);
+    let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
+        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
+        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
+        .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
+        .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
+        .start()
+        .await;
+    let missing: Vec<String> =
+        listeners.problems().await.into_iter().filter(|p| !p.is_tolerable()).map(|p| p.text).collect();
+    if !missing.is_empty() {
+        if options.allow_missing_listeners {
+            tracing::warn!(
+                "running without {} configured port(s) (--allow-missing-listeners); they are retried every second",
+                missing.len()
+            );
+        } else {
+            listeners.shutdown(Duration::ZERO).await;
+            log.flush();
+            store.db.close().await;
+            bail!(
+                "{} (to start without {}: altimail serve --allow-missing-listeners)",
+                missing.join("; "),
+                if missing.len() == 1 { "this port" } else { "these ports" }
+            );
+        }
+    }
+    if listeners.bound().await.is_empty() {
+        tracing::warn!("listening on no port: add one with `altimail port add`");
+    }
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     let delivery =
         tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
@@ -69,13 +120,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let dns = HickoryDns::resolver(&config.dns_servers);
     let remote =
         tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
-    let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
-        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
-        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
-        .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
-        .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
-        .start()
-        .await;
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
 
@@ -101,6 +145,92 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// An exclusive lock on `{data}/altimail.lock` (flock), which holds the pid of its owner: two
+/// servers on one data directory would deliver every queued message twice and fight over the
+/// message files. The lock is the kernel's, so it goes with the process, however it ends; the
+/// file stays.
+struct DataDirLock {
+    _file: File,
+}
+
+impl DataDirLock {
+    const NAME: &'static str = "altimail.lock";
+
+    fn acquire(data_dir: &Path) -> anyhow::Result<DataDirLock> {
+        let path = data_dir.join(Self::NAME);
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| unwritable(data_dir, &path, &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let owner = match text.trim().parse::<u32>() {
+                    Ok(pid) => format!("process {pid}"),
+                    Err(_) => "another process".to_owned(),
+                };
+                bail!(
+                    "another altimail server ({owner}) is running on the data directory {} (it holds the lock {}); \
+                     stop it first, or give this one a configuration with other directories",
+                    data_dir.display(),
+                    path.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                bail!("cannot lock {}: {e}", path.display());
+            }
+        }
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush());
+        written.map_err(|e| unwritable(data_dir, &path, &e))?;
+        Ok(DataDirLock { _file: file })
+    }
+}
+
+/// Creates and removes a file in `dir`, so that a directory the server cannot write stops the
+/// start instead of failing the first message.
+fn check_writable(dir: &Path) -> anyhow::Result<()> {
+    let probe: PathBuf = dir.join(format!(".altimail-write-test-{}", std::process::id()));
+    let result = File::create(&probe).and_then(|mut f| f.write_all(b"ok\n").and_then(|()| f.sync_all()));
+    let _ = std::fs::remove_file(&probe);
+    result.map_err(|e| unwritable(dir, &probe, &e))
+}
+
+fn unwritable(dir: &Path, file: &Path, e: &std::io::Error) -> anyhow::Error {
+    let who = match std::env::var("USER") {
+        Ok(user) if !user.is_empty() => format!("the user running altimail ({user})"),
+        _ => "the user running altimail".to_owned(),
+    };
+    anyhow::anyhow!(
+        "the directory {} cannot be written ({}: {e}); it must be writable by {who}",
+        dir.display(),
+        file.display()
+    )
+}
+
+/// Without the `hostname` setting the greeting, HELO and Received headers use the machine's
+/// name, which is rarely the name the world knows the server by.
+fn warn_if_no_host_name(settings: &Settings, log: &HmLog) {
+    if !settings.string("hostname").trim().is_empty() {
+        return;
+    }
+    let machine = altimail_delivery::host_name(settings);
+    let text = format!(
+        "the host name is not set: the greeting, HELO and Received headers say {machine:?}; \
+         set the server's public name with `altimail setting set hostname mail.example.com`"
+    );
+    tracing::warn!("{text}");
+    log.application(&text);
 }
 
 /// How long sessions get to finish after SIGTERM before they are closed.

@@ -394,6 +394,9 @@ impl Session {
         }
         let mut buf = [0u8; READ_CHUNK];
         let mut shutdown = self.shutdown.clone();
+        // A command being received (an APPEND literal, say) is read to its end and carried
+        // out: a graceful stop ends the session between commands.
+        let between_commands = !self.frag.in_command();
         tokio::select! {
             read = self.clock.read(&mut self.conn.stream, &mut buf) => match read {
                 Ok(Ok(0)) | Ok(Err(_)) => Err(Stop::Closed),
@@ -403,7 +406,7 @@ impl Session {
                 }
                 Err(expired) => Err(Stop::Timeout(expired)),
             },
-            _ = shutdown.wait_for(|stopping| *stopping) => Err(Stop::Shutdown),
+            _ = shutdown.wait_for(|stopping| *stopping), if between_commands => Err(Stop::Shutdown),
         }
     }
 

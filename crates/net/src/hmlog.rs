@@ -278,7 +278,11 @@ impl HmLog {
     ///
     /// `code` is hMailServer's error number where one exists (its `Errors.txt`), so searches for
     /// `HM4316` keep finding bind failures.
+    ///
+    /// The same error also goes to `tracing` (the console), so its cause is never only in a
+    /// file the administrator may not know about.
     pub fn error(&self, severity: Severity, code: u32, source: &str, description: &str) {
+        tracing::error!("{source}: {description} (HM{code})");
         let stamp = Stamp::now();
         let text = format!(
             "Severity: {} ({}), Code: HM{code}, Source: {source}, Description: {description}",

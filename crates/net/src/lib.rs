@@ -56,5 +56,5 @@ mod tls_configs;
 pub use connection::{Connection, SessionHandler, Stream, next_session_id};
 pub use error::NetError;
 pub use hmlog::{HmLog, SessionKind, Severity, log_mask};
-pub use listener::{HANDSHAKE_TIMEOUT, Listeners, ListenersBuilder, RECONCILE_INTERVAL};
+pub use listener::{HANDSHAKE_TIMEOUT, Listeners, ListenersBuilder, PortProblem, ProblemCause, RECONCILE_INTERVAL};
 pub use policy::{Admission, ConnectionGuard, PER_IP_LIMIT_SETTING, Policy, REFRESH, Refusal, limit_setting};

@@ -5,8 +5,14 @@
 //! accepting, a changed row is rebound, and a TLS port whose certificate files changed gets the
 //! new certificate for its next connections. So `altimail port add/remove/set` works on a
 //! running server. A port that cannot be bound, or whose certificate cannot be loaded, is
-//! reported once (tracing and hMailServer's error log, HM4316 / HM5113) and tried again on every
-//! pass; the other ports are not affected.
+//! reported once (tracing and hMailServer's error log, HM4316 / HM5113) with its cause in plain
+//! words (permission, address in use, address not on this machine) and tried again on every
+//! pass; the other ports are not affected. [`Listeners::problems`] lists the ports failing now,
+//! so that the server can refuse to start without them.
+//!
+//! IPv6 sockets are bound with `IPV6_V6ONLY`, so a `::` row and a `0.0.0.0` row of the same port
+//! number are two listeners side by side, as in hMailServer, where an IPv6 listener has its own
+//! row.
 //!
 //! Each accepted connection gets its own task: TCP/IP log line, [`Policy::admit`] (a client no
 //! IP range admits is closed without a byte, as hMailServer does; one over a connection limit
@@ -116,6 +122,7 @@ impl ListenersBuilder {
         let state = Arc::new(Mutex::new(State {
             bound: HashMap::new(),
             failures: HashMap::new(),
+            problems: HashMap::new(),
             tls: TlsConfigs::new(self.data_dir.join("certificates")),
             sync_log_settings: self.sync_log_settings,
         }));
@@ -157,6 +164,8 @@ struct State {
     /// The last failure reported per port id, so a failing port is reported once, not every
     /// second.
     failures: HashMap<i64, String>,
+    /// The ports that failed in the last pass, with their cause.
+    problems: HashMap<i64, PortProblem>,
     tls: TlsConfigs,
     sync_log_settings: bool,
 }
@@ -194,6 +203,15 @@ impl Listeners {
     /// Runs a reconcile pass now instead of waiting for the next one.
     pub async fn reconcile(&self) {
         reconcile(&self.ctx, &mut *self.state.lock().await).await;
+    }
+
+    /// The configured ports that are not being listened on after the last pass, ordered by port
+    /// id: their bind failed or their certificate could not be loaded.
+    pub async fn problems(&self) -> Vec<PortProblem> {
+        let state = self.state.lock().await;
+        let mut problems: Vec<PortProblem> = state.problems.values().cloned().collect();
+        problems.sort_by_key(|p| p.port.id);
+        problems
     }
 
     /// The ports being listened on, with the address each is bound to, ordered by port id.
@@ -281,6 +299,7 @@ async fn reconcile(ctx: &Arc<Context>, state: &mut State) {
         }
     }
     state.failures.retain(|id, _| *id == 0 || wanted.contains_key(id));
+    state.problems.clear();
 
     for port in &rows {
         let tls = if port.security.uses_tls() {
@@ -292,6 +311,17 @@ async fn reconcile(ctx: &Arc<Context>, state: &mut State) {
                         "Failed to load certificate. Address: {}, Port: {}, Error: {e}",
                         port.address, port.port
                     );
+                    // A port already listening keeps serving with its previous certificate.
+                    if !state.bound.contains_key(&port.id) {
+                        state.problems.insert(
+                            port.id,
+                            PortProblem {
+                                port: port.clone(),
+                                cause: ProblemCause::Certificate,
+                                text: format!("{}: cannot load its certificate: {e}", describe_short(port)),
+                            },
+                        );
+                    }
                     report(ctx, state, port.id, text, Some((5113, "TCPServer::InitSSL()")));
                     continue;
                 }
@@ -324,12 +354,21 @@ async fn reconcile(ctx: &Arc<Context>, state: &mut State) {
                 state.bound.insert(port.id, Bound { port: port.clone(), local, tls, accept });
             }
             Err(e) => {
+                let problem = PortProblem::bind(port, &e);
                 let text = format!(
-                    "Failed to bind to local port. Error: {e}. Address: {}, Port: {}. \
-                     This is often caused by another server listening on the same port.",
-                    port.address, port.port
+                    "Failed to bind to local port. Address: {}, Port: {}. {}",
+                    port.address, port.port, problem.text
                 );
-                report(ctx, state, port.id, text, Some((4316, "TCPServer::Run()")));
+                if problem.cause == ProblemCause::NoIpv6 {
+                    // The default `::` listeners of a machine without IPv6: not an error.
+                    if state.failures.get(&port.id) != Some(&text) {
+                        tracing::warn!("{text}");
+                        state.failures.insert(port.id, text);
+                    }
+                } else {
+                    report(ctx, state, port.id, text, Some((4316, "TCPServer::Run()")));
+                }
+                state.problems.insert(port.id, problem);
             }
         }
     }
@@ -340,11 +379,121 @@ fn report(ctx: &Context, state: &mut State, id: i64, text: String, error_log: Op
     if state.failures.get(&id) == Some(&text) {
         return;
     }
-    tracing::error!("{text}");
-    if let Some((code, source)) = error_log {
-        ctx.log.error(Severity::High, code, source, &text);
+    // The error log also writes to tracing.
+    match error_log {
+        Some((code, source)) => ctx.log.error(Severity::High, code, source, &text),
+        None => tracing::error!("{text}"),
     }
     state.failures.insert(id, text);
+}
+
+/// Why a configured port is not being listened on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemCause {
+    /// The bind needs a privilege the process lacks (ports below 1024 as a non-root user).
+    PermissionDenied,
+    /// Another socket listens on the address and port.
+    AddressInUse,
+    /// The address is not one of this machine's.
+    AddressNotAvailable,
+    /// A wildcard IPv6 listener (`::`) on a machine without IPv6.
+    NoIpv6,
+    /// The port's TLS certificate or key could not be loaded.
+    Certificate,
+    /// Anything else the operating system refused.
+    Other,
+}
+
+/// A configured port that is not being listened on, with the cause in words an administrator
+/// can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortProblem {
+    /// The `hm_tcpipports` row.
+    pub port: Port,
+    /// What went wrong.
+    pub cause: ProblemCause,
+    /// One line naming the port, the cause and the way out.
+    pub text: String,
+}
+
+impl PortProblem {
+    /// `true` when the server can do without this port unasked: only a wildcard IPv6 listener on
+    /// a machine without IPv6.
+    pub fn is_tolerable(&self) -> bool {
+        self.cause == ProblemCause::NoIpv6
+    }
+
+    fn bind(port: &Port, e: &NetError) -> PortProblem {
+        let io = match e {
+            NetError::Bind { source, .. } => Some(source),
+            _ => None,
+        };
+        let errno = io.and_then(io::Error::raw_os_error);
+        let wildcard_v6 = port.address == std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+        let os = io.map_or_else(|| e.to_string(), ToString::to_string);
+        let what = describe_short(port);
+        let (cause, text) = match errno {
+            Some(EACCES) | Some(EPERM) if port.port < 1024 => (
+                ProblemCause::PermissionDenied,
+                format!(
+                    "{what}: permission denied ({os}): ports below 1024 need root or the capability \
+                     CAP_NET_BIND_SERVICE; run as root, or `setcap cap_net_bind_service=+ep` on the altimail \
+                     binary, or move the port with `altimail port set {} --port N`",
+                    port.id
+                ),
+            ),
+            Some(EACCES) | Some(EPERM) => (ProblemCause::PermissionDenied, format!("{what}: permission denied ({os})")),
+            Some(EADDRINUSE) => (
+                ProblemCause::AddressInUse,
+                format!(
+                    "{what}: address already in use: another server (perhaps another altimail) is listening on \
+                     port {} (`ss -ltnp 'sport = :{}'` shows which)",
+                    port.port, port.port
+                ),
+            ),
+            Some(EAFNOSUPPORT) | Some(EADDRNOTAVAIL) if wildcard_v6 => {
+                (ProblemCause::NoIpv6, format!("{what}: IPv6 is not available on this machine ({os})"))
+            }
+            Some(EADDRNOTAVAIL) => (
+                ProblemCause::AddressNotAvailable,
+                format!(
+                    "{what}: address not available: {} is not an address of this machine; change it with \
+                     `altimail port set {} --address ADDRESS`",
+                    port.address, port.id
+                ),
+            ),
+            _ => (ProblemCause::Other, format!("{what}: cannot listen: {os}")),
+        };
+        PortProblem { port: port.clone(), cause, text }
+    }
+}
+
+// Linux errno values (the same on the BSDs and macOS except EADDRINUSE/EADDRNOTAVAIL/EAFNOSUPPORT,
+// which `io::ErrorKind` does not all name).
+#[cfg(target_os = "linux")]
+const EADDRINUSE: i32 = 98;
+#[cfg(target_os = "linux")]
+const EADDRNOTAVAIL: i32 = 99;
+#[cfg(target_os = "linux")]
+const EAFNOSUPPORT: i32 = 97;
+#[cfg(not(target_os = "linux"))]
+const EADDRINUSE: i32 = 48;
+#[cfg(not(target_os = "linux"))]
+const EADDRNOTAVAIL: i32 = 49;
+#[cfg(not(target_os = "linux"))]
+const EAFNOSUPPORT: i32 = 47;
+const EACCES: i32 = 13;
+const EPERM: i32 = 1;
+
+/// "SMTP port 25 on 0.0.0.0 (port id 1)".
+fn describe_short(port: &Port) -> String {
+    format!(
+        "{} port {} on {} (port id {})",
+        port.protocol.name().to_ascii_uppercase(),
+        port.port,
+        port.address,
+        port.id
+    )
 }
 
 fn describe(port: &Port) -> String {
@@ -354,7 +503,14 @@ fn describe(port: &Port) -> String {
 fn bind(port: &Port) -> Result<TcpListener, NetError> {
     let addr = SocketAddr::new(port.address, port.port);
     let bind = || -> io::Result<TcpListener> {
-        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            let socket = TcpSocket::new_v6()?;
+            // `::` takes IPv6 only, so that `0.0.0.0` on the same port can be bound beside it.
+            socket2::SockRef::from(&socket).set_only_v6(true)?;
+            socket
+        };
         // Lets a changed port be bound again at once although its old connections linger in
         // TIME_WAIT; it does not let two sockets listen on one port.
         socket.set_reuseaddr(true)?;

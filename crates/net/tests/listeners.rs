@@ -206,12 +206,19 @@ async fn a_port_that_cannot_be_bound_is_reported_and_retried() {
     assert!(errors.contains(&format!("Port: {busy}")), "{errors}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(s.error_log().matches("Code: HM4316").count(), 1, "reported once, not every second");
+    let problems = listeners.problems().await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].port.port, busy);
+    assert_eq!(problems[0].cause, altimail_net::ProblemCause::AddressInUse);
+    assert!(problems[0].text.contains("address already in use"), "{}", problems[0].text);
+    assert!(!problems[0].is_tolerable());
 
     drop(blocker);
     eventually(PATIENCE, "bound after the port was freed", || async {
         greeting(busy).await.as_deref() == Some("220 hello\r\n")
     })
     .await;
+    assert!(listeners.problems().await.is_empty(), "no problem once bound");
     listeners.shutdown(PATIENCE).await;
 }
 

@@ -27,6 +27,11 @@ pub enum StoreError {
     /// A value given to the store is not valid.
     #[error("{0}")]
     Invalid(String),
+    /// The database server could not be reached or refused the connection; the text names the
+    /// cause (connection refused, authentication, missing database with the command to create
+    /// it).
+    #[error("{0}")]
+    Connect(String),
 }
 
 impl StoreError {

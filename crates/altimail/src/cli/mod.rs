@@ -45,7 +45,13 @@ pub enum Command {
     /// Create the database schema (hMailServer 5704 plus Altimail's tables) with default rows.
     Init,
     /// Run the server (initialises an empty database on first start).
-    Serve,
+    Serve {
+        /// Keep running when a configured port cannot be listened on or its certificate cannot
+        /// be loaded (each is reported and retried every second). Without it such a port stops
+        /// the start with an error.
+        #[arg(long)]
+        allow_missing_listeners: bool,
+    },
     /// Set up a new server in one step: host name, domain, first account, DKIM key; prints the
     /// DNS records to publish and the client settings.
     Quickstart(quickstart::QuickstartArgs),
@@ -98,7 +104,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
-        Command::Init | Command::Serve | Command::Quickstart(_) => {
+        Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
         }
     }

@@ -147,10 +147,39 @@ pub struct Server(Child, std::path::PathBuf);
 
 impl Server {
     pub fn start(i: &Install) -> Server {
+        Server::start_with(i, &[])
+    }
+
+    /// `altimail serve ARGS`.
+    pub fn start_with(i: &Install, args: &[&str]) -> Server {
         let log = i.path("serve.stderr");
         let err = std::fs::File::create(&log).unwrap();
-        let child = i.command().arg("serve").stdout(Stdio::null()).stderr(err).spawn().unwrap();
+        let child = i.command().arg("serve").args(args).stdout(Stdio::null()).stderr(err).spawn().unwrap();
         Server(child, log)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// SIGTERM without waiting.
+    pub fn terminate(&self) {
+        std::process::Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status().unwrap();
+    }
+
+    /// The exit status within `limit` (the process is killed and the test fails after it).
+    pub fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                panic!("server did not exit within {limit:?}: {}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// SIGTERM, then the exit status within `limit`.

@@ -124,6 +124,7 @@ impl SmtpServer {
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];
         let mut shutdown = conn.shutdown.clone();
+        let mut stopping = false;
         let mut deadlines = Deadlines::new(self.limits);
         let write_limit = deadlines.write_limit();
         loop {
@@ -255,7 +256,11 @@ impl SmtpServer {
                         session.close_with(CloseReason::Timeout);
                     }
                 },
-                _ = shutdown.changed() => session.close_with(CloseReason::Shutdown),
+                // Graceful stop: a transaction in progress finishes, the next one is refused.
+                _ = shutdown.changed(), if !stopping => {
+                    stopping = true;
+                    session.begin_shutdown();
+                }
             }
         }
     }
@@ -385,7 +390,7 @@ impl SmtpServer {
             }
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::warn!("smtp: sender check failed: {e}");
+                tracing::error!("smtp: sender check failed: {e}");
                 Err(temp_failure())
             }
         }
@@ -411,7 +416,10 @@ impl SmtpServer {
                         "Login credentials no longer valid. Please re-authenticate.",
                     ));
                 }
-                Err(_) => return Err(temp_failure()),
+                Err(e) => {
+                    conn.log.error(Severity::High, 5014, "SMTPD", &format!("looking up account {user}: {e}"));
+                    return Err(temp_failure());
+                }
             }
         }
         let sender = Sender::new(&tx.sender, auth.as_deref());

@@ -101,6 +101,8 @@ pub struct Session {
     sender_size_cap: Option<u64>,
     invalid_commands: u32,
     closed: bool,
+    /// The server is stopping: the transaction in progress may finish, no new one starts.
+    stopping: bool,
 }
 
 #[derive(Debug)]
@@ -154,6 +156,7 @@ impl Session {
             sender_size_cap: None,
             invalid_commands: 0,
             closed: false,
+            stopping: false,
             config,
         };
         session.reply(replies::greeting(&session.config));
@@ -197,6 +200,20 @@ impl Session {
         };
         self.reply(reply);
         self.close();
+    }
+
+    /// The server is stopping gracefully. A session with no transaction in progress (nothing
+    /// between MAIL and the reply to the message, no AUTH exchange, no pipelined input waiting)
+    /// ends at once with `421`. Otherwise the transaction goes on to its reply (a message being
+    /// sent gets its `250`) and the next command is answered `421` (QUIT still gets `221`).
+    pub fn begin_shutdown(&mut self) {
+        if self.closed || self.stopping {
+            return;
+        }
+        self.stopping = true;
+        if self.tx.is_none() && matches!(self.phase, Phase::Command) && self.input.pending().is_empty() {
+            self.close_with(CloseReason::Shutdown);
+        }
     }
 
     /// `true` once [`Action::Close`] has been emitted.
@@ -364,6 +381,10 @@ impl Session {
     }
 
     fn dispatch(&mut self, command: Command) {
+        if self.stopping && self.tx.is_none() && command != Command::Quit {
+            // A BDAT chunk follows its command on the wire: it is not read, the session ends.
+            return self.close_with(CloseReason::Shutdown);
+        }
         match command {
             Command::Ehlo(name) => self.handle_ehlo(name, true),
             Command::Helo(name) => self.handle_ehlo(name, false),

@@ -301,3 +301,39 @@ fn close_with_reason() {
     harness.session.close_with(CloseReason::Shutdown);
     assert_eq!(harness.drive(), "421 4.3.2 Service shutting down\r\n");
 }
+
+#[test]
+fn shutdown_without_a_transaction_closes_at_once() {
+    let mut harness = Harness::new(config());
+    harness.send("EHLO x\r\n");
+    harness.session.begin_shutdown();
+    assert_eq!(harness.drive(), "421 4.3.2 Service shutting down\r\n");
+    assert!(harness.closed());
+}
+
+#[test]
+fn shutdown_lets_the_message_being_sent_finish() {
+    let mut harness = Harness::new(config());
+    harness.open_transaction();
+    assert_eq!(codes(&harness.send("DATA\r\nSubject: x\r\n\r\nfirst half\r\n")), [354]);
+    harness.session.begin_shutdown();
+    assert_eq!(harness.drive(), "", "nothing said while the message arrives");
+    assert_eq!(codes(&harness.send("second half\r\n.\r\n")), [250]);
+    assert_eq!(harness.messages.len(), 1);
+    assert!(!harness.closed());
+    // No new transaction; QUIT is still answered as usual.
+    assert_eq!(harness.send("MAIL FROM:<a@example.org>\r\n"), "421 4.3.2 Service shutting down\r\n");
+    assert!(harness.closed());
+}
+
+#[test]
+fn shutdown_between_mail_and_data_lets_the_transaction_finish() {
+    let mut harness = Harness::new(config());
+    harness.open_transaction();
+    harness.session.begin_shutdown();
+    assert_eq!(harness.drive(), "");
+    assert_eq!(codes(&harness.send("DATA\r\n")), [354]);
+    assert_eq!(codes(&harness.send("body\r\n.\r\n")), [250]);
+    assert_eq!(codes(&harness.send("QUIT\r\n")), [221]);
+    assert!(harness.closed());
+}
