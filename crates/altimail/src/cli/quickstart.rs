@@ -257,7 +257,14 @@ async fn set_up(
 
     let all_ports = ports::list(db).await?;
     let clients = ClientSettings::from_ports(&hostname, &all_ports);
-    let http: Vec<&ports::Port> = all_ports.iter().filter(|p| p.protocol == Protocol::Http).collect();
+    // One entry per port number and security: a port listened on over IPv4 and IPv6 has a row
+    // for each address.
+    let mut http: Vec<&ports::Port> = Vec::new();
+    for p in all_ports.iter().filter(|p| p.protocol == Protocol::Http) {
+        if !http.iter().any(|q| q.port == p.port && q.security == p.security) {
+            http.push(p);
+        }
+    }
     let records = dns_records(&domain.name, &hostname, &domain.dkim_selector, &public_key, &clients, &http);
     let mut autoconfig_urls = Vec::new();
     for p in &http {
