@@ -320,6 +320,15 @@ async fn quickstart_twice_creates_nothing_twice_and_bad_input_is_refused() {
         assert!(second["notes"].to_string().contains("no second key"), "{second}");
         assert_eq!(i.json(&["account", "list"]).as_array().unwrap().len(), 2);
 
+        // The domain removed, its key file stays: quickstart again takes that key and completes.
+        i.ok(&["domain", "remove", "twice.test", "--force"]);
+        assert!(std::path::Path::new(&key_file).is_file(), "removing a domain leaves the server's key folder alone");
+        let again: Value = i.json(&["quickstart", "dave@twice.test"]);
+        assert_eq!(again["dkim_key_file"], key_file);
+        assert!(again["notes"].to_string().contains("already there is used"), "{again}");
+        assert_eq!(std::fs::read(&key_file).unwrap(), key, "the same key");
+        i.ok(&["domain", "remove", "twice.test", "--force"]);
+
         for (args, expected) in [
             (vec!["quickstart", "not-an-address"], "not an e-mail address"),
             (vec!["quickstart", "root@localhost"], "not a DNS name"),
@@ -331,7 +340,7 @@ async fn quickstart_twice_creates_nothing_twice_and_bad_input_is_refused() {
             let err = i.fails(&args);
             assert!(err.contains(expected), "{args:?}: {err}");
         }
-        assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 1, "bad input created nothing");
+        assert_eq!(i.json(&["domain", "list"]).as_array().unwrap().len(), 0, "bad input created nothing");
         let (code, _, err) = i.run(&["quickstart"]);
         assert_eq!(code, 1, "{err}");
         i.db.cleanup().await;

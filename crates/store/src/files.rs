@@ -19,6 +19,11 @@ use crate::StoreError;
 /// The folder name of the public-folder tree on disk (fixed, whatever its IMAP name).
 pub const PUBLIC_FOLDER_DIR: &str = "#Public";
 
+/// Folders of the data directory that belong to the server, not to a domain: the DKIM keys
+/// `quickstart` writes and the self-signed certificate. A domain of the same name (one label,
+/// any case) keeps its mail elsewhere in no way, so removing it must not remove these.
+pub const SERVER_DIRS: [&str; 2] = ["dkim", "certificates"];
+
 /// Where a message lives, which decides its directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location<'a> {
@@ -104,10 +109,14 @@ impl MessageFiles {
     }
 
     /// The folder of the domain `name` (`{data}/{domain}`), or the existing one whose name
-    /// differs only in case; `None` for a name that would be the public folders' or the queue's.
+    /// differs only in case; `None` for a name that would be the public folders', the queue's or
+    /// one of the server's own folders ([`SERVER_DIRS`]).
     pub fn domain_dir(&self, name: &str) -> Option<PathBuf> {
         let component = safe_component(name);
-        if component == "_" || component.eq_ignore_ascii_case(PUBLIC_FOLDER_DIR) {
+        if component == "_"
+            || component.eq_ignore_ascii_case(PUBLIC_FOLDER_DIR)
+            || SERVER_DIRS.iter().any(|d| component.eq_ignore_ascii_case(d))
+        {
             return None;
         }
         Some(self.existing_or_case_insensitive(self.data_dir.join(component)))
@@ -322,6 +331,15 @@ mod tests {
         );
         assert_eq!(files.path_for(Location::Public, name), PathBuf::from("/data/#Public/6F").join(name));
         assert_eq!(files.path_for(Location::Account("../x@.."), name), PathBuf::from("/data/_/.._x/6F").join(name));
+    }
+
+    #[test]
+    fn domains_never_own_the_servers_folders() {
+        let files = MessageFiles::new("/data");
+        assert_eq!(files.domain_dir("example.com"), Some(PathBuf::from("/data/example.com")));
+        for name in ["#public", "DKIM", "dkim", "Certificates", "certificates"] {
+            assert_eq!(files.domain_dir(name), None, "{name}");
+        }
     }
 
     #[test]

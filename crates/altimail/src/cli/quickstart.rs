@@ -225,8 +225,23 @@ async fn set_up(
         public_key_of(&pem).with_context(|| format!("the DKIM key {}", domain.dkim_private_key_file.trim()))?
     } else {
         let path = key_dir.join(format!("{}.{selector}.pem", domain.name.to_ascii_lowercase()));
-        let (pem, public) = generate_dkim_key()?;
-        write_new_key(&path, pem.as_bytes())?;
+        // A key file without a domain that uses it is left by an interrupted run or by a removed
+        // domain of the same name: a usable one is taken, so running again always completes.
+        let public = match std::fs::read(&path) {
+            Ok(pem) => {
+                let public = public_key_of(&pem).with_context(|| {
+                    format!("{} exists but is not a usable key: move it away and run again", path.display())
+                })?;
+                notes.push(format!("the DKIM key {} that was already there is used", path.display()));
+                public
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let (pem, public) = generate_dkim_key()?;
+                write_new_key(&path, pem.as_bytes())?;
+                public
+            }
+            Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+        };
         domain.dkim_selector = selector.to_owned();
         domain.dkim_private_key_file = path.to_string_lossy().into_owned();
         domain.antispam_options |= DKIM_SIGN;
@@ -352,23 +367,26 @@ fn public_key_of(pem: &[u8]) -> anyhow::Result<String> {
 }
 
 /// Writes a private key readable by its owner only; never replaces an existing file.
+/// Writes the key whole or not at all: a temporary file (owner-only), synced, then renamed.
 fn write_new_key(path: &Path, pem: &[u8]) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!(
-                "{} already exists but the domain does not use it; move it away or name it with \
-                 `altimail domain set DOMAIN --dkim-selector S --dkim-key FILE`",
-                path.display()
-            )
-        } else {
-            anyhow::anyhow!("cannot create {}: {e}", path.display())
-        }
-    })?;
-    f.write_all(pem).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", path.display()))
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    // A leftover of an interrupted run could have other permissions: start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(pem).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
 }
 
 /// 20 characters from an alphabet without look-alikes (about 114 bits).

@@ -257,7 +257,9 @@ impl SmtpServer {
                     }
                 },
                 // Graceful stop: a transaction in progress finishes, the next one is refused.
-                _ = shutdown.changed(), if !stopping => {
+                // `wait_for` also sees a stop that began before this session subscribed (a
+                // client still being admitted or in its TLS handshake), which `changed` would not.
+                _ = shutdown.wait_for(|stop| *stop), if !stopping => {
                     stopping = true;
                     session.begin_shutdown();
                 }

@@ -144,6 +144,11 @@ pub fn block(entry: &str) -> Option<(IpAddr, IpAddr)> {
         Some((addr, bits)) => (addr.trim().parse::<IpAddr>().ok()?, Some(bits.trim().parse::<u32>().ok()?)),
         None => (entry.trim().parse::<IpAddr>().ok()?, None),
     };
+    // An IPv4-mapped IPv6 block (`::ffff:192.0.2.0/120`) is the IPv4 block of its last 32 bits.
+    let bits = match (addr, ip::normalize(addr), bits) {
+        (IpAddr::V6(_), IpAddr::V4(_), Some(b)) => Some(b.checked_sub(96)?),
+        (_, _, b) => b,
+    };
     let addr = ip::normalize(addr);
     match addr {
         IpAddr::V4(v4) => {
@@ -328,5 +333,10 @@ mod tests {
         assert_eq!(b("::1"), Some(("::1".into(), "::1".into())));
         assert_eq!(b("10.0.0.0/33"), None);
         assert_eq!(b("My computer"), None);
+        // IPv4-mapped IPv6: the prefix counts the 96 bits before the IPv4 address.
+        assert_eq!(b("::ffff:192.0.2.0/120"), Some(("192.0.2.0".into(), "192.0.2.255".into())));
+        assert_eq!(b("::ffff:10.0.0.0/104"), Some(("10.0.0.0".into(), "10.255.255.255".into())));
+        assert_eq!(b("::ffff:10.0.0.1"), Some(("10.0.0.1".into(), "10.0.0.1".into())));
+        assert_eq!(b("::ffff:10.0.0.0/8"), None);
     }
 }
