@@ -16,10 +16,10 @@ use anyhow::{Context, bail};
 
 use altimail_core::codes::Protocol;
 use altimail_delivery::{LocalDelivery, Spool};
+use altimail_dns::HickoryDns;
 use altimail_imap_server::ImapServer;
 use altimail_net::{HmLog, Listeners, Policy};
 use altimail_outbound::RemoteDelivery;
-use altimail_outbound::dns::HickoryDns;
 use altimail_pop3::server::Pop3Server;
 use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::settings::Settings;

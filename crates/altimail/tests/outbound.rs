@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use altimail_outbound::testdns::{TestDns, Zone};
+use altimail_dns::testdns::{TestDns, Zone};
 use altimail_testkit::ScratchDb;
 use common::{Install, eventually, python};
 

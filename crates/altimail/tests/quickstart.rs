@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use altimail_outbound::dns::HickoryDns;
-use altimail_outbound::testdns::{TestDns, Zone};
+use altimail_dns::HickoryDns;
+use altimail_dns::testdns::{TestDns, Zone};
 use altimail_testkit::ScratchDb;
 use common::{Install, eventually, python};
 use serde_json::Value;

@@ -8,8 +8,8 @@ use altimail_core::blowfish::hm_decrypt;
 use altimail_core::codes::Security;
 use altimail_delivery::resolve::routes::{self, Route};
 
-use crate::dns::{Dns, DnsError};
 use crate::settings::OutboundSettings;
+use altimail_dns::{Dns, DnsError};
 
 /// A delivery destination; recipients with equal destinations share connections.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -170,7 +170,7 @@ pub async fn hosts(dns: &dyn Dns, settings: &OutboundSettings, dest: &Destinatio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::StaticDns;
+    use altimail_dns::StaticDns;
 
     #[test]
     fn host_lists() {

@@ -35,10 +35,10 @@ use altimail_store::{Location, Store, StoreError};
 use crate::bounce::{self, Failed, Original};
 use crate::client::{ClientConfig, Envelope, Failure, RcptDsn, StartTls, Status};
 use crate::dkim::{self, DkimConfig, DkimError};
-use crate::dns::Dns;
 use crate::driver::Connector;
 use crate::settings::OutboundSettings;
 use crate::target::{self, Destination, Host, NoHosts};
+use altimail_dns::Dns;
 
 /// How often due messages are looked for when nothing wakes the worker.
 const POLL: Duration = Duration::from_secs(1);

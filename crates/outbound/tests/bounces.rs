@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient};
-use altimail_outbound::testdns::Zone;
+use altimail_dns::testdns::Zone;
 use altimail_testkit::ScratchDb;
 use support::{Peer, Script, fixture};
 

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use altimail_outbound::testdns::Zone;
+use altimail_dns::testdns::Zone;
 use altimail_store::repo::domains;
 use altimail_testkit::ScratchDb;
 use support::{Peer, Script, fixture};

@@ -13,8 +13,8 @@ use tokio::net::TcpStream;
 
 use altimail_core::codes::{Protocol, Security, message_type};
 use altimail_delivery::queue::{self, EtrnRelease};
+use altimail_dns::testdns::Zone;
 use altimail_net::{HmLog, Listeners, Policy};
-use altimail_outbound::testdns::Zone;
 use altimail_smtp::server::SmtpServer;
 use altimail_store::repo::{messages, ports};
 use altimail_testkit::{ScratchDb, backends};

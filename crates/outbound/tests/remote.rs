@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use altimail_outbound::testdns::Zone;
+use altimail_dns::testdns::Zone;
 use altimail_store::repo::settings;
 use altimail_testkit::{ScratchDb, backends};
 use support::{Peer, Script, fixture};

@@ -3,7 +3,7 @@
 
 mod support;
 
-use altimail_outbound::testdns::Zone;
+use altimail_dns::testdns::Zone;
 use altimail_store::repo::settings;
 use altimail_testkit::ScratchDb;
 use support::{Peer, Script, add_route, fixture, self_signed_acceptor};

@@ -10,10 +10,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::net::TcpListener;
 
 use altimail_delivery::{NewMessage, Recipient, Spool};
+use altimail_dns::HickoryDns;
+use altimail_dns::testdns::{TestDns, Zone};
 use altimail_net::HmLog;
 use altimail_outbound::RemoteDelivery;
-use altimail_outbound::dns::HickoryDns;
-use altimail_outbound::testdns::{TestDns, Zone};
 use altimail_store::repo::{messages, settings};
 use altimail_store::{Location, Store};
 

@@ -1,6 +1,10 @@
-//! DNS for outbound delivery: one injected resolver ([`Dns`]) so the delivery code runs
-//! unchanged against the system resolver, a test DNS server on a loopback port, or the
-//! in-memory [`StaticDns`] of unit tests.
+//! DNS for the whole server (outbound delivery and the anti-spam checks): one injected
+//! resolver ([`Dns`]) so the same code runs unchanged against the system resolver, a test DNS
+//! server on a loopback port ([`testdns`], feature `test-dns`), or the in-memory [`StaticDns`]
+//! of unit tests. hickory's resolver caches answers for their TTL, as a real resolver does.
+
+#[cfg(feature = "test-dns")]
+pub mod testdns;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -34,6 +38,26 @@ pub trait Dns: Send + Sync {
     fn aaaa<'a>(&'a self, host: &'a str) -> DnsFuture<'a, Vec<Ipv6Addr>>;
     /// TXT records, each one's strings joined.
     fn txt<'a>(&'a self, name: &'a str) -> DnsFuture<'a, Vec<String>>;
+    /// PTR records of an address (its reverse name is built here), without the trailing dot.
+    fn ptr<'a>(&'a self, ip: IpAddr) -> DnsFuture<'a, Vec<String>>;
+}
+
+/// The reverse-lookup name of `ip`: `4.3.2.1.in-addr.arpa.` or the nibble form under `ip6.arpa.`.
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa.", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let mut s = String::with_capacity(73);
+            for byte in v6.octets().iter().rev() {
+                s.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
+            }
+            s.push_str("ip6.arpa.");
+            s
+        }
+    }
 }
 
 fn absolute(name: &str) -> String {
@@ -138,6 +162,19 @@ impl Dns for HickoryDns {
                 .collect())
         })
     }
+
+    fn ptr<'a>(&'a self, ip: IpAddr) -> DnsFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let data = self.records(&reverse_name(ip), hickory_resolver::proto::rr::RecordType::PTR).await?;
+            Ok(data
+                .into_iter()
+                .filter_map(|d| match d {
+                    RData::PTR(p) => Some(p.0.to_ascii().trim_end_matches('.').to_owned()),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
 }
 
 /// A resolver that could not be set up: every lookup fails temporarily.
@@ -160,6 +197,10 @@ impl Dns for Unavailable {
     fn txt<'a>(&'a self, _: &'a str) -> DnsFuture<'a, Vec<String>> {
         Box::pin(async move { Err(DnsError::Failed(self.0.clone())) })
     }
+
+    fn ptr<'a>(&'a self, _: IpAddr) -> DnsFuture<'a, Vec<String>> {
+        Box::pin(async move { Err(DnsError::Failed(self.0.clone())) })
+    }
 }
 
 /// An in-memory zone for unit tests: names are matched case-insensitively, without the dot.
@@ -168,6 +209,7 @@ pub struct StaticDns {
     pub mx: HashMap<String, Vec<(u16, String)>>,
     pub ip: HashMap<String, Vec<IpAddr>>,
     pub txt: HashMap<String, Vec<String>>,
+    pub ptr: HashMap<IpAddr, Vec<String>>,
 }
 
 fn key(name: &str) -> String {
@@ -207,5 +249,23 @@ impl Dns for StaticDns {
 
     fn txt<'a>(&'a self, name: &'a str) -> DnsFuture<'a, Vec<String>> {
         Box::pin(async move { self.txt.get(&key(name)).cloned().ok_or(DnsError::NotFound) })
+    }
+
+    fn ptr<'a>(&'a self, ip: IpAddr) -> DnsFuture<'a, Vec<String>> {
+        Box::pin(async move { self.ptr.get(&ip).cloned().ok_or(DnsError::NotFound) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(reverse_name("192.0.2.1".parse().unwrap()), "1.2.0.192.in-addr.arpa.");
+        let v6 = reverse_name("2001:db8::1".parse().unwrap());
+        assert!(v6.starts_with("1.0.0.0.0.0.0.0."), "{v6}");
+        assert!(v6.ends_with("8.b.d.0.1.0.0.2.ip6.arpa."), "{v6}");
+        assert_eq!(v6.len(), 64 + 9);
     }
 }

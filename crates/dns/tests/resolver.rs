@@ -1,7 +1,7 @@
 //! The hickory resolver behind the `Dns` trait, against the in-process test DNS server.
 
-use altimail_outbound::dns::{DnsError, HickoryDns};
-use altimail_outbound::testdns::{TestDns, Zone};
+use altimail_dns::testdns::{TestDns, Zone};
+use altimail_dns::{DnsError, HickoryDns};
 
 #[tokio::test]
 async fn mx_a_aaaa_txt_and_missing_names() {
@@ -23,4 +23,25 @@ async fn mx_a_aaaa_txt_and_missing_names() {
     assert_eq!(dns.mx("nowhere.test").await, Err(DnsError::NotFound));
     assert_eq!(dns.mx("a.d.test").await, Err(DnsError::NotFound), "a name without MX");
     assert_eq!(dns.a("b.d.test").await, Err(DnsError::NotFound));
+}
+
+#[tokio::test]
+async fn ptr_records_and_names_outside_test() {
+    let zone = Zone::new()
+        .ptr("192.0.2.9", "mail.example.org")
+        .ptr("2001:db8::9", "six.example.org")
+        .ip("2.0.0.127.zen.example.org", "127.0.0.2")
+        .txt("example.org", "v=spf1 -all");
+    let server = TestDns::start(zone).await.unwrap();
+    let dns = HickoryDns::resolver(&[server.addr]);
+    assert_eq!(dns.ptr("192.0.2.9".parse().unwrap()).await.unwrap(), vec!["mail.example.org".to_owned()]);
+    assert_eq!(dns.ptr("2001:db8::9".parse().unwrap()).await.unwrap(), vec!["six.example.org".to_owned()]);
+    assert_eq!(dns.ptr("192.0.2.8".parse().unwrap()).await, Err(DnsError::NotFound));
+    // The resolver itself answers for loopback (RFC 6761): 127/8 and ::1 are `localhost`.
+    assert_eq!(dns.ptr("127.0.0.9".parse().unwrap()).await.unwrap(), vec!["localhost".to_owned()]);
+    assert_eq!(
+        dns.a("2.0.0.127.zen.example.org").await.unwrap(),
+        vec!["127.0.0.2".parse::<std::net::Ipv4Addr>().unwrap()]
+    );
+    assert_eq!(dns.txt("example.org").await.unwrap(), vec!["v=spf1 -all".to_owned()]);
 }

@@ -1,5 +1,7 @@
-//! An in-process authoritative DNS server for tests (feature `test-dns`): one zone `test.` on
-//! 127.0.0.1:<free port> over UDP and TCP, answering NXDOMAIN for names it does not hold.
+//! An in-process authoritative DNS server for tests (feature `test-dns`) on 127.0.0.1:<free
+//! port> over UDP and TCP. It is authoritative for the root, so a record may be added under any
+//! name (`example.test`, a DNSBL zone, `in-addr.arpa.` for PTR records); names it does not hold
+//! get NXDOMAIN.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::rdata::{A, AAAA, MX, SOA, TXT};
+use hickory_server::proto::rr::rdata::{A, AAAA, MX, PTR, SOA, TXT};
 use hickory_server::proto::rr::{LowerName, Name, RData, Record};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
@@ -44,6 +46,14 @@ impl Zone {
         self
     }
 
+    /// A PTR record for `ip` (its reverse name is built here) pointing at `host`.
+    pub fn ptr(mut self, ip: &str, host: &str) -> Self {
+        if let Ok(ip) = ip.parse::<IpAddr>() {
+            self.records.push((crate::reverse_name(ip), RData::PTR(PTR(name(host)))));
+        }
+        self
+    }
+
     pub fn txt(mut self, owner: &str, text: &str) -> Self {
         let chunks = text.as_bytes().chunks(255).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
         self.records.push((owner.into(), RData::TXT(TXT::new(chunks))));
@@ -60,7 +70,7 @@ pub struct TestDns {
 impl TestDns {
     /// Starts serving `zone` on a free loopback port.
     pub async fn start(zone: Zone) -> std::io::Result<TestDns> {
-        let origin = name("test.");
+        let origin = Name::root();
         let mut handler =
             InMemoryZoneHandler::<TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
         let soa = SOA::new(name("ns.test."), name("admin.test."), 1, 3600, 600, 86400, 60);
