@@ -16,6 +16,7 @@ mod queue;
 pub mod quickstart;
 mod range;
 mod setting;
+mod whitelist;
 
 use std::path::PathBuf;
 
@@ -88,6 +89,9 @@ pub enum Command {
     /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
     #[command(subcommand)]
     Fetch(fetch::FetchCmd),
+    /// The anti-spam white list: clients (IP range and sender) whose mail skips the tests.
+    #[command(subcommand)]
+    Whitelist(whitelist::WhitelistCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -104,6 +108,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
+        Command::Whitelist(c) => whitelist::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
         }
