@@ -542,11 +542,9 @@ impl SmtpServer {
         // hMailServer's SignatureAdder: mail from a sender on a local domain gets the account and
         // domain signatures (before our Received header, which is not part of the body anyway).
         let rcpts: Vec<&str> = tx.recipients.iter().map(|r| r.address.as_str()).collect();
-        let signed =
-            match altimail_delivery::signature::for_sender(&self.store, &tx.sender, &rcpts, received_body).await {
-                Some((plain, html)) => Some(altimail_delivery::signature::add(received_body, &plain, &html)),
-                None => None,
-            };
+        let signed = altimail_delivery::signature::for_sender(&self.store, &tx.sender, &rcpts, received_body)
+            .await
+            .map(|(plain, html)| altimail_delivery::signature::add(received_body, &plain, &html));
         let body = signed.as_deref().unwrap_or(received_body);
         let now = altimail_delivery::generated::rfc5322_now();
         let mut data = trace_headers(envelope, conn.peer_ip(), host, &now, body);
