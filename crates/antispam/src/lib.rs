@@ -10,6 +10,8 @@
 //!
 //! - [`score`]: findings, the tally and hMailServer's thresholds.
 
+pub mod checks;
+pub mod greylist;
 pub mod score;
 
 pub use score::{Finding, Tally, Thresholds, Verdict};
