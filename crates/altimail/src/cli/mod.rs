@@ -7,8 +7,10 @@ mod account;
 mod alias;
 mod ban;
 mod certificate;
+mod dnsbl;
 mod domain;
 mod fetch;
+mod greylist;
 mod list;
 mod output;
 mod port;
@@ -88,6 +90,15 @@ pub enum Command {
     /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
     #[command(subcommand)]
     Fetch(fetch::FetchCmd),
+    /// DNS block lists the client's address is looked up in (anti-spam).
+    #[command(subcommand)]
+    Dnsbl(dnsbl::DnsblCmd),
+    /// URI block lists the links in messages are looked up in (anti-spam).
+    #[command(subcommand)]
+    Surbl(dnsbl::SurblCmd),
+    /// Greylisting: the white list and the stored triplets.
+    #[command(subcommand)]
+    Greylist(greylist::GreylistCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -104,6 +115,9 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
+        Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,
+        Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
+        Command::Greylist(c) => greylist::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
         }
