@@ -120,10 +120,10 @@ mod tests {
     async fn failures_are_not_listings() {
         let dns = altimail_dns::Unavailable("down".into());
         let list = Dnsbl::new("zen.example", "", "Rejected.", 3);
-        assert!(check(&dns, "192.0.2.1".parse().unwrap(), &[list.clone()]).await.is_empty());
+        assert!(check(&dns, "192.0.2.1".parse().unwrap(), std::slice::from_ref(&list)).await.is_empty());
         let mut zone = StaticDns::default();
         zone.ip.insert("1.2.0.192.zen.example".into(), vec!["127.0.0.2".parse().unwrap()]);
-        let f = check(&zone, "192.0.2.1".parse().unwrap(), &[list.clone()]).await;
+        let f = check(&zone, "192.0.2.1".parse().unwrap(), std::slice::from_ref(&list)).await;
         assert_eq!(f, vec![Finding::new("DNSBL", 3, "Rejected.")]);
         let inactive = Dnsbl { active: false, ..list };
         assert!(check(&zone, "192.0.2.1".parse().unwrap(), &[inactive]).await.is_empty());
