@@ -3,10 +3,11 @@
 //! `<domain>.<zone>` in every active `hm_surblservers` zone, and a zone that lists one of them
 //! adds its score with its reject message (once per zone).
 //!
-//! Bounded: at most [`Limits::max_bytes`] of decoded text are scanned and at most
-//! [`Limits::max_domains`] distinct domains looked up. Only the message's own parts are read
-//! (attached messages are not opened), so nothing in the input drives recursion. Links to IP
-//! addresses are not looked up.
+//! Bounded: only the first [`Limits::max_message_bytes`] of the message are parsed, at most
+//! [`Limits::max_bytes`] of decoded text are scanned and at most [`Limits::max_domains`]
+//! distinct domains looked up. The parsed parts are read as one flat list (mail-parser keeps
+//! its own nesting on a stack and opens encoded attached messages at most three levels deep),
+//! so nothing in the input drives recursion here. Links to IP addresses are not looked up.
 
 use altimail_dns::{Dns, DnsError};
 use altimail_store::repo::surbl::Surbl;
@@ -17,6 +18,8 @@ use crate::Finding;
 /// Bounds on the work one message causes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Bytes of the raw message parsed (the rest is ignored).
+    pub max_message_bytes: usize,
     /// Bytes of decoded text and HTML scanned, over all parts.
     pub max_bytes: usize,
     /// Distinct registered domains looked up per zone.
@@ -25,7 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 1024 * 1024, max_domains: 50 }
+        Limits { max_message_bytes: 10 * 1024 * 1024, max_bytes: 1024 * 1024, max_domains: 50 }
     }
 }
 
@@ -65,6 +68,7 @@ pub fn domains_in_text(text: &[u8], max: usize, out: &mut Vec<String>) {
 /// quoted-printable or base64 as needed), within `limits`.
 pub fn domains_in_message(message: &[u8], limits: Limits) -> Vec<String> {
     let mut out = Vec::new();
+    let message = &message[..message.len().min(limits.max_message_bytes)];
     let Some(parsed) = MessageParser::default().parse(message) else { return out };
     let mut budget = limits.max_bytes;
     for part in &parsed.parts {
@@ -151,7 +155,9 @@ mod tests {
             visit http://www.qp-=\r\nsoft.example/x\r\n--b\r\nContent-Type: text/html\r\n\r\n\
             <a href=\"https://html.example/\">y</a>\r\n--b--\r\n";
         assert_eq!(domains_in_message(msg.as_bytes(), Limits::default()), ["qp-soft.example", "html.example"]);
-        let tiny = Limits { max_bytes: 10, max_domains: 50 };
+        let tiny = Limits { max_bytes: 10, ..Limits::default() };
         assert!(domains_in_message(msg.as_bytes(), tiny).is_empty());
+        let cut = Limits { max_message_bytes: 100, ..Limits::default() };
+        assert!(domains_in_message(msg.as_bytes(), cut).is_empty());
     }
 }
