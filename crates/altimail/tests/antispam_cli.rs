@@ -92,3 +92,21 @@ async fn greylist_commands() {
         i.db.cleanup().await;
     }
 }
+
+#[test]
+fn antispam_commands_have_help() {
+    let i = Install::new(altimail_testkit::ScratchDb::sqlite());
+    for cmd in [
+        vec!["dnsbl", "--help"],
+        vec!["dnsbl", "add", "--help"],
+        vec!["dnsbl", "set", "--help"],
+        vec!["surbl", "add", "--help"],
+        vec!["greylist", "--help"],
+        vec!["greylist", "whitelist", "add", "--help"],
+        vec!["greylist", "triplets", "--help"],
+    ] {
+        let (code, out, _) = i.run(&cmd);
+        assert_eq!(code, 0, "{cmd:?}");
+        assert!(out.contains("Usage:"), "{cmd:?}: {out}");
+    }
+}

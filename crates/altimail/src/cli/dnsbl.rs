@@ -36,12 +36,16 @@ pub enum DnsblCmd {
     Set {
         /// The zone.
         zone: String,
+        /// Whether the list is queried (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
+        /// New expected answers (empty: any answer).
         #[arg(long)]
         expected: Option<String>,
+        /// New refusal text and spam reason.
         #[arg(long)]
         message: Option<String>,
+        /// New score.
         #[arg(long)]
         score: Option<i64>,
     },
@@ -74,10 +78,13 @@ pub enum SurblCmd {
     Set {
         /// The zone.
         zone: String,
+        /// Whether the list is queried (yes/no).
         #[arg(long, value_parser = parse_bool)]
         active: Option<bool>,
+        /// New refusal text and spam reason.
         #[arg(long)]
         message: Option<String>,
+        /// New score.
         #[arg(long)]
         score: Option<i64>,
     },

@@ -29,12 +29,17 @@ pub enum WhitelistCmd {
     List,
     /// White-list an address; `*` and `?` are wildcards (192.168.*).
     Add {
+        /// The client address, e.g. 192.0.2.7 or 192.168.*.
         address: String,
+        /// What the entry is for.
         #[arg(long, default_value = "")]
         description: String,
     },
     /// Remove a white-listed address (as listed).
-    Remove { address: String },
+    Remove {
+        /// The address as `greylist whitelist list` shows it.
+        address: String,
+    },
 }
 
 #[derive(Serialize)]
