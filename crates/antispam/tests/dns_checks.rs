@@ -35,7 +35,7 @@ async fn dnsbl_listed_unlisted_and_unexpected_answers() {
     )
     .await;
     let zen = Dnsbl::new("zen.test", "127.0.0.2-8|127.0.0.10-11", "Rejected by Zen.", 3);
-    let any = Dnsbl::new("any.test", "", "Rejected by Any.", 2);
+    let any = Dnsbl::new("any.test", "127.0.0.*", "Rejected by Any.", 2);
     let lists = [zen, any];
     assert_eq!(
         dnsbl::check(&dns, ip("192.0.2.99"), &lists).await,

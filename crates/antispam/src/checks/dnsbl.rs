@@ -4,7 +4,7 @@
 //!
 //! The expected result is a `|`-separated list; each entry an address (`127.0.0.2`), an address
 //! with `*`/`?` wildcards (`127.0.0.*`), or a last-octet range (`127.0.0.2-8`). An empty
-//! expected result counts any answer as "listed" (hMailServer would then never match).
+//! expected result never matches, as in hMailServer: such a row lists nobody.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -26,9 +26,6 @@ pub fn query_name(client: IpAddr, zone: &str) -> String {
 /// Whether the answer `answer` is one of `expected` (see the module documentation).
 pub fn expected_matches(expected: &str, answer: Ipv4Addr) -> bool {
     let answer_text = answer.to_string();
-    if expected.trim().is_empty() {
-        return true;
-    }
     expected.split('|').map(str::trim).filter(|e| !e.is_empty()).any(|entry| match range(entry) {
         Some((prefix, low, high)) => {
             let o = answer.octets();
@@ -111,7 +108,7 @@ mod tests {
         assert!(expected_matches("127.0.0.*", ip("127.0.0.77")));
         assert!(expected_matches("127.0.0.?", ip("127.0.0.7")));
         assert!(!expected_matches("127.0.0.?", ip("127.0.0.70")));
-        assert!(expected_matches("", ip("127.0.0.70")));
+        assert!(!expected_matches("", ip("127.0.0.70")), "an empty expected result lists nobody");
         assert!(!expected_matches("127.0.0.x-y", ip("127.0.0.1")));
         assert!(expected_matches("127.0.0.1-4294967295", ip("127.0.0.200")));
     }
@@ -119,7 +116,7 @@ mod tests {
     #[tokio::test]
     async fn failures_are_not_listings() {
         let dns = altimail_dns::Unavailable("down".into());
-        let list = Dnsbl::new("zen.example", "", "Rejected.", 3);
+        let list = Dnsbl::new("zen.example", "127.0.0.2", "Rejected.", 3);
         assert!(check(&dns, "192.0.2.1".parse().unwrap(), std::slice::from_ref(&list)).await.is_empty());
         let mut zone = StaticDns::default();
         zone.ip.insert("1.2.0.192.zen.example".into(), vec!["127.0.0.2".parse().unwrap()]);
