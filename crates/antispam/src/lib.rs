@@ -11,5 +11,6 @@
 //! - [`score`]: findings, the tally and hMailServer's thresholds.
 
 pub mod score;
+pub mod spamassassin;
 
 pub use score::{Finding, Tally, Thresholds, Verdict};
