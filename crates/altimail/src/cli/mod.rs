@@ -6,6 +6,7 @@
 mod account;
 mod alias;
 mod ban;
+mod blocked_attachment;
 mod certificate;
 mod domain;
 mod fetch;
@@ -82,6 +83,10 @@ pub enum Command {
     /// Addresses auto-ban has banned after failed logons: list them, lift bans.
     #[command(subcommand)]
     Ban(ban::BanCmd),
+    /// Attachment file names that are blocked (replaced by a notice) when attachment blocking
+    /// is on (setting enableattachmentblocking).
+    #[command(subcommand)]
+    BlockedAttachment(blocked_attachment::BlockedAttachmentCmd),
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
@@ -102,6 +107,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
         Command::Ban(c) => ban::run(c, store, out).await,
+        Command::BlockedAttachment(c) => blocked_attachment::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
