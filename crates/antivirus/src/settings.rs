@@ -48,7 +48,8 @@ impl Default for Texts {
 /// Everything [`crate::scan`] needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvSettings {
-    /// `ClamAVEnabled` with `ClamAVHost`/`ClamAVPort`, or `altimailclamavsocket`.
+    /// `ClamAVEnabled` with `ClamAVHost`/`ClamAVPort`, or a unix socket: `altimailclamavsocket`,
+    /// or a `ClamAVHost` that is a path (starts with `/`).
     pub clamav: Option<Clamd>,
     /// `usecustomvirusscanner`, `customvirusscannerexecutable`, `customviursscannerreturnvalue`.
     pub custom: Option<CommandScanner>,
@@ -117,7 +118,11 @@ impl AvSettings {
     pub fn from_settings(s: &Settings, blocked: Vec<String>, texts: Texts, temp_dir: &Path) -> AvSettings {
         let command_limit = Duration::from_secs(s.int("altimailscannertimeout").clamp(1, 3600) as u64);
         let clamav = s.bool("ClamAVEnabled").then(|| {
-            let socket = s.string("altimailclamavsocket");
+            // A unix socket: `altimailclamavsocket`, or a path written as the host.
+            let mut socket = s.string("altimailclamavsocket");
+            if socket.trim().is_empty() && s.string("ClamAVHost").trim().starts_with('/') {
+                socket = s.string("ClamAVHost");
+            }
             let address = if socket.trim().is_empty() {
                 let host = s.string("ClamAVHost");
                 let host = if host.trim().is_empty() { "localhost".to_owned() } else { host.trim().to_owned() };

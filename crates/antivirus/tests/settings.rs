@@ -55,6 +55,9 @@ async fn settings_come_from_the_database() {
         assert!(av.notify_sender && !av.notify_receiver, "{e}");
         assert!(av.blocked.iter().any(|w| w == "*.js") && !av.blocked.iter().any(|w| w == "*.exe"), "{e}");
 
+        settings::set_string(s, "ClamAVHost", "/run/clamav/other.ctl").await.unwrap();
+        let av = AvSettings::load(&store, temp).await.unwrap();
+        assert_eq!(av.clamav.unwrap().address, ClamdAddress::Unix("/run/clamav/other.ctl".into()), "{e}");
         settings::set_string(s, "altimailclamavsocket", "/run/clamav/clamd.ctl").await.unwrap();
         let av = AvSettings::load(&store, temp).await.unwrap();
         assert_eq!(av.clamav.unwrap().address, ClamdAddress::Unix("/run/clamav/clamd.ctl".into()), "{e}");
