@@ -351,6 +351,24 @@ mod tests {
     }
 
     #[test]
+    fn settings_by_hmailserver_name() {
+        let ints = |n: &str| match n {
+            "spamassassinenabled" => 1,
+            "spamassassinscore" => 3,
+            "spamassassinmergescore" => 1,
+            "spamassassinport" => 7830,
+            "antispammaxsize" => 512,
+            _ => 0,
+        };
+        let sa = SpamAssassin::from_settings(ints, |_| String::new()).unwrap();
+        assert_eq!((sa.host.as_str(), sa.port, sa.score, sa.merge_score), ("127.0.0.1", 7830, 3, true));
+        assert_eq!(sa.size_limit(), 512 * 1024);
+        assert_eq!(SpamAssassin::from_settings(|_| 0, |_| String::new()), None);
+        let huge = SpamAssassin { max_size_kb: u64::MAX / 2048, ..sa };
+        assert_eq!(huge.size_limit(), MAX_SIZE_KB * 1024);
+    }
+
+    #[test]
     fn arbitrary_responses_never_panic() {
         let alphabet: &[&[u8]] =
             &[b"SPAMD/1.1 0 EX_OK", b"\r\n", b"Content-length: 3", b"Spam: True ; x / y", b":", b"abc", &[0xff]];
