@@ -13,5 +13,6 @@
 pub mod checks;
 pub mod greylist;
 pub mod score;
+pub mod spamassassin;
 
 pub use score::{Finding, Tally, Thresholds, Verdict};

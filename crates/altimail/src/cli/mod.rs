@@ -6,6 +6,7 @@
 mod account;
 mod alias;
 mod ban;
+mod blocked_attachment;
 mod certificate;
 mod dnsbl;
 mod domain;
@@ -84,6 +85,10 @@ pub enum Command {
     /// Addresses auto-ban has banned after failed logons: list them, lift bans.
     #[command(subcommand)]
     Ban(ban::BanCmd),
+    /// Attachment file names that are blocked (replaced by a notice) when attachment blocking
+    /// is on (setting enableattachmentblocking).
+    #[command(subcommand)]
+    BlockedAttachment(blocked_attachment::BlockedAttachmentCmd),
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
@@ -113,6 +118,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
         Command::Ban(c) => ban::run(c, store, out).await,
+        Command::BlockedAttachment(c) => blocked_attachment::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,

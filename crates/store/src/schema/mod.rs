@@ -21,6 +21,12 @@ const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     // Whom auto-ban never bans: range names, addresses and CIDR blocks separated by commas
     // (`repo::ranges::TRUSTED_SETTING`).
     ("altimailtrustedranges", crate::repo::ranges::DEFAULT_TRUSTED, 0),
+    // clamd's unix socket (its LocalSocket); when set it is used instead of ClamAVHost/Port.
+    ("altimailclamavsocket", "", 0),
+    // clamd connections open at once; further scans wait for one to finish.
+    ("altimailclamavmaxconns", "", 10),
+    // Seconds an external scanner command may run before it is stopped.
+    ("altimailscannertimeout", "", 120),
 ];
 
 /// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or
