@@ -22,7 +22,7 @@ use altimail_imap_server::ImapServer;
 use altimail_net::{HmLog, Listeners, Policy};
 use altimail_outbound::RemoteDelivery;
 use altimail_pop3::server::Pop3Server;
-use altimail_smtp::server::{AntiSpam, SmtpServer};
+use altimail_smtp::server::{AntiSpam, AntiVirus, SmtpServer};
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
 
@@ -87,7 +87,12 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
     let dns = HickoryDns::resolver(&config.dns_servers);
     let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
-        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()).with_antispam(antispam))
+        .with_handler(
+            Protocol::Smtp,
+            SmtpServer::new(store.clone(), spool.clone())
+                .with_antispam(antispam)
+                .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() }),
+        )
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
         .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))

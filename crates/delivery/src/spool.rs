@@ -215,8 +215,9 @@ impl SpoolFile {
         &self.path
     }
 
-    /// Waits for the writes still in flight (tokio's file writes complete in the background).
-    async fn finish(&mut self) -> Result<(), StoreError> {
+    /// Waits for the writes still in flight, so the file can be read back whole (tokio's file
+    /// writes complete in the background).
+    pub async fn finish(&mut self) -> Result<(), StoreError> {
         if let Some(mut file) = self.open.take() {
             file.flush().await.map_err(|e| StoreError::io(&self.path, e))?;
         }

@@ -9,6 +9,7 @@
 //! which a streamed message is never held whole for.
 
 mod antispam;
+mod antivirus;
 mod config;
 mod received;
 mod timeouts;
@@ -32,6 +33,7 @@ use crate::session::{Action, AuthFailure, CloseReason, Envelope, Session};
 use timeouts::Deadlines;
 
 pub use antispam::AntiSpam;
+pub use antivirus::AntiVirus;
 pub use received::received_header;
 pub use timeouts::SmtpLimits;
 
@@ -48,6 +50,8 @@ pub struct SmtpServer {
     limits: SmtpLimits,
     /// The anti-spam tests; without them no test runs.
     antispam: Option<AntiSpam>,
+    /// Attachment blocking and virus scanning; without it neither runs.
+    antivirus: Option<AntiVirus>,
 }
 
 impl SmtpServer {
@@ -58,7 +62,13 @@ impl SmtpServer {
             challenge_logons: ChallengeLogons::default(),
             limits: SmtpLimits::default(),
             antispam: None,
+            antivirus: None,
         }
+    }
+
+    /// The same service with attachment blocking and virus scanning (see [`AntiVirus`]).
+    pub fn with_antivirus(self, antivirus: AntiVirus) -> Self {
+        SmtpServer { antivirus: Some(antivirus), ..self }
     }
 
     /// The same service with the anti-spam tests (see [`AntiSpam`]).
@@ -522,23 +532,47 @@ impl SmtpServer {
             let edits = antispam::after_data(conn, checker, state, &message.body).await?;
             edited = Some(edits.apply(&message.body));
         }
-        let received_body = edited.as_deref().unwrap_or(&message.body);
         if tx.recipients.is_empty() {
             // Every recipient was an alias with an empty target: accepted, nothing to deliver.
             return Ok(0);
         }
+        // Anti-virus (attachment blocking, virus scan), after anti-spam and before storing.
+        let av = match &self.antivirus {
+            Some(av) => antivirus::settings_for(&self.store, conn, av).await?,
+            None => None,
+        };
+        let rcpt_addresses: Vec<String> = tx.recipients.iter().map(|r| r.address.clone()).collect();
         let extras = self.extras(conn, envelope);
         if message.streamed {
             let StreamedBody::Writing(mut file) = streamed else { return Err(not_saved()) };
-            let queued = match file.append(&message.body).await {
-                Ok(()) => self.spool.submit_file(*file, tx.sender.clone(), tx.recipients.clone(), extras).await,
-                Err(e) => Err(e),
+            if let Err(e) = file.append(&message.body).await {
+                conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+                return Err(not_saved());
+            }
+            let file = match &av {
+                Some(settings) => {
+                    let (store, spool) = (&self.store, &self.spool);
+                    antivirus::check_file(store, spool, conn, settings, host, &tx.sender, &rcpt_addresses, *file)
+                        .await?
+                }
+                None => *file,
             };
+            let queued = self.spool.submit_file(file, tx.sender.clone(), tx.recipients.clone(), extras).await;
             return queued.map_err(|e| {
                 conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
                 not_saved()
             });
         }
+        if let Some(settings) = &av {
+            let body = edited.as_deref().unwrap_or(&message.body);
+            let (store, spool) = (&self.store, &self.spool);
+            if let antivirus::Verdict::Replace(rewritten) =
+                antivirus::check(store, spool, conn, settings, host, &tx.sender, &rcpt_addresses, body).await?
+            {
+                edited = Some(rewritten);
+            }
+        }
+        let received_body = edited.as_deref().unwrap_or(&message.body);
         // hMailServer's SignatureAdder: mail from a sender on a local domain gets the account and
         // domain signatures (before our Received header, which is not part of the body anyway).
         let rcpts: Vec<&str> = tx.recipients.iter().map(|r| r.address.as_str()).collect();
