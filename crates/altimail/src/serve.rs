@@ -125,7 +125,9 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
     // External accounts (hm_fetchaccounts) are downloaded into the spool like received mail.
     let fetcher = tokio::spawn(
-        altimail_fetch::Fetcher::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()),
+        altimail_fetch::Fetcher::new(store.clone(), spool.clone(), log.clone())
+            .with_temp_dir(config.temp_dir.clone())
+            .run(delivery_stopped.clone()),
     );
     let remote =
         tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));

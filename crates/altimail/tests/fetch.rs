@@ -673,3 +673,60 @@ async fn bad_rows_and_slow_or_failing_servers_hold_up_nobody(w: &World) {
     assert!(!fetch_accounts::try_lock_due(db, good, altimail_core::time::now_local()).await.unwrap(), "{e}: not due");
     assert_eq!(w.fetcher.run_due(altimail_core::time::now_local()).await.unwrap(), 0, "{e}: nothing due now");
 }
+
+/// Sends `message` as is from sender@remote.test to `rcpt`.
+fn send_raw(smtp: u16, rcpt: &str, message: &str) {
+    const RAW: &str = r#"
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+s.sendmail("sender@remote.test", [sys.argv[2]], sys.argv[3])
+s.quit()
+"#;
+    let (code, _, err) = python(RAW, &[&smtp.to_string(), rcpt, message]);
+    assert_eq!(code, 0, "smtplib: {err}");
+}
+
+/// `fauseantivirus`: an infected message is not delivered (its UIDL is recorded, so it is not
+/// fetched again); with clamd unreachable nothing is delivered or recorded, the mail stays on
+/// the server for the next run.
+#[tokio::test(flavor = "multi_thread")]
+async fn fetched_mail_is_scanned_on_every_database() {
+    let Some(clamd) = altimail_testkit::peers::Clamd::start("8M") else { return };
+    for db in backends("fetch_av").await {
+        let w = world_on(db, &[("smtp", "none"), ("pop3", "none")]).await;
+        let e = w.e();
+        let (smtp, pop3) = (w.ports[0], w.ports[1]);
+        send(smtp, "remote@example.com", "clean", 1, "");
+        let eicar = std::str::from_utf8(altimail_testkit::peers::EICAR).unwrap();
+        let infected =
+            format!("From: <sender@remote.test>\r\nTo: <remote@example.com>\r\nSubject: infected\r\n\r\n{eicar}\r\n");
+        send_raw(smtp, "remote@example.com", &infected);
+        w.wait_inbox("remote@example.com", 2).await;
+        // ClamAV on only now: the server's own SMTP took both messages unscanned.
+        let closed = common::free_port().to_string();
+        for (name, value) in [("ClamAVEnabled", "1"), ("ClamAVHost", "127.0.0.1"), ("ClamAVPort", &closed)] {
+            w.i.ok(&["setting", "set", name, value]);
+        }
+        let id = w.add(pop3, Security::None, 0, |fa| fa.use_antivirus = true).await;
+
+        let r = w.run(id).await;
+        assert!(matches!(r, Err(FetchError::Scan(_))), "{e}: {r:?}");
+        assert!(w.uids(id).await.is_empty(), "{e}");
+        assert!(w.inbox("john@example.com").await.is_empty(), "{e}");
+
+        w.i.ok(&["setting", "set", "ClamAVPort", &clamd.port.to_string()]);
+        let r = w.run(id).await.unwrap();
+        assert_eq!(r.downloaded, 2, "{e}");
+        assert_eq!(w.uids(id).await.len(), 2, "{e}");
+        let john = w.wait_inbox("john@example.com", 1).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let john_now = w.inbox("john@example.com").await;
+        assert_eq!(subjects(&john_now), ["clean 1"], "{e}: {john:?}");
+        let log = w.log_text();
+        assert!(
+            log.contains("POP3C - Remote box: Virus found: Altimail.Test.EICAR.UNOFFICIAL - message deleted"),
+            "{e}: {log}"
+        );
+        w.finish().await;
+    }
+}

@@ -21,6 +21,7 @@ use altimail_store::repo::accounts::{self, Account};
 use altimail_store::repo::fetch_accounts::{self, FetchAccount, Security};
 use altimail_store::repo::settings::Settings;
 
+use crate::antivirus::Checked;
 use crate::client::proto::UidlEntry;
 use crate::client::session::{Action, Input, Session, Step, Stls};
 use crate::client::{ClientError, Connection};
@@ -33,7 +34,7 @@ pub const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 /// What one download did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Messages downloaded and queued.
+    /// Messages downloaded: queued, or deleted by the anti-virus stage.
     pub downloaded: usize,
     /// Messages deleted on the server (at QUIT).
     pub deleted: usize,
@@ -50,6 +51,9 @@ pub enum FetchError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Config(String),
+    /// A virus scan was required and gave no verdict: the message stays on the server.
+    #[error("virus scan failed, the message is left on the server: {0}")]
+    Scan(#[from] altimail_antivirus::AvError),
 }
 
 impl Fetcher {
@@ -139,7 +143,8 @@ impl Fetcher {
         Ok(report)
     }
 
-    /// Queues one downloaded message for the account (or its MIME recipients).
+    /// Queues one downloaded message for the account (or its MIME recipients); `None` when
+    /// the anti-virus stage deleted it.
     async fn deliver(
         &self,
         fa: &FetchAccount,
@@ -147,7 +152,13 @@ impl Fetcher {
         host: &str,
         server_ip: IpAddr,
         raw: &[u8],
-    ) -> Result<i64, FetchError> {
+    ) -> Result<Option<i64>, FetchError> {
+        let checked = self.check_content(fa, raw).await?;
+        let raw = match &checked {
+            Checked::Keep => raw,
+            Checked::Replace(message) => message.as_slice(),
+            Checked::Drop => return Ok(None),
+        };
         let mut recipients = Vec::new();
         if fa.process_mime_recipients {
             recipients = self.mime_recipients(fa, raw).await?;
@@ -167,7 +178,7 @@ impl Fetcher {
             extras: Default::default(),
             data: mime::prepend(&ours, raw),
         };
-        Ok(self.spool.submit(message).await?)
+        Ok(Some(self.spool.submit(message).await?))
     }
 
     /// Local recipients (and, when allowed, route recipients) named in the configured headers.

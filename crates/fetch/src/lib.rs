@@ -13,6 +13,7 @@
 
 #![warn(unreachable_pub)]
 
+mod antivirus;
 pub mod client;
 pub mod download;
 pub mod mime;

@@ -3,6 +3,7 @@
 //! Due accounts are downloaded [`PARALLEL`] at a time; a row that cannot be read (say, an
 //! undecryptable `fapassword`) is logged, skipped and rescheduled, never stopping the others.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,13 +31,20 @@ pub struct Fetcher {
     pub(crate) store: Store,
     pub(crate) spool: Spool,
     pub(crate) log: HmLog,
+    /// The server's temporary directory (for external virus scanners' files).
+    pub(crate) temp_dir: PathBuf,
     /// Notified to look for due accounts at once.
     pub wake: Arc<Notify>,
 }
 
 impl Fetcher {
     pub fn new(store: Store, spool: Spool, log: HmLog) -> Fetcher {
-        Fetcher { store, spool, log, wake: Arc::new(Notify::new()) }
+        Fetcher { store, spool, log, temp_dir: std::env::temp_dir(), wake: Arc::new(Notify::new()) }
+    }
+
+    /// The same fetcher with the server's temporary directory.
+    pub fn with_temp_dir(self, temp_dir: PathBuf) -> Fetcher {
+        Fetcher { temp_dir, ..self }
     }
 
     /// Runs until `shutdown` turns true. Clears stale locks first (nothing can be downloading
