@@ -10,6 +10,7 @@
 //!
 //! - [`score`]: findings, the tally and hMailServer's thresholds.
 
+pub mod bayes;
 pub mod score;
 
 pub use score::{Finding, Tally, Thresholds, Verdict};
