@@ -6,6 +6,7 @@
 mod account;
 mod alias;
 mod ban;
+mod bayes;
 mod certificate;
 mod domain;
 mod fetch;
@@ -85,6 +86,9 @@ pub enum Command {
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
+    /// The Bayesian spam filter: what it has learnt, teaching it from files, forgetting.
+    #[command(subcommand)]
+    Bayes(bayes::BayesCmd),
     /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
     #[command(subcommand)]
     Fetch(fetch::FetchCmd),
@@ -103,6 +107,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Range(c) => range::run(c, store, out).await,
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
+        Command::Bayes(c) => bayes::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
