@@ -21,7 +21,7 @@ fn message(k: usize, spam: bool, size: usize) -> Vec<u8> {
         n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         body.push_str(words[(n >> 33) % words.len()]);
         body.push(' ');
-        body.push_str(&format!("w{} ", (n >> 20) % 5000));
+        body.push_str(&format!("w{} ", (n >> 20) % 50_000));
     }
     format!(
         "From: <s{k}@remote.test>\r\nSubject: message {k}\r\nMessage-ID: <{k}.{spam}@remote.test>\r\n\r\n{body}\r\n"
