@@ -113,3 +113,22 @@ pub(crate) async fn special_folders(store: &Store, account_id: i64) -> Result<(V
     }
     Ok((junk, trash))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_drops_jobs_instead_of_waiting() {
+        let (queue, mut jobs) = mpsc::channel(QUEUE);
+        let trainer = Trainer { queue };
+        for _ in 0..QUEUE + 10 {
+            trainer.submit(Job { domain_id: 1, class: Class::Spam, source: Source::Bytes(b"x".to_vec()) });
+        }
+        let mut queued = 0;
+        while jobs.try_recv().is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued, QUEUE);
+    }
+}

@@ -8,9 +8,8 @@ use altimail_imap::command::{AppendMessage, DateTime};
 use altimail_imap::mailbox::to_bits;
 use altimail_imap::sequence::SequenceSet;
 use altimail_store::repo::acl::Rights;
-use altimail_store::repo::{mailbox, messages};
-
 use altimail_store::repo::bayes::Class;
+use altimail_store::repo::{mailbox, messages};
 
 use crate::junk::{self, Job, Source};
 use crate::names::Owner;
