@@ -10,6 +10,7 @@
 //!
 //! - [`score`]: findings, the tally and hMailServer's thresholds.
 
+pub mod bayes;
 pub mod checks;
 pub mod greylist;
 pub mod score;
