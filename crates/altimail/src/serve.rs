@@ -126,9 +126,12 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
+    // Expired greylisting triplets are removed every GreylistingRecordExpirationInterval.
+    let greylist_purge = altimail_antispam::greylist::spawn_purge(store.db.clone(), GREYLIST_PURGE_INTERVAL);
 
     shutdown_signal(term).await;
     cleanup.abort();
+    greylist_purge.abort();
     let aborted = listeners.shutdown(SHUTDOWN_GRACE).await;
     if aborted > 0 {
         tracing::warn!("{aborted} session(s) did not end within {}s and were closed", SHUTDOWN_GRACE.as_secs());
@@ -239,6 +242,9 @@ fn warn_if_no_host_name(settings: &Settings, log: &HmLog) {
 
 /// How long sessions get to finish after SIGTERM before they are closed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// hMailServer's `GreylistingRecordExpirationInterval` default: 240 minutes.
+const GREYLIST_PURGE_INTERVAL: Duration = Duration::from_secs(240 * 60);
 
 async fn expire_ranges(db: altimail_store::Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));

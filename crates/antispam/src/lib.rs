@@ -16,10 +16,13 @@
 //! - [`headers`]: `Authentication-Results`, the spam headers and the subject prefix.
 
 pub mod auth;
+pub mod checks;
 pub mod context;
+pub mod greylist;
 pub mod headers;
 pub mod score;
 pub mod settings;
+pub mod spamassassin;
 pub mod stages;
 
 pub use context::{Context, Outcome};

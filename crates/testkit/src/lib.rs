@@ -12,6 +12,7 @@
 //! [`splits`] cuts a session's input into pieces, for the tests that every way of splitting it
 //! gives the same dialogue.
 
+pub mod peers;
 pub mod splits;
 pub mod tools;
 

@@ -6,9 +6,12 @@
 mod account;
 mod alias;
 mod ban;
+mod blocked_attachment;
 mod certificate;
+mod dnsbl;
 mod domain;
 mod fetch;
+mod greylist;
 mod list;
 mod output;
 mod port;
@@ -83,6 +86,10 @@ pub enum Command {
     /// Addresses auto-ban has banned after failed logons: list them, lift bans.
     #[command(subcommand)]
     Ban(ban::BanCmd),
+    /// Attachment file names that are blocked (replaced by a notice) when attachment blocking
+    /// is on (setting enableattachmentblocking).
+    #[command(subcommand)]
+    BlockedAttachment(blocked_attachment::BlockedAttachmentCmd),
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
@@ -92,6 +99,15 @@ pub enum Command {
     /// The anti-spam white list: clients (IP range and sender) whose mail skips the tests.
     #[command(subcommand)]
     Whitelist(whitelist::WhitelistCmd),
+    /// DNS block lists the client's address is looked up in (anti-spam).
+    #[command(subcommand)]
+    Dnsbl(dnsbl::DnsblCmd),
+    /// URI block lists the links in messages are looked up in (anti-spam).
+    #[command(subcommand)]
+    Surbl(dnsbl::SurblCmd),
+    /// Greylisting: the white list and the stored triplets.
+    #[command(subcommand)]
+    Greylist(greylist::GreylistCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -106,9 +122,13 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Setting(c) => setting::run(c, store, out).await,
         Command::Range(c) => range::run(c, store, out).await,
         Command::Ban(c) => ban::run(c, store, out).await,
+        Command::BlockedAttachment(c) => blocked_attachment::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Whitelist(c) => whitelist::run(c, store, out).await,
+        Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,
+        Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
+        Command::Greylist(c) => greylist::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
         }

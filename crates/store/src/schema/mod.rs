@@ -26,6 +26,12 @@ const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     ("altimaildmarcenabled", "", 0),
     ("altimaildmarcscore", "", 5),
     ("altimaildmarcreject", "", 0),
+    // clamd's unix socket (its LocalSocket); when set it is used instead of ClamAVHost/Port.
+    ("altimailclamavsocket", "", 0),
+    // clamd connections open at once; further scans wait for one to finish.
+    ("altimailclamavmaxconns", "", 10),
+    // Seconds an external scanner command may run before it is stopped.
+    ("altimailscannertimeout", "", 120),
 ];
 
 /// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or
