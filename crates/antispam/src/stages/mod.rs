@@ -23,6 +23,7 @@
 
 mod dkim;
 mod dmarc;
+mod dns_checks;
 mod spf;
 mod verify;
 
@@ -47,6 +48,8 @@ pub struct Checker {
     pub dns: Arc<dyn Dns>,
     /// SPF/DKIM/DMARC; `None` when no resolver could be set up (those tests are skipped).
     pub auth: Option<Authenticator>,
+    /// The DNS block lists (`hm_dnsbl`), read with the settings.
+    pub dnsbl: Vec<altimail_store::repo::dnsbl::Dnsbl>,
 }
 
 /// The future a stage returns.
@@ -62,8 +65,10 @@ pub struct Stage {
 
 /// Before the body: in hMailServer's order DNSBL, HELO host, PTR, sender MX, then SPF.
 pub const PRE_TRANSMISSION: &[Stage] = &[
-    // DNSBL (checks/dnsbl.rs), HELO (checks/helo.rs), PTR (checks/ptr.rs) and MX (checks/mx.rs)
-    // go here, in that order.
+    Stage { name: "DNSBL", run: dns_checks::dnsbl },
+    Stage { name: "HELO", run: dns_checks::helo },
+    Stage { name: "PTR", run: dns_checks::ptr },
+    Stage { name: "MX", run: dns_checks::mx },
     Stage { name: "SPF", run: spf::run },
 ];
 

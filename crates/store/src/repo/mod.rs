@@ -27,8 +27,8 @@ pub mod settings;
 pub mod signatures;
 pub mod special_use;
 pub mod subscriptions;
-pub mod whitelist;
 pub mod surbl;
+pub mod whitelist;
 
 use crate::db::{Db, Value};
 use crate::{Location, Store, StoreError};
