@@ -1,5 +1,6 @@
 //! The DNS tests of `checks/` as pre-transmission stages: DNSBL (`hm_dnsbl` rows, read with
-//! the session's settings into [`Checker::dnsbl`]), HELO host, PTR and sender MX.
+//! the session's settings into [`Checker::dnsbl`]), HELO host, PTR and sender MX; SURBL
+//! (`hm_surblservers`) after the body.
 
 use super::{Checker, StageFuture};
 use crate::checks;
@@ -27,6 +28,23 @@ pub(super) fn dnsbl<'a>(c: &'a Checker, ctx: &'a mut Context) -> StageFuture<'a>
         }
         for f in findings {
             ctx.note("DNSBL", format!("fail({})", f.score));
+            ctx.tally.add(f);
+        }
+    })
+}
+
+/// Post-transmission: the domains of links in the message against `hm_surblservers`.
+pub(super) fn surbl<'a>(c: &'a Checker, ctx: &'a mut Context) -> StageFuture<'a> {
+    Box::pin(async move {
+        if ctx.message.is_empty() || c.surbl.iter().all(|l| !l.active) {
+            return;
+        }
+        let findings = checks::surbl::check(&*c.dns, &ctx.message, &c.surbl, Default::default()).await;
+        if findings.is_empty() {
+            ctx.note("SURBL", "pass");
+        }
+        for f in findings {
+            ctx.note("SURBL", format!("fail({})", f.score));
             ctx.tally.add(f);
         }
     })

@@ -50,6 +50,8 @@ pub struct Checker {
     pub auth: Option<Authenticator>,
     /// The DNS block lists (`hm_dnsbl`), read with the settings.
     pub dnsbl: Vec<altimail_store::repo::dnsbl::Dnsbl>,
+    /// The URI block lists (`hm_surblservers`), read with the settings.
+    pub surbl: Vec<altimail_store::repo::surbl::Surbl>,
 }
 
 /// The future a stage returns.
@@ -74,7 +76,7 @@ pub const PRE_TRANSMISSION: &[Stage] = &[
 
 /// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score.
 pub const POST_TRANSMISSION: &[Stage] = &[
-    // SURBL (checks/surbl.rs) goes here.
+    Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
     Stage { name: "DMARC", run: dmarc::run },
     // SpamAssassin (spamassassin.rs), then the Bayesian score (bayes/) go here.

@@ -39,11 +39,16 @@ impl AntiSpam {
             tracing::error!("anti-spam: DNS block lists unavailable, not checked: {e}");
             Vec::new()
         });
+        let surbl = altimail_store::repo::surbl::active(&store.db).await.unwrap_or_else(|e| {
+            tracing::error!("anti-spam: URI block lists unavailable, not checked: {e}");
+            Vec::new()
+        });
         Checker {
             settings: AntiSpamSettings::from_settings(settings),
             dns: self.dns.clone(),
             auth: self.auth.clone(),
             dnsbl,
+            surbl,
         }
     }
 }
