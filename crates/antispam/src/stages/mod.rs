@@ -74,7 +74,8 @@ pub const PRE_TRANSMISSION: &[Stage] = &[
     Stage { name: "SPF", run: spf::run },
 ];
 
-/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score.
+/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score. (Greylisting is not a
+/// stage: hMailServer decides it per RCPT, before these lists run.)
 pub const POST_TRANSMISSION: &[Stage] = &[
     Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
