@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use altimail_antispam::auth::Authenticator;
 use altimail_core::codes::Protocol;
 use altimail_delivery::{LocalDelivery, Spool};
 use altimail_dns::HickoryDns;
@@ -21,7 +22,7 @@ use altimail_imap_server::ImapServer;
 use altimail_net::{HmLog, Listeners, Policy};
 use altimail_outbound::RemoteDelivery;
 use altimail_pop3::server::Pop3Server;
-use altimail_smtp::server::SmtpServer;
+use altimail_smtp::server::{AntiSpam, SmtpServer};
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
 
@@ -81,8 +82,12 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         Err(e) => tracing::error!("cannot unlock the queue: {e}"),
     }
     warn_if_no_host_name(&settings, &log);
+    // One resolver for outbound delivery and the anti-spam tests; SPF/DKIM/DMARC ask the same
+    // name servers through mail-auth's own resolver (see altimail_antispam::auth).
+    let dns = HickoryDns::resolver(&config.dns_servers);
+    let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
-        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()))
+        .with_handler(Protocol::Smtp, SmtpServer::new(store.clone(), spool.clone()).with_antispam(antispam))
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
         .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
@@ -117,7 +122,6 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
     let fetcher = tokio::spawn(
         altimail_fetch::Fetcher::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()),
     );
-    let dns = HickoryDns::resolver(&config.dns_servers);
     let remote =
         tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.

@@ -9,11 +9,24 @@
 //! or pass.
 //!
 //! - [`score`]: findings, the tally and hMailServer's thresholds.
+//! - [`settings`]: the settings by hMailServer's names (and Altimail's DMARC settings).
+//! - [`stages`]: the two ordered lists of tests and how a test joins them.
+//! - [`context`]: what the tests of one transaction share.
+//! - [`auth`]: the SPF/DKIM/DMARC verifier.
+//! - [`headers`]: `Authentication-Results`, the spam headers and the subject prefix.
 
+pub mod auth;
 pub mod bayes;
 pub mod checks;
+pub mod context;
 pub mod greylist;
+pub mod headers;
 pub mod score;
+pub mod settings;
 pub mod spamassassin;
+pub mod stages;
 
+pub use context::{Context, Outcome};
 pub use score::{Finding, Tally, Thresholds, Verdict};
+pub use settings::AntiSpamSettings;
+pub use stages::{Checker, POST_TRANSMISSION, PRE_TRANSMISSION};

@@ -20,6 +20,7 @@ mod queue;
 pub mod quickstart;
 mod range;
 mod setting;
+mod whitelist;
 
 use std::path::PathBuf;
 
@@ -99,6 +100,9 @@ pub enum Command {
     /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
     #[command(subcommand)]
     Fetch(fetch::FetchCmd),
+    /// The anti-spam white list: clients (IP range and sender) whose mail skips the tests.
+    #[command(subcommand)]
+    Whitelist(whitelist::WhitelistCmd),
     /// DNS block lists the client's address is looked up in (anti-spam).
     #[command(subcommand)]
     Dnsbl(dnsbl::DnsblCmd),
@@ -126,6 +130,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Queue(c) => queue::run(c, store, out).await,
         Command::Bayes(c) => bayes::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
+        Command::Whitelist(c) => whitelist::run(c, store, out).await,
         Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,

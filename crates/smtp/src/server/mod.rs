@@ -8,6 +8,7 @@
 //! signatures are added only to bodies held in memory: adding one means rewriting the body,
 //! which a streamed message is never held whole for.
 
+mod antispam;
 mod config;
 mod received;
 mod timeouts;
@@ -30,6 +31,7 @@ use crate::proto::{BodyType, Mechanism, Notify, Reply, Ret};
 use crate::session::{Action, AuthFailure, CloseReason, Envelope, Session};
 use timeouts::Deadlines;
 
+pub use antispam::AntiSpam;
 pub use received::received_header;
 pub use timeouts::SmtpLimits;
 
@@ -44,11 +46,24 @@ pub struct SmtpServer {
     /// Whether CRAM-MD5 can succeed for every account, so it may be offered.
     challenge_logons: ChallengeLogons,
     limits: SmtpLimits,
+    /// The anti-spam tests; without them no test runs.
+    antispam: Option<AntiSpam>,
 }
 
 impl SmtpServer {
     pub fn new(store: Store, spool: Spool) -> Self {
-        SmtpServer { store, spool, challenge_logons: ChallengeLogons::default(), limits: SmtpLimits::default() }
+        SmtpServer {
+            store,
+            spool,
+            challenge_logons: ChallengeLogons::default(),
+            limits: SmtpLimits::default(),
+            antispam: None,
+        }
+    }
+
+    /// The same service with the anti-spam tests (see [`AntiSpam`]).
+    pub fn with_antispam(self, antispam: AntiSpam) -> Self {
+        SmtpServer { antispam: Some(antispam), ..self }
     }
 
     /// The same service with other time limits (tests use short ones).
@@ -79,6 +94,8 @@ struct Transaction {
     sender: String,
     recipients: Vec<QueuedRecipient>,
     body: StreamedBody,
+    /// The anti-spam state, when the tests apply.
+    spam: Option<antispam::SpamState>,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -119,7 +136,15 @@ impl SmtpServer {
         };
         let host = altimail_delivery::host_name(&settings);
         let offer_cram_md5 = self.challenge_logons.possible(&self.store.db).await;
-        let mut session = Session::new(config::session_config(&conn, &settings, &host, offer_cram_md5));
+        // The anti-spam settings are read per session.
+        let checker = match &self.antispam {
+            Some(a) => Some(a.checker(&self.store, &settings).await),
+            None => None,
+        };
+        let mut session_config = config::session_config(&conn, &settings, &host, offer_cram_md5);
+        session_config.check_before_data =
+            checker.is_some() && conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0;
+        let mut session = Session::new(session_config);
         let mut tx = Transaction::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
         let mut buf = vec![0u8; READ_CHUNK];
@@ -179,15 +204,46 @@ impl SmtpServer {
                         let result = self.check_recipient(&conn, &session, &mut tx, &original, &params).await;
                         let _ = session.recipient_checked(result);
                     }
+                    Action::CheckData => {
+                        let result = match &checker {
+                            Some(checker) => {
+                                let helo = session.helo().unwrap_or_default();
+                                let authenticated = session.authenticated_user().is_some();
+                                antispam::before_data(
+                                    &self.store,
+                                    &conn,
+                                    checker,
+                                    &host,
+                                    helo,
+                                    &tx.sender,
+                                    authenticated,
+                                )
+                                .await
+                            }
+                            None => Ok(None),
+                        };
+                        let result = result.map(|state| tx.spam = state);
+                        let _ = session.data_checked(result);
+                    }
                     Action::Message(message) => {
-                        let result = self.accept(&conn, &host, &mut tx, *message).await;
+                        let result = self.accept(&conn, &host, checker.as_ref(), &mut tx, *message).await;
                         if let Ok(id) = &result {
                             conn.log.application(&format!("SMTPD - Message {id} queued"));
                         }
                         let _ = session.message_accepted(result.map(|id| id.to_string()));
                         tx.recipients.clear();
+                        tx.spam = None;
                     }
                     Action::StreamBody { envelope, head } => {
+                        // The anti-spam headers go first in the file: the post-transmission
+                        // tests do not read a streamed body, so they are final now.
+                        let head = match (&checker, &tx.spam) {
+                            (Some(checker), Some(state)) => match antispam::finish(&conn, checker, state, "streamed") {
+                                Ok(edits) => edits.apply(&head),
+                                Err(_) => head,
+                            },
+                            _ => head,
+                        };
                         tx.body = self.start_stream(&conn, &host, &envelope, &head).await;
                     }
                     Action::BodyPart(part) => {
@@ -455,11 +511,21 @@ impl SmtpServer {
         &self,
         conn: &Connection,
         host: &str,
+        checker: Option<&altimail_antispam::Checker>,
         tx: &mut Transaction,
         message: crate::session::Message,
     ) -> Result<i64, Reply> {
         let envelope = &message.envelope;
         let streamed = std::mem::take(&mut tx.body);
+        // Post-transmission anti-spam, before anything is stored: a refusal is final here.
+        let mut edited = None;
+        if !message.streamed
+            && let (Some(checker), Some(state)) = (checker, tx.spam.as_mut())
+        {
+            let edits = antispam::after_data(conn, checker, state, &message.body).await?;
+            edited = Some(edits.apply(&message.body));
+        }
+        let received_body = edited.as_deref().unwrap_or(&message.body);
         if tx.recipients.is_empty() {
             // Every recipient was an alias with an empty target: accepted, nothing to deliver.
             return Ok(0);
@@ -479,12 +545,10 @@ impl SmtpServer {
         // hMailServer's SignatureAdder: mail from a sender on a local domain gets the account and
         // domain signatures (before our Received header, which is not part of the body anyway).
         let rcpts: Vec<&str> = tx.recipients.iter().map(|r| r.address.as_str()).collect();
-        let signed =
-            match altimail_delivery::signature::for_sender(&self.store, &tx.sender, &rcpts, &message.body).await {
-                Some((plain, html)) => Some(altimail_delivery::signature::add(&message.body, &plain, &html)),
-                None => None,
-            };
-        let body = signed.as_deref().unwrap_or(&message.body);
+        let signed = altimail_delivery::signature::for_sender(&self.store, &tx.sender, &rcpts, received_body)
+            .await
+            .map(|(plain, html)| altimail_delivery::signature::add(received_body, &plain, &html));
+        let body = signed.as_deref().unwrap_or(received_body);
         let now = altimail_delivery::generated::rfc5322_now();
         let mut data = trace_headers(envelope, conn.peer_ip(), host, &now, body);
         data.extend_from_slice(body);

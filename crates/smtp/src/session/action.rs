@@ -39,6 +39,12 @@ pub enum Action {
         /// Its parameters.
         params: RcptParams,
     },
+    /// The client is about to send the body (DATA, or the first BDAT chunk has been read): decide
+    /// whether it may (the anti-spam tests before transmission), then call
+    /// [`data_checked`](super::Session::data_checked). Only with
+    /// [`SessionConfig::check_before_data`](super::SessionConfig::check_before_data); the
+    /// transaction so far is available from [`Session::transaction`](super::Session::transaction).
+    CheckData,
     /// Store this message durably, then call
     /// [`message_accepted`](super::Session::message_accepted); the 250 is sent only after that.
     Message(Box<Message>),

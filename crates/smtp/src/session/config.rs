@@ -97,6 +97,9 @@ pub struct SessionConfig {
     /// ([`Action::StreamBody`](super::Action::StreamBody)) instead of being held in memory;
     /// `usize::MAX` never streams.
     pub stream_threshold: usize,
+    /// Ask the driver before accepting each transaction's body ([`Action::CheckData`](super::Action::CheckData)):
+    /// the anti-spam tests that run before transmission.
+    pub check_before_data: bool,
 }
 
 impl SessionConfig {
@@ -120,6 +123,7 @@ impl SessionConfig {
             max_data_line: DEFAULT_MAX_DATA_LINE,
             log_received: false,
             stream_threshold: DEFAULT_STREAM_THRESHOLD,
+            check_before_data: false,
         }
     }
 

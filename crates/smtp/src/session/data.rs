@@ -48,6 +48,15 @@ pub(crate) struct BdatChunk {
     pub(crate) refusal: Option<Reply>,
 }
 
+/// Where a body stands while the driver decides on it ([`Action::CheckData`]).
+#[derive(Debug)]
+pub(crate) enum DataStart {
+    /// DATA: `354` and read the body once allowed.
+    Data,
+    /// The first BDAT chunk has been read: its reply (or the message) follows once allowed.
+    Bdat { size: u64, last: bool },
+}
+
 /// A body that has been read to its end.
 #[derive(Debug)]
 enum BodyEnd {
@@ -70,9 +79,44 @@ impl Session {
         if let Some(reply) = refusal {
             return self.reply(reply);
         }
+        if self.config.check_before_data && !tx.data_allowed {
+            return self.ask(Action::CheckData, Pending::Data(DataStart::Data));
+        }
+        self.start_data();
+    }
+
+    fn start_data(&mut self) {
+        let Some(tx) = &self.tx else { return self.reply(replies::need_mail()) };
         let receiver = DataReceiver::new(tx.size_cap, self.config.max_data_line);
         self.reply(replies::start_data());
         self.phase = Phase::Data(receiver);
+    }
+
+    /// The driver's answer to [`Action::CheckData`]: `Ok` to take the body, or the refusal
+    /// (e.g. `550` with the first failing test's text), which ends the transaction.
+    pub fn data_checked(&mut self, result: Result<(), Reply>) -> Result<(), UnexpectedAnswer> {
+        let start = self.answer("data_checked", |pending| match pending {
+            Pending::Data(start) => Ok(start),
+            other => Err(other),
+        })?;
+        match result {
+            Err(reply) => {
+                self.drop_transaction();
+                self.reply(reply);
+            }
+            Ok(()) => {
+                if let Some(tx) = &mut self.tx {
+                    tx.data_allowed = true;
+                }
+                match start {
+                    DataStart::Data => self.start_data(),
+                    DataStart::Bdat { last: true, .. } => self.emit_message(),
+                    DataStart::Bdat { size, last: false } => self.reply(replies::chunk_received(size)),
+                }
+            }
+        }
+        self.process();
+        Ok(())
     }
 
     pub(super) fn handle_bdat(&mut self, size: u64, last: bool) {
@@ -171,6 +215,10 @@ impl Session {
                     return self.reply(reply);
                 }
                 tx.chunked = true;
+                if self.config.check_before_data && !tx.data_allowed {
+                    let start = DataStart::Bdat { size: chunk.size, last: chunk.last };
+                    return self.ask(Action::CheckData, Pending::Data(start));
+                }
                 if chunk.last {
                     self.emit_message();
                 } else {

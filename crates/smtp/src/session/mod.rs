@@ -134,6 +134,8 @@ enum Pending {
     Auth,
     Sender(ReversePath, MailParams),
     Recipient(Recipient),
+    /// [`Action::CheckData`]: what to do once allowed.
+    Data(data::DataStart),
     Message,
     Etrn,
 }

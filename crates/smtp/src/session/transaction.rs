@@ -21,6 +21,8 @@ pub struct Transaction {
     pub(crate) chunked: bool,
     /// The message size limit for this transaction, in octets.
     pub(crate) size_cap: u64,
+    /// The driver has allowed the body ([`Action::CheckData`](super::Action::CheckData)).
+    pub(crate) data_allowed: bool,
 }
 
 impl Transaction {
@@ -34,6 +36,7 @@ impl Transaction {
             streamed: false,
             chunked: false,
             size_cap,
+            data_allowed: false,
         }
     }
 

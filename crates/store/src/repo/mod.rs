@@ -29,6 +29,7 @@ pub mod signatures;
 pub mod special_use;
 pub mod subscriptions;
 pub mod surbl;
+pub mod whitelist;
 
 use crate::db::{Db, Value};
 use crate::{Location, Store, StoreError};

@@ -21,6 +21,11 @@ const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     // Whom auto-ban never bans: range names, addresses and CIDR blocks separated by commas
     // (`repo::ranges::TRUSTED_SETTING`).
     ("altimailtrustedranges", crate::repo::ranges::DEFAULT_TRUSTED, 0),
+    // DMARC (RFC 7489) for incoming mail: on/off, the score of a failure under p=quarantine or
+    // p=reject, and what p=reject does (0 = the score only, 1 = refuse with 550 5.7.1).
+    ("altimaildmarcenabled", "", 0),
+    ("altimaildmarcscore", "", 5),
+    ("altimaildmarcreject", "", 0),
     // clamd's unix socket (its LocalSocket); when set it is used instead of ClamAVHost/Port.
     ("altimailclamavsocket", "", 0),
     // clamd connections open at once; further scans wait for one to finish.

@@ -1,6 +1,7 @@
 //! Whole SMTP dialogues run through the session with a scripted driver and no I/O.
 
 mod auth;
+mod check_data;
 mod data;
 mod dialogue;
 mod limits;
@@ -19,6 +20,8 @@ use crate::proto::{Credentials, Mailbox};
 ///   is banned, user `tempfail` fails temporarily;
 /// - messages are queued as `Q1`, `Q2`…, a streamed body put back together first (the
 ///   message is kept with `streamed` set and its whole body); ETRN is started;
+/// - the body of a sender whose local part is `spammer` is refused at DATA (or the first BDAT
+///   chunk) when [`SessionConfig::check_before_data`] is on;
 /// - STARTTLS succeeds at once.
 pub(super) struct Harness {
     pub(super) session: Session,
@@ -107,6 +110,17 @@ impl Harness {
                     let result =
                         if recipient.local().starts_with("unknown") { Err(replies::unknown_user()) } else { Ok(()) };
                     self.session.recipient_checked(result).unwrap();
+                }
+                Action::CheckData => {
+                    let spammer = self
+                        .session
+                        .transaction()
+                        .and_then(|tx| tx.sender().mailbox())
+                        .is_some_and(|m| m.local() == "spammer");
+                    self.events.push("check data".into());
+                    let result =
+                        if spammer { Err(Reply::new(550, Some((5, 7, 1)), "Blocked by SPF. (test)")) } else { Ok(()) };
+                    self.session.data_checked(result).unwrap();
                 }
                 Action::StreamBody { head, .. } => {
                     assert!(self.stream.is_none(), "one stream at a time");

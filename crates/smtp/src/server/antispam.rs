@@ -1,0 +1,140 @@
+//! The anti-spam tests in the SMTP path (hMailServer's rules): they apply when the client's IP
+//! range has the anti-spam bit, the client is not authenticated and it is not white-listed
+//! (`hm_whitelist`). The pre-transmission tests run when the body is about to come (DATA, or
+//! the first BDAT chunk), refusing with `550`; the post-transmission tests run at its end,
+//! before it is stored, refusing with `554` (a DMARC `p=reject` refusal is `550 5.7.1`). Nothing
+//! is accepted and bounced later. A DNS failure never refuses mail: that test is skipped.
+//!
+//! Accepted mail gets `Authentication-Results` (when SPF, DKIM or DMARC is checked), loses any
+//! such header naming our host, and at the mark threshold gets hMailServer's spam headers and
+//! subject prefix. A body streamed to its file (over 1 MiB) gets them in the head written
+//! first; it skips the post-transmission tests, as any body over `antispammaxsize` does.
+
+use std::sync::Arc;
+
+use altimail_antispam::auth::Authenticator;
+use altimail_antispam::headers::{Edits, authentication_results, spam_headers};
+use altimail_antispam::{AntiSpamSettings, Checker, Context, Outcome, POST_TRANSMISSION, PRE_TRANSMISSION};
+use altimail_dns::Dns;
+use altimail_net::{Connection, Severity};
+use altimail_store::Store;
+use altimail_store::repo::settings::Settings;
+use altimail_store::repo::whitelist;
+
+use crate::proto::Reply;
+
+/// What the SMTP service needs for the tests besides the settings.
+#[derive(Clone)]
+pub struct AntiSpam {
+    /// The server's one resolver.
+    pub dns: Arc<dyn Dns>,
+    /// SPF/DKIM/DMARC (built from the same name servers, see `altimail_antispam::auth`).
+    pub auth: Option<Authenticator>,
+}
+
+impl AntiSpam {
+    /// The tests with the settings (and DNS block lists) of one session.
+    pub async fn checker(&self, store: &Store, settings: &Settings) -> Checker {
+        let dnsbl = altimail_store::repo::dnsbl::active(&store.db).await.unwrap_or_else(|e| {
+            tracing::error!("anti-spam: DNS block lists unavailable, not checked: {e}");
+            Vec::new()
+        });
+        let surbl = altimail_store::repo::surbl::active(&store.db).await.unwrap_or_else(|e| {
+            tracing::error!("anti-spam: URI block lists unavailable, not checked: {e}");
+            Vec::new()
+        });
+        Checker {
+            settings: AntiSpamSettings::from_settings(settings),
+            dns: self.dns.clone(),
+            auth: self.auth.clone(),
+            dnsbl,
+            surbl,
+        }
+    }
+}
+
+/// The anti-spam state of one transaction.
+pub(super) struct SpamState {
+    pub(super) ctx: Context,
+    /// False when white-listed: headers only, no tests.
+    pub(super) tested: bool,
+}
+
+/// Before the body: `Ok(None)` when the tests do not apply (authenticated client).
+pub(super) async fn before_data(
+    store: &Store,
+    conn: &Connection,
+    checker: &Checker,
+    host: &str,
+    helo: &str,
+    sender: &str,
+    authenticated: bool,
+) -> Result<Option<SpamState>, Reply> {
+    if authenticated {
+        return Ok(None);
+    }
+    let mut ctx = Context::new(conn.peer_ip(), helo, sender, host);
+    let listed = match whitelist::matches(&store.db, conn.peer_ip(), sender).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            conn.log.error(Severity::Medium, 5014, "SMTPD", &format!("white list unavailable, tests run: {e}"));
+            false
+        }
+    };
+    if listed {
+        conn.log.application(&format!("SMTPD - Anti-spam: {sender} from {} is white-listed", conn.peer_ip()));
+        return Ok(Some(SpamState { ctx, tested: false }));
+    }
+    altimail_antispam::stages::run(PRE_TRANSMISSION, checker, &mut ctx).await;
+    match ctx.outcome(&checker.settings.thresholds) {
+        Outcome::Refuse(text) | Outcome::RefusePolicy(text) => {
+            conn.log.application(&format!("SMTPD - {} - refused before data", ctx.status_line()));
+            Err(Reply::new(550, Some((5, 7, 1)), text))
+        }
+        Outcome::Pass | Outcome::Mark => Ok(Some(SpamState { ctx, tested: true })),
+    }
+}
+
+/// After the body (held in memory): runs the post-transmission tests unless the message is
+/// larger than `antispammaxsize`, logs the status line and gives the header edits, or the
+/// refusal.
+pub(super) async fn after_data(
+    conn: &Connection,
+    checker: &Checker,
+    state: &mut SpamState,
+    body: &[u8],
+) -> Result<Edits, Reply> {
+    if state.tested && (body.len() as u64) <= checker.settings.max_size {
+        state.ctx.message = body.to_vec();
+        altimail_antispam::stages::run(POST_TRANSMISSION, checker, &mut state.ctx).await;
+        state.ctx.message = Vec::new();
+    }
+    finish(conn, checker, state, "after data")
+}
+
+/// The header edits for the transaction's state so far, with the status line logged; a
+/// refusal when the outcome is one.
+pub(super) fn finish(conn: &Connection, checker: &Checker, state: &SpamState, when: &str) -> Result<Edits, Reply> {
+    let ctx = &state.ctx;
+    let outcome = if state.tested { ctx.outcome(&checker.settings.thresholds) } else { Outcome::Pass };
+    if state.tested {
+        conn.log.application(&format!("SMTPD - {} - {when}", ctx.status_line()));
+    }
+    let s = &checker.settings;
+    let mut edits = Edits { strip_results_of: Some(ctx.host_name.clone()), ..Edits::default() };
+    if s.spf || s.dkim_verify || s.dmarc {
+        edits.prefix.push_str(&authentication_results(ctx));
+    }
+    match outcome {
+        Outcome::Refuse(text) => return Err(Reply::new(554, Some((5, 7, 1)), text)),
+        Outcome::RefusePolicy(text) => return Err(Reply::new(550, Some((5, 7, 1)), text)),
+        Outcome::Mark => {
+            edits.prefix.push_str(&spam_headers(s, ctx));
+            if s.prepend_subject {
+                edits.subject_prefix = Some(s.prepend_subject_text.clone());
+            }
+        }
+        Outcome::Pass => {}
+    }
+    Ok(edits)
+}
