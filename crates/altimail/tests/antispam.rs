@@ -146,6 +146,20 @@ async fn spam_tests_over_smtp() {
         assert!(text.contains("dkim=pass header.d=signed.test"), "{e}: {text}");
         assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
 
+        // 2b. A large message (streamed to its file as it arrives) gets the header too, and
+        // loses the forged one; the post-transmission tests skip it (over antispammaxsize).
+        let big_body = format!("{}\r\n", "x".repeat(998)).repeat(1600);
+        let big = format!("{forged}From: a@pass.test\r\nTo: john@example.com\r\nSubject: big\r\n\r\n{big_body}");
+        let (_, end) = send(port, "a@pass.test", &big, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let n = next("big");
+        let got = wait_inbox(&store, "john@example.com", n).await;
+        let text = std::fs::read_to_string(&got[n - 1].1).unwrap();
+        assert!(text.len() > 1_500_000, "{e}");
+        assert!(text.contains("Authentication-Results: mx.example.com;\r\n\tspf=pass"), "{e}");
+        assert_eq!(text.matches("Authentication-Results: mx.example.com;").count(), 1, "{e}");
+        assert!(text.contains("Authentication-Results: other.example; spf=none"), "{e}");
+
         // 3. Tampered signed message: DKIM 5 + SPF fail 3 (from fail.test) = 8: marked.
         let tampered = signed.replace("Hello two.", "Buy now.");
         let (_, end) = send(port, "a@fail.test", &tampered, false);

@@ -16,6 +16,7 @@
 //! - [`headers`]: `Authentication-Results`, the spam headers and the subject prefix.
 
 pub mod auth;
+pub mod bayes;
 pub mod checks;
 pub mod context;
 pub mod greylist;

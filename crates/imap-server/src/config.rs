@@ -39,6 +39,8 @@ pub(crate) struct Config {
     /// How long a client may take to log on (`altimailimaplogontimeout`, seconds; 0 or
     /// absent: 180).
     pub logon_timeout: Duration,
+    /// `altimailbayesenabled`: filing into and out of `\Junk` teaches the Bayesian filter.
+    pub bayes: bool,
 }
 
 /// The per-command read deadline when `altimailimapcommandtimeout` is not set.
@@ -94,6 +96,7 @@ impl Config {
             log_commands: mask & log_mask::ENABLED != 0 && mask & log_mask::IMAP != 0,
             command_timeout: seconds(settings, "altimailimapcommandtimeout", DEFAULT_COMMAND_TIMEOUT),
             logon_timeout: seconds(settings, "altimailimaplogontimeout", DEFAULT_LOGON_TIMEOUT),
+            bayes: settings.bool("altimailbayesenabled"),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! * `flags`: STORE.
 //! * `search`: SEARCH, SORT, THREAD.
 //! * `transfer`: APPEND, COPY, MOVE, EXPUNGE.
+//! * `junk`: teaching the Bayesian filter from what is filed into and out of `\Junk`.
 //! * `acl` and `quota`: RFC 4314 and RFC 9208 on hMailServer's data.
 //! * `names`: paths and the folder trees (LIST patterns are `altimail_imap::list_pattern`).
 //!   `config`: the settings of a connection. `panic_guard`: a panicking command is answered
@@ -29,6 +30,7 @@ mod auth;
 mod config;
 mod fetch;
 mod flags;
+mod junk;
 mod mailboxes;
 mod names;
 mod panic_guard;
@@ -48,22 +50,26 @@ use altimail_store::Store;
 #[derive(Debug, Clone)]
 pub struct ImapServer {
     store: Store,
+    trainer: Option<junk::Trainer>,
 }
 
 impl ImapServer {
-    /// An IMAP service on this store.
+    /// An IMAP service on this store. Within a tokio runtime, it starts the task that teaches
+    /// the Bayesian filter from the Junk folders.
     pub fn new(store: Store) -> Self {
-        ImapServer { store }
+        let trainer = junk::Trainer::start(store.clone());
+        ImapServer { store, trainer }
     }
 }
 
 impl SessionHandler for ImapServer {
     fn handle(&self, conn: Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         let store = self.store.clone();
+        let trainer = self.trainer.clone();
         Box::pin(async move {
             let peer = conn.peer_ip();
             // Commands are guarded one by one; this catches what happens between them.
-            if let Err(panic) = panic_guard::catch_panic(session::run(store, conn)).await {
+            if let Err(panic) = panic_guard::catch_panic(session::run(store, conn, trainer)).await {
                 tracing::error!("imap: {peer}: session panicked: {panic}");
             }
         })

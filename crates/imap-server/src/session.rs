@@ -188,9 +188,11 @@ pub(crate) struct Session {
     pub closing: bool,
     /// Recently scanned message structures, by file name.
     pub structures: Vec<(String, std::sync::Arc<altimail_imap::message::MessageStructure>)>,
+    /// The Bayesian filter's learning queue.
+    pub trainer: Option<crate::junk::Trainer>,
 }
 
-pub(crate) async fn run(store: Store, conn: Connection) {
+pub(crate) async fn run(store: Store, conn: Connection, trainer: Option<crate::junk::Trainer>) {
     let settings = match conn.policy.settings().await {
         Ok(settings) => settings,
         Err(e) => {
@@ -223,6 +225,7 @@ pub(crate) async fn run(store: Store, conn: Connection) {
         shutdown,
         closing: false,
         structures: Vec::new(),
+        trainer,
     };
     let greeting = format!("* OK [CAPABILITY {}] {}\r\n", session.capabilities(), session.cfg.greeting);
     session.send_logged(greeting.as_bytes());

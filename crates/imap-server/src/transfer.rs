@@ -8,8 +8,10 @@ use altimail_imap::command::{AppendMessage, DateTime};
 use altimail_imap::mailbox::to_bits;
 use altimail_imap::sequence::SequenceSet;
 use altimail_store::repo::acl::Rights;
+use altimail_store::repo::bayes::Class;
 use altimail_store::repo::{mailbox, messages};
 
+use crate::junk::{self, Job, Source};
 use crate::names::Owner;
 use crate::select::Found;
 use crate::session::{Done, Outcome, Session, bad, no};
@@ -76,6 +78,7 @@ impl Session {
             Owner::Account => self.account.as_ref().map_or(0, |a| a.id),
             Owner::Public => 0,
         };
+        let into_junk = self.is_own_junk(&found).await;
         let mut uids = Vec::new();
         for m in &messages {
             let (mut bits, keywords) = to_bits(&m.flags);
@@ -96,6 +99,10 @@ impl Session {
             let uid = mailbox::append(&self.store, &found.folder, location, account_id, &m.data, bits, &keywords, date)
                 .await?;
             uids.push(uid);
+            if into_junk {
+                let head = m.data[..m.data.len().min(altimail_antispam::bayes::MAX_SCAN_BYTES)].to_vec();
+                self.submit_learning(vec![self.job(Class::Spam, Source::Bytes(head))]);
+            }
         }
         let set = altimail_imap::query::compact_set(&uids);
         Ok(format!("[APPENDUID {} {}] APPEND completed", found.folder.uid_validity(), String::from_utf8_lossy(&set)))
@@ -135,6 +142,7 @@ impl Session {
         if !moving {
             self.check_quota(found.owner, size).await?;
         }
+        let learning = self.learning_for(&src_uids, &found, moving).await;
         let Some(open) = self.selected.as_ref() else { return bad("No mailbox selected") };
         let from = open.location();
         let to = self.location_of(found.owner);
@@ -148,6 +156,7 @@ impl Session {
         } else {
             mailbox::copy(&self.store, from, &ids, &found.folder, to).await?
         };
+        self.submit_learning(learning);
         let code = format!(
             "COPYUID {} {} {}",
             found.folder.uid_validity(),
@@ -166,6 +175,64 @@ impl Session {
             return Ok(format!("{}{name} completed", if uid { "UID " } else { "" }));
         }
         Ok(format!("[{code}] {}{name} completed", if uid { "UID " } else { "" }))
+    }
+
+    /// Whether `found` is the logged-on account's `\Junk` folder and the filter is on.
+    async fn is_own_junk(&self, found: &Found) -> bool {
+        let Some(account) = self.account.as_ref() else { return false };
+        if !self.cfg.bayes || self.trainer.is_none() || found.owner != Owner::Account {
+            return false;
+        }
+        match junk::special_folders(&self.store, account.id).await {
+            Ok((junk, _)) => junk.contains(&found.folder.id),
+            Err(e) => {
+                self.log_error("IMAP: finding the Junk folder", &e);
+                false
+            }
+        }
+    }
+
+    /// What the Bayesian filter is to learn from copying (or moving) these messages of the
+    /// selected mailbox into `to`: spam when `to` is the account's `\Junk` folder, ham when
+    /// they move out of it into anything but `\Trash`. The message files are named before the
+    /// command runs (a move within the account leaves them where they are).
+    async fn learning_for(&self, src_uids: &[u32], to: &Found, moving: bool) -> Vec<Job> {
+        let (Some(account), Some(open)) = (self.account.as_ref(), self.selected.as_ref()) else { return Vec::new() };
+        if !self.cfg.bayes || self.trainer.is_none() || open.owner != Owner::Account || to.owner != Owner::Account {
+            return Vec::new();
+        }
+        let (junk, trash) = match junk::special_folders(&self.store, account.id).await {
+            Ok(found) => found,
+            Err(e) => {
+                self.log_error("IMAP: finding the Junk folder", &e);
+                return Vec::new();
+            }
+        };
+        let (from_junk, to_junk) = (junk.contains(&open.folder.id), junk.contains(&to.folder.id));
+        let class = if to_junk && !from_junk {
+            Class::Spam
+        } else if moving && from_junk && !to_junk && !trash.contains(&to.folder.id) {
+            Class::Ham
+        } else {
+            return Vec::new();
+        };
+        src_uids
+            .iter()
+            .filter_map(|uid| open.meta.get(uid))
+            .map(|m| self.job(class, Source::File(self.store.files.resolve(open.location(), &m.file_name))))
+            .collect()
+    }
+
+    fn job(&self, class: Class, source: Source) -> Job {
+        Job { domain_id: self.account.as_ref().map_or(0, |a| a.domain_id), class, source }
+    }
+
+    fn submit_learning(&self, jobs: Vec<Job>) {
+        if let Some(trainer) = &self.trainer {
+            for job in jobs {
+                trainer.submit(job);
+            }
+        }
     }
 
     /// EXPUNGE, or UID EXPUNGE of the given UIDs (RFC 4315).

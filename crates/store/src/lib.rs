@@ -19,6 +19,7 @@
 mod challenge;
 mod changes;
 pub mod db;
+pub mod directory_index;
 mod error;
 pub mod files;
 pub mod group_sync;
@@ -31,6 +32,7 @@ pub mod schema;
 pub use challenge::ChallengeLogons;
 pub use changes::ChangeBus;
 pub use db::{Db, DbConfig, Dialect, Row, Value};
+pub use directory_index::DirectoryIndex;
 pub use error::StoreError;
 pub use files::{Location, MessageFiles};
 pub use logon::LogonRefused;

@@ -7,7 +7,8 @@ use altimail_core::address;
 use altimail_core::password::{self, PasswordScheme};
 use altimail_core::time::now_local;
 
-use crate::repo::{accounts, domain_aliases, domains, settings::Settings};
+use crate::directory_index::{DirectoryIndex, Snapshot};
+use crate::repo::{accounts, domains, settings::Settings};
 use crate::{Store, StoreError};
 
 /// How stale `accountlastlogontime` may get before a logon writes it again.
@@ -38,9 +39,8 @@ impl Store {
             }
         };
         let Some((local, domain)) = address::split(&full) else { return Ok(full) };
-        if let Some(alias) = domain_aliases::find(&self.db, domain).await?
-            && let Some(real) = domains::get(&self.db, alias.domain_id).await?
-        {
+        let index = DirectoryIndex::of(&self.db).snapshot(&self.db).await?;
+        if let Some(real) = index.domain_of_alias(domain) {
             return Ok(format!("{local}@{}", real.name));
         }
         Ok(full)
@@ -55,18 +55,24 @@ impl Store {
     ) -> Result<Result<accounts::Account, LogonRefused>, StoreError> {
         // Most logons name the account's own address: look that up first, and resolve the
         // default domain and domain aliases only when it is not one.
+        let index = DirectoryIndex::of(&self.db).snapshot(&self.db).await?;
         let direct = match address::split(name.trim()) {
-            Some(_) => accounts::find(&self.db, name.trim()).await?,
+            Some(_) => self.account_by_address(&index, name.trim()).await?,
             None => None,
         };
         let found = match direct {
             Some(account) => Some(account),
-            None => accounts::find(&self.db, &self.canonical_logon_name(name).await?).await?,
+            None => self.account_by_address(&index, &self.canonical_logon_name(name).await?).await?,
         };
         let Some(mut account) = found else {
             return Ok(Err(LogonRefused::NoSuchAccount));
         };
-        match domains::get(&self.db, account.domain_id).await? {
+        let domain = match index.domain_by_id(account.domain_id) {
+            Some(d) => Some(d.clone()),
+            // A domain added since the index's last check.
+            None => domains::get(&self.db, account.domain_id).await?,
+        };
+        match domain {
             Some(d) if d.active => {}
             _ => return Ok(Err(LogonRefused::DomainInactive)),
         }
@@ -102,6 +108,24 @@ impl Store {
             account.last_logon = now;
         }
         Ok(Ok(account))
+    }
+
+    /// The account with this address: found by the directory index and read by its primary
+    /// key (so the password and flags are the database's own), or searched by address when the
+    /// index does not know it yet or no longer agrees (added, renamed or removed since its
+    /// last check).
+    async fn account_by_address(
+        &self,
+        index: &Snapshot,
+        address: &str,
+    ) -> Result<Option<accounts::Account>, StoreError> {
+        if let Some(key) = index.account(address)
+            && let Some(account) = accounts::get(&self.db, key.id).await?
+            && account.address.to_lowercase() == address.to_lowercase()
+        {
+            return Ok(Some(account));
+        }
+        accounts::find(&self.db, address).await
     }
 }
 

@@ -7,6 +7,7 @@ mod account;
 mod alias;
 mod ban;
 mod blocked_attachment;
+mod bayes;
 mod certificate;
 mod dnsbl;
 mod domain;
@@ -93,6 +94,9 @@ pub enum Command {
     /// The outbound queue: list, show, retry, remove, flush.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
+    /// The Bayesian spam filter: what it has learnt, teaching it from files, forgetting.
+    #[command(subcommand)]
+    Bayes(bayes::BayesCmd),
     /// External accounts: POP3 mailboxes elsewhere downloaded into local accounts.
     #[command(subcommand)]
     Fetch(fetch::FetchCmd),
@@ -124,6 +128,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Ban(c) => ban::run(c, store, out).await,
         Command::BlockedAttachment(c) => blocked_attachment::run(c, store, out).await,
         Command::Queue(c) => queue::run(c, store, out).await,
+        Command::Bayes(c) => bayes::run(c, store, out).await,
         Command::Fetch(c) => fetch::run(c, store, out).await,
         Command::Whitelist(c) => whitelist::run(c, store, out).await,
         Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,

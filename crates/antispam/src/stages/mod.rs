@@ -23,6 +23,7 @@
 
 mod dkim;
 mod dmarc;
+mod dns_checks;
 mod spf;
 mod verify;
 
@@ -47,6 +48,10 @@ pub struct Checker {
     pub dns: Arc<dyn Dns>,
     /// SPF/DKIM/DMARC; `None` when no resolver could be set up (those tests are skipped).
     pub auth: Option<Authenticator>,
+    /// The DNS block lists (`hm_dnsbl`), read with the settings.
+    pub dnsbl: Vec<altimail_store::repo::dnsbl::Dnsbl>,
+    /// The URI block lists (`hm_surblservers`), read with the settings.
+    pub surbl: Vec<altimail_store::repo::surbl::Surbl>,
 }
 
 /// The future a stage returns.
@@ -62,14 +67,17 @@ pub struct Stage {
 
 /// Before the body: in hMailServer's order DNSBL, HELO host, PTR, sender MX, then SPF.
 pub const PRE_TRANSMISSION: &[Stage] = &[
-    // DNSBL (checks/dnsbl.rs), HELO (checks/helo.rs), PTR (checks/ptr.rs) and MX (checks/mx.rs)
-    // go here, in that order.
+    Stage { name: "DNSBL", run: dns_checks::dnsbl },
+    Stage { name: "HELO", run: dns_checks::helo },
+    Stage { name: "PTR", run: dns_checks::ptr },
+    Stage { name: "MX", run: dns_checks::mx },
     Stage { name: "SPF", run: spf::run },
 ];
 
-/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score.
+/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score. (Greylisting is not a
+/// stage: hMailServer decides it per RCPT, before these lists run.)
 pub const POST_TRANSMISSION: &[Stage] = &[
-    // SURBL (checks/surbl.rs) goes here.
+    Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
     Stage { name: "DMARC", run: dmarc::run },
     // SpamAssassin (spamassassin.rs), then the Bayesian score (bayes/) go here.

@@ -29,7 +29,7 @@ fn settings() -> AntiSpamSettings {
 async fn checker(zone: Zone, settings: AntiSpamSettings) -> (Checker, TestDns) {
     let dns = TestDns::start(zone).await.unwrap();
     let auth = Authenticator::for_servers(&[dns.addr]);
-    (Checker { settings, dns: Arc::new(StaticDns::default()), auth }, dns)
+    (Checker { settings, dns: Arc::new(StaticDns::default()), auth, dnsbl: Vec::new(), surbl: Vec::new() }, dns)
 }
 
 fn ctx(sender: &str) -> Context {
@@ -99,7 +99,13 @@ async fn spf_off_runs_nothing() {
 async fn dns_failure_never_scores() {
     // A resolver that answers nothing: port 9 on loopback.
     let auth = Authenticator::for_servers(&["127.0.0.1:9".parse().unwrap()]);
-    let c = Checker { settings: settings(), dns: Arc::new(StaticDns::default()), auth };
+    let c = Checker {
+        settings: settings(),
+        dns: Arc::new(StaticDns::default()),
+        auth,
+        dnsbl: Vec::new(),
+        surbl: Vec::new(),
+    };
     let mut ctx = ctx("x@bad.test");
     ctx.message = MESSAGE.as_bytes().to_vec();
     run(PRE_TRANSMISSION, &c, &mut ctx).await;
@@ -197,10 +203,57 @@ fn add_two<'a>(_: &'a Checker, ctx: &'a mut Context) -> StageFuture<'a> {
 async fn the_runner_stops_once_settled() {
     let mut s = settings();
     s.thresholds = Thresholds { mark: 3, delete: 0 };
-    let c = Checker { settings: s, dns: Arc::new(StaticDns::default()), auth: None };
+    let c =
+        Checker { settings: s, dns: Arc::new(StaticDns::default()), auth: None, dnsbl: Vec::new(), surbl: Vec::new() };
     let stages =
         [Stage { name: "a", run: add_two }, Stage { name: "b", run: add_two }, Stage { name: "c", run: add_two }];
     let mut ctx = ctx("a@b.test");
     run(&stages, &c, &mut ctx).await;
     assert_eq!(ctx.tally.total(), 4, "the third stage must not run");
+}
+
+#[tokio::test]
+async fn dns_checks_run_in_order_and_add_up() {
+    use altimail_store::repo::dnsbl::Dnsbl;
+    let mut dns = StaticDns::default();
+    // Listed in the block list; HELO does not resolve; no PTR; the sender domain has no MX.
+    dns.ip.insert("10.2.0.192.bl.test".into(), vec!["127.0.0.2".parse().unwrap()]);
+    let mut s = settings();
+    s.spf = false;
+    s.helo_check = true;
+    s.ptr_check = true;
+    s.mx_check = true;
+    s.thresholds = Thresholds { mark: 100, delete: 0 };
+    let list = Dnsbl {
+        id: 1,
+        active: true,
+        zone: "bl.test".into(),
+        expected: "127.0.0.2".into(),
+        reject_message: "Rejected by BL.".into(),
+        score: 3,
+    };
+    let c = Checker { settings: s, dns: Arc::new(dns), auth: None, dnsbl: vec![list], surbl: Vec::new() };
+    let mut ctx = ctx("x@nomx.test");
+    run(PRE_TRANSMISSION, &c, &mut ctx).await;
+    let tests: Vec<&str> = ctx.tally.findings().iter().map(|f| f.test).collect();
+    assert_eq!(tests, ["DNSBL", "HELO", "PTR", "MX"], "{:?}", ctx.tally);
+    assert_eq!(ctx.tally.total(), 3 + 2 + 1 + 2);
+    assert_eq!(ctx.status_line(), "Anti-spam: DNSBL=fail(3), HELO=fail(2), PTR=fail(1), MX=fail(2); total score 8");
+}
+
+#[tokio::test]
+async fn surbl_scores_listed_links_after_the_body() {
+    use altimail_store::repo::surbl::Surbl;
+    let mut dns = StaticDns::default();
+    dns.ip.insert("spammy.example.uribl.test".into(), vec!["127.0.0.2".parse().unwrap()]);
+    let mut s = settings();
+    s.dkim_verify = false;
+    s.dmarc = false;
+    let list =
+        Surbl { id: 1, active: true, zone: "uribl.test".into(), reject_message: "Rejected by SURBL.".into(), score: 3 };
+    let c = Checker { settings: s, dns: Arc::new(dns), auth: None, dnsbl: Vec::new(), surbl: vec![list] };
+    let mut ctx = ctx("x@a.test");
+    ctx.message = b"Subject: x\r\n\r\nSee http://www.spammy.example/offer now.\r\n".to_vec();
+    run(POST_TRANSMISSION, &c, &mut ctx).await;
+    assert_eq!(ctx.tally.findings(), [Finding::new("SURBL", 3, "Rejected by SURBL.")]);
 }

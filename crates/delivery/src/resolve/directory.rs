@@ -1,19 +1,19 @@
-//! The lookups recipient resolution needs, over the store's repositories: domains with their
-//! aliases, accounts, aliases, distribution lists and routes. Every lookup is by key (an index
-//! search; see `altimail_store::schema`'s lookup indexes), so a resolution costs the same
-//! however many accounts, domains, aliases, lists or listed route addresses there are. Domain
-//! names, accounts and routes are looked up once per resolution (the checks and the expansion
-//! reach the same ones).
+//! The lookups recipient resolution needs: domains with their aliases, accounts and routes from
+//! the store's in-memory directory index ([`DirectoryIndex`], kept current with the database
+//! within a second), aliases and distribution lists by key from the database (an index search;
+//! see `altimail_store::schema`'s lookup indexes). A resolution therefore costs the same however
+//! many accounts, domains or routes there are.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 
-use altimail_store::repo::domains::{self, NamedDomain};
-use altimail_store::repo::{accounts, aliases, lists};
+use altimail_store::directory_index::{AccountKey, DirectoryIndex, Snapshot};
+use altimail_store::repo::domains;
+use altimail_store::repo::{aliases, lists};
 use altimail_store::{Db, StoreError};
+use tokio::sync::OnceCell;
 
-use super::address::{domain_of, mailbox_of, sort_key, strip_plus};
-use super::routes::{self, Route};
+use super::address::{domain_of, mailbox_of, sort_key, strip_plus, wildcard_match};
+use super::routes::Route;
 
 /// A recipient address after domain aliases and plus addressing, with its local domain.
 pub(crate) struct Primary {
@@ -23,55 +23,30 @@ pub(crate) struct Primary {
     pub domain: Option<domains::Domain>,
 }
 
-/// Answers already looked up in this resolution, by lower-cased name or address.
-type Memo<T> = Mutex<HashMap<String, Option<T>>>;
-
 pub(crate) struct Directory<'a> {
     db: &'a Db,
-    /// What each domain name stands for (a domain alias's domain, or the domain of that name).
-    names: Memo<NamedDomain>,
-    /// Domains by their own name, for the rare name that is also a domain alias.
-    domains: Memo<domains::Domain>,
-    accounts: Memo<accounts::Account>,
-    /// The route for each address's domain, knowing whether it covers that address.
-    routes: Memo<Route>,
-}
-
-/// The remembered answer for `key`, or the lookup's (remembered for next time).
-async fn remembered<T: Clone>(
-    memo: &Memo<T>,
-    key: &str,
-    lookup: impl std::future::Future<Output = Result<Option<T>, StoreError>>,
-) -> Result<Option<T>, StoreError> {
-    let key = key.to_ascii_lowercase();
-    if let Some(hit) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(hit.clone());
-    }
-    let found = lookup.await?;
-    memo.lock().unwrap_or_else(PoisonError::into_inner).insert(key, found.clone());
-    Ok(found)
+    /// The directory index's snapshot, taken at the first lookup and kept for the whole
+    /// resolution (one consistent view; domains, accounts and routes cost no statement).
+    snapshot: OnceCell<Arc<Snapshot>>,
 }
 
 impl<'a> Directory<'a> {
     pub fn new(db: &'a Db) -> Directory<'a> {
-        Directory {
-            db,
-            names: Mutex::default(),
-            domains: Mutex::default(),
-            accounts: Mutex::default(),
-            routes: Mutex::default(),
-        }
+        Directory { db, snapshot: OnceCell::new() }
     }
 
-    async fn named(&self, name: &str) -> Result<Option<NamedDomain>, StoreError> {
-        remembered(&self.names, name, domains::find_by_name_or_alias(self.db, name)).await
+    async fn index(&self) -> Result<&Snapshot, StoreError> {
+        let db = self.db;
+        let snapshot =
+            self.snapshot.get_or_try_init(|| async move { DirectoryIndex::of(db).snapshot(db).await }).await?;
+        Ok(snapshot)
     }
 
     /// Rewrites an alias domain to its real domain (`DomainAliases::ApplyAliasesOnAddress`).
     pub async fn apply_domain_aliases(&self, address: &str) -> Result<String, StoreError> {
-        Ok(match self.named(domain_of(address)).await? {
-            Some(named) if named.via_alias => format!("{}@{}", mailbox_of(address), named.domain.name),
-            _ => address.to_owned(),
+        Ok(match self.index().await?.domain_of_alias(domain_of(address)) {
+            Some(domain) => format!("{}@{}", mailbox_of(address), domain.name),
+            None => address.to_owned(),
         })
     }
 
@@ -80,16 +55,11 @@ impl<'a> Directory<'a> {
         if name.is_empty() {
             return Ok(None);
         }
-        match self.named(name).await? {
-            None => Ok(None),
-            Some(named) if !named.via_alias => Ok(Some(named.domain)),
-            // The name is a domain alias too: which domain has it as its own name?
-            Some(_) => remembered(&self.domains, name, domains::find(self.db, name)).await,
-        }
+        Ok(self.index().await?.domain(name).cloned())
     }
 
     pub async fn domain_by_id(&self, id: i64) -> Result<Option<domains::Domain>, StoreError> {
-        domains::get(self.db, id).await
+        Ok(self.index().await?.domain_by_id(id).cloned())
     }
 
     /// Applies domain aliases, finds the local domain and strips plus addressing when that
@@ -104,8 +74,9 @@ impl<'a> Directory<'a> {
         Ok(Primary { address, domain })
     }
 
-    pub async fn account(&self, address: &str) -> Result<Option<accounts::Account>, StoreError> {
-        remembered(&self.accounts, address, accounts::find(self.db, address)).await
+    /// The account with this address: its id and whether it is active.
+    pub async fn account(&self, address: &str) -> Result<Option<AccountKey>, StoreError> {
+        Ok(self.index().await?.account(address))
     }
 
     pub async fn alias(&self, address: &str) -> Result<Option<aliases::Alias>, StoreError> {
@@ -126,6 +97,7 @@ impl<'a> Directory<'a> {
     /// The route for the domain of `address` (the first matching pattern); its
     /// [`Route::covers`] answers for `address` only.
     pub async fn route_for(&self, address: &str) -> Result<Option<Route>, StoreError> {
-        remembered(&self.routes, address, routes::for_address(self.db, address)).await
+        let domain = domain_of(address);
+        Ok(self.index().await?.route_for(address, |pattern| wildcard_match(pattern, domain)))
     }
 }

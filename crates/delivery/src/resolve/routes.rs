@@ -4,21 +4,11 @@
 
 pub use altimail_store::repo::routes::{Route, list};
 
-use altimail_store::{Db, StoreError};
-
-use super::address::{domain_of, wildcard_match};
+use super::address::wildcard_match;
 
 /// The first route whose pattern matches `domain`.
 pub fn for_domain<'r>(routes: &'r [Route], domain: &str) -> Option<&'r Route> {
     routes.iter().find(|r| wildcard_match(&r.domain, domain))
-}
-
-/// The route for the domain of `address`, looked up by that domain, knowing whether it covers
-/// `address` (and no other address).
-pub(crate) async fn for_address(db: &Db, address: &str) -> Result<Option<Route>, StoreError> {
-    let domain = domain_of(address);
-    let candidates = altimail_store::repo::routes::candidates_for(db, domain, address).await?;
-    Ok(candidates.into_iter().find(|r| wildcard_match(&r.domain, domain)))
 }
 
 #[cfg(test)]

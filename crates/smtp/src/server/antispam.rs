@@ -33,9 +33,23 @@ pub struct AntiSpam {
 }
 
 impl AntiSpam {
-    /// The tests with the settings of one session.
-    pub fn checker(&self, settings: &Settings) -> Checker {
-        Checker { settings: AntiSpamSettings::from_settings(settings), dns: self.dns.clone(), auth: self.auth.clone() }
+    /// The tests with the settings (and DNS block lists) of one session.
+    pub async fn checker(&self, store: &Store, settings: &Settings) -> Checker {
+        let dnsbl = altimail_store::repo::dnsbl::active(&store.db).await.unwrap_or_else(|e| {
+            tracing::error!("anti-spam: DNS block lists unavailable, not checked: {e}");
+            Vec::new()
+        });
+        let surbl = altimail_store::repo::surbl::active(&store.db).await.unwrap_or_else(|e| {
+            tracing::error!("anti-spam: URI block lists unavailable, not checked: {e}");
+            Vec::new()
+        });
+        Checker {
+            settings: AntiSpamSettings::from_settings(settings),
+            dns: self.dns.clone(),
+            auth: self.auth.clone(),
+            dnsbl,
+            surbl,
+        }
     }
 }
 

@@ -147,7 +147,10 @@ impl SmtpServer {
         let host = altimail_delivery::host_name(&settings);
         let offer_cram_md5 = self.challenge_logons.possible(&self.store.db).await;
         // The anti-spam settings are read per session.
-        let checker = self.antispam.as_ref().map(|a| a.checker(&settings));
+        let checker = match &self.antispam {
+            Some(a) => Some(a.checker(&self.store, &settings).await),
+            None => None,
+        };
         let mut session_config = config::session_config(&conn, &settings, &host, offer_cram_md5);
         session_config.check_before_data =
             checker.is_some() && conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0;

@@ -116,6 +116,25 @@ impl Dialect {
         }
     }
 
+    /// An INSERT of `rows` rows into `table` that, where a row with the same `keys` exists,
+    /// adds the inserted `sums` to it instead (one statement for a whole batch).
+    pub fn insert_or_add(self, table: &str, keys: &[&str], sums: &[&str], rows: usize) -> String {
+        let columns: Vec<&str> = keys.iter().chain(sums).copied().collect();
+        let row = format!("({})", vec!["?"; columns.len()].join(", "));
+        let values = vec![row.as_str(); rows].join(", ");
+        let head = format!("INSERT INTO {table} ({}) VALUES {values}", columns.join(", "));
+        match self {
+            Dialect::MySql => {
+                let sets: Vec<String> = sums.iter().map(|c| format!("{c} = {c} + VALUES({c})")).collect();
+                format!("{head} ON DUPLICATE KEY UPDATE {}", sets.join(", "))
+            }
+            Dialect::Sqlite | Dialect::Postgres => {
+                let sets: Vec<String> = sums.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+                format!("{head} ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), sets.join(", "))
+            }
+        }
+    }
+
     /// `LIMIT n` clause appended to a SELECT (all three engines agree; kept here for MSSQL later).
     pub fn limit(self, n: u32) -> String {
         format!(" LIMIT {n}")
@@ -132,5 +151,17 @@ mod tests {
         assert_eq!(Dialect::Postgres.placeholders(sql), "SELECT a FROM t WHERE b = $1 AND c = '?' AND d = $2");
         assert_eq!(Dialect::MySql.placeholders(sql), sql);
         assert_eq!(Dialect::Sqlite.placeholders(sql), sql);
+    }
+
+    #[test]
+    fn insert_or_add_adds_on_every_engine() {
+        assert_eq!(
+            Dialect::Sqlite.insert_or_add("t", &["k"], &["a", "b"], 2),
+            "INSERT INTO t (k, a, b) VALUES (?, ?, ?), (?, ?, ?) ON CONFLICT (k) DO UPDATE SET a = t.a + excluded.a, b = t.b + excluded.b"
+        );
+        assert_eq!(
+            Dialect::MySql.insert_or_add("t", &["k"], &["a"], 1),
+            "INSERT INTO t (k, a) VALUES (?, ?) ON DUPLICATE KEY UPDATE a = a + VALUES(a)"
+        );
     }
 }

@@ -27,7 +27,13 @@ pub enum Db {
 }
 
 /// An open transaction; dropped without [`Tx::commit`] it rolls back.
-pub enum Tx {
+pub struct Tx {
+    engine: TxEngine,
+    /// A statement changed a table the directory index mirrors: tell it after the commit.
+    directory_changed: bool,
+}
+
+enum TxEngine {
     Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
     MySql(Transaction<'static, MySql>),
@@ -71,18 +77,21 @@ async fn sqlite_writer_turn() -> Option<tokio::sync::OwnedMutexGuard<()>> {
 /// Runs the same body against whichever engine `$self` holds, with `$e` bound to an executor.
 macro_rules! on_engine {
     ($self:expr, $e:ident => $body:expr) => {
+        on_engine!(Self, $self, $e => $body)
+    };
+    ($ty:ident, $self:expr, $e:ident => $body:expr) => {
         match $self {
-            Self::Sqlite($e) => {
+            $ty::Sqlite($e) => {
                 #[allow(unused_imports)]
                 use engine::sqlite as eng;
                 $body
             }
-            Self::Postgres($e) => {
+            $ty::Postgres($e) => {
                 #[allow(unused_imports)]
                 use engine::postgres as eng;
                 $body
             }
-            Self::MySql($e) => {
+            $ty::MySql($e) => {
                 #[allow(unused_imports)]
                 use engine::mysql as eng;
                 $body
@@ -116,8 +125,13 @@ impl Db {
     raw_sql_api! {
         /// Runs a statement; returns the number of rows it changed.
         async fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+            let changed = crate::directory_index::changes_directory(sql);
             let sql = self.dialect().placeholders(sql);
-            on_engine!(self, p => eng::execute(p, &sql, args).await)
+            let n = on_engine!(self, p => eng::execute(p, &sql, args).await)?;
+            if changed {
+                crate::directory_index::note_change();
+            }
+            Ok(n)
         }
     }
 
@@ -137,23 +151,29 @@ impl Db {
     raw_sql_api! {
         /// Runs an INSERT and returns the new surrogate key held in column `pk`.
         async fn insert(&self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+            let changed = crate::directory_index::changes_directory(sql);
             let sql = self.dialect().placeholders(sql);
-            on_engine!(self, p => eng::insert(p, &sql, args, pk).await)
+            let id = on_engine!(self, p => eng::insert(p, &sql, args, pk).await)?;
+            if changed {
+                crate::directory_index::note_change();
+            }
+            Ok(id)
         }
     }
 
     raw_sql_api! {
         async fn begin(&self) -> Result<Tx, StoreError> {
-            Ok(match self {
+            let engine = match self {
                 // IMMEDIATE takes the write lock at once: concurrent writers queue on the busy
                 // timeout instead of failing to upgrade a read lock and backing off.
                 Db::Sqlite(p) => {
                     let writer = sqlite_writer_turn().await;
-                    Tx::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _writer: writer })
+                    TxEngine::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _writer: writer })
                 }
-                Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-                Db::MySql(p) => Tx::MySql(p.begin().await?),
-            })
+                Db::Postgres(p) => TxEngine::Postgres(p.begin().await?),
+                Db::MySql(p) => TxEngine::MySql(p.begin().await?),
+            };
+            Ok(Tx { engine, directory_changed: false })
         }
     }
 
@@ -164,24 +184,25 @@ impl Db {
 
 impl Tx {
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
-            Tx::MySql(_) => Dialect::MySql,
+        match self.engine {
+            TxEngine::Sqlite(_) => Dialect::Sqlite,
+            TxEngine::Postgres(_) => Dialect::Postgres,
+            TxEngine::MySql(_) => Dialect::MySql,
         }
     }
 
     raw_sql_api! {
         async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+            self.directory_changed |= crate::directory_index::changes_directory(sql);
             let sql = self.dialect().placeholders(sql);
-            on_engine!(self, t => eng::execute(&mut **t, &sql, args).await)
+            on_engine!(TxEngine, &mut self.engine, t => eng::execute(&mut **t, &sql, args).await)
         }
     }
 
     raw_sql_api! {
         async fn fetch_all(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
             let sql = self.dialect().placeholders(sql);
-            on_engine!(self, t => eng::fetch_all(&mut **t, &sql, args).await)
+            on_engine!(TxEngine, &mut self.engine, t => eng::fetch_all(&mut **t, &sql, args).await)
         }
     }
 
@@ -193,14 +214,18 @@ impl Tx {
 
     raw_sql_api! {
         async fn insert(&mut self, sql: &str, args: &[Value], pk: &str) -> Result<i64, StoreError> {
+            self.directory_changed |= crate::directory_index::changes_directory(sql);
             let sql = self.dialect().placeholders(sql);
-            on_engine!(self, t => eng::insert(&mut **t, &sql, args, pk).await)
+            on_engine!(TxEngine, &mut self.engine, t => eng::insert(&mut **t, &sql, args, pk).await)
         }
     }
 
     raw_sql_api! {
         async fn commit(self) -> Result<(), StoreError> {
-            on_engine!(self, t => t.commit().await?);
+            on_engine!(TxEngine, self.engine, t => t.commit().await?);
+            if self.directory_changed {
+                crate::directory_index::note_change();
+            }
             Ok(())
         }
     }

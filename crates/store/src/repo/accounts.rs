@@ -149,6 +149,22 @@ pub async fn find(db: &Db, address: &str) -> Result<Option<Account>, StoreError>
     row.as_ref().map(Account::from_row).transpose()
 }
 
+/// Every account's address with what the directory index keeps of it.
+pub async fn keys(db: &Db) -> Result<Vec<(String, crate::directory_index::AccountKey)>, StoreError> {
+    let rows =
+        db.fetch_all("SELECT accountid, accountdomainid, accountaddress, accountactive FROM hm_accounts", &[]).await?;
+    rows.iter()
+        .map(|r| {
+            let key = crate::directory_index::AccountKey {
+                id: r.int("accountid")?,
+                domain_id: r.int("accountdomainid")?,
+                active: r.bool("accountactive")?,
+            };
+            Ok((r.text("accountaddress")?, key))
+        })
+        .collect()
+}
+
 pub async fn require(db: &Db, address: &str) -> Result<Account, StoreError> {
     find(db, address).await?.ok_or_else(|| StoreError::NotFound(format!("no account {address}")))
 }

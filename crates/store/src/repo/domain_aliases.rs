@@ -28,6 +28,12 @@ pub async fn list(db: &Db, domain_id: i64) -> Result<Vec<DomainAlias>, StoreErro
     rows.iter().map(DomainAlias::from_row).collect()
 }
 
+/// Every domain alias, the first added first.
+pub async fn all(db: &Db) -> Result<Vec<DomainAlias>, StoreError> {
+    let rows = db.fetch_all("SELECT daid, dadomainid, daalias FROM hm_domain_aliases ORDER BY daid", &[]).await?;
+    rows.iter().map(DomainAlias::from_row).collect()
+}
+
 /// The domain alias named `alias` (without case); of several, the first added, as hMailServer
 /// scans them.
 pub async fn find(db: &Db, alias: &str) -> Result<Option<DomainAlias>, StoreError> {

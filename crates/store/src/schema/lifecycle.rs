@@ -15,7 +15,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 5;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 6;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -101,6 +101,30 @@ const OUR_STEPS: &[&str] = &[
         messageid BIGINT NOT NULL
     );
     CREATE INDEX idx_altimail_forwarded ON altimail_forwarded (messageid)",
+    // 6: the Bayesian filter, per scope (0: global, else a domain id). Tokens are kept as 64-bit
+    //    hashes: fixed width, and no collation can merge two different tokens. Per token, how
+    //    many spam and ham messages held it; per scope, how many messages of each class were
+    //    learnt; per message (a hash of its Message-ID or content), what it was learnt as, so a
+    //    message learnt twice counts once and can be learnt the other way.
+    "CREATE TABLE altimail_bayes_tokens (
+        scope BIGINT NOT NULL,
+        token BIGINT NOT NULL,
+        spam BIGINT NOT NULL,
+        ham BIGINT NOT NULL,
+        PRIMARY KEY (scope, token)
+    );
+    CREATE TABLE altimail_bayes_counts (
+        scope BIGINT NOT NULL PRIMARY KEY,
+        spam BIGINT NOT NULL,
+        ham BIGINT NOT NULL
+    );
+    CREATE TABLE altimail_bayes_learnt (
+        scope BIGINT NOT NULL,
+        messagekey BIGINT NOT NULL,
+        learntclass SMALLINT NOT NULL,
+        learnttime BIGINT NOT NULL,
+        PRIMARY KEY (scope, messagekey)
+    )",
 ];
 
 /// Whether a statement of a step still has to run. Engines differ in `IF NOT EXISTS` support

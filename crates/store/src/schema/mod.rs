@@ -32,6 +32,14 @@ const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     ("altimailclamavmaxconns", "", 10),
     // Seconds an external scanner command may run before it is stopped.
     ("altimailscannertimeout", "", 120),
+    // The Bayesian filter (`repo::bayes`): on/off; 0 one global table, 1 one per domain; the
+    // score it adds; the spam probability in percent from which it adds it; how many spam and
+    // how many ham messages must have been learnt before it judges at all.
+    ("altimailbayesenabled", "", 0),
+    ("altimailbayesperdomain", "", 0),
+    ("altimailbayesscore", "", 5),
+    ("altimailbayesthreshold", "", 90),
+    ("altimailbayesminmessages", "", 20),
 ];
 
 /// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or
