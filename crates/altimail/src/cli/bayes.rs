@@ -31,14 +31,17 @@ pub enum BayesCmd {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("class").required(true).args(["spam", "ham"])))]
 pub struct TrainArgs {
+    /// The files are spam.
     #[arg(long)]
     spam: bool,
+    /// The files are not spam.
     #[arg(long)]
     ham: bool,
     /// Learn into this domain's table (used when `altimailbayesperdomain` is 1) instead of the
     /// global one.
     #[arg(long)]
     domain: Option<String>,
+    /// Messages to learn, one file each (`.eml`, as stored in the data folder).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }

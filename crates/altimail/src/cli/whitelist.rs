@@ -30,7 +30,10 @@ pub enum WhitelistCmd {
         description: String,
     },
     /// Remove the entry with this id (see `whitelist list`).
-    Remove { id: i64 },
+    Remove {
+        /// The entry's id, as `whitelist list` shows it.
+        id: i64,
+    },
 }
 
 fn row(e: &WhiteListEntry) -> Vec<String> {
