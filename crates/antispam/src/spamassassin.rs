@@ -286,7 +286,8 @@ pub fn result_of(response: Response) -> SaResult {
     let (fields, _) = header_fields(&message);
     let headers: Vec<(String, String)> = fields
         .iter()
-        .filter(|(n, _, _)| n.len() > 7 && n[..7].eq_ignore_ascii_case("x-spam-"))
+        // Compared as bytes: a name of arbitrary text need not have a char boundary at 7.
+        .filter(|(n, _, _)| n.len() > 7 && n.as_bytes()[..7].eq_ignore_ascii_case(b"x-spam-"))
         .map(|(n, v, _)| (n.clone(), v.trim().to_owned()))
         .collect();
     let status = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("x-spam-status")).map(|(_, v)| spam_status(v));
@@ -366,6 +367,16 @@ mod tests {
         assert_eq!(SpamAssassin::from_settings(|_| 0, |_| String::new()), None);
         let huge = SpamAssassin { max_size_kb: u64::MAX / 2048, ..sa };
         assert_eq!(huge.size_limit(), MAX_SIZE_KB * 1024);
+    }
+
+    #[test]
+    fn header_names_with_multibyte_chars_at_the_prefix_end_do_not_panic() {
+        // "X-Spam" then 'é' (two bytes): byte 7 falls inside the character.
+        let body = "X-Spam\u{e9}x: 1\r\nX-Spam-Flag: YES\r\n\r\nbody".as_bytes();
+        let mut raw = format!("SPAMD/1.1 0 EX_OK\r\nContent-length: {}\r\n\r\n", body.len()).into_bytes();
+        raw.extend_from_slice(body);
+        let r = result_of(parse_response(&raw).unwrap());
+        assert_eq!(r.headers, vec![("X-Spam-Flag".to_owned(), "YES".to_owned())]);
     }
 
     #[test]
