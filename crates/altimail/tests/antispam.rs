@@ -236,3 +236,93 @@ async fn spam_tests_over_smtp() {
         store.db.close().await;
     }
 }
+
+/// MAIL FROM and RCPT TO; when the RCPT is accepted the message goes through DATA. Returns the
+/// reply to RCPT and the reply to the end of the body (empty when it did not get that far).
+fn rcpt_then_send(port: u16, from: &str, subject: &str) -> (String, String) {
+    let (mut c, greeting) = LineClient::connect(port);
+    assert!(greeting.starts_with("220"), "{greeting}");
+    c.send("EHLO client.test\r\n");
+    c.until("250 ");
+    let r = c.ask(&format!("MAIL FROM:<{from}>"));
+    assert!(r.starts_with("250"), "{r}");
+    let rcpt = c.ask("RCPT TO:<john@example.com>");
+    if !rcpt.starts_with("250") {
+        c.ask("QUIT");
+        return (rcpt, String::new());
+    }
+    let data = c.ask("DATA");
+    assert!(data.starts_with("354"), "{data}");
+    c.send(&message(from, subject, ""));
+    let end = c.ask(".");
+    c.ask("QUIT");
+    (rcpt, end)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn greylisting_over_smtp() {
+    for db in backends("greylist").await {
+        let e = db.engine;
+        let dns = TestDns::start(zone("v=DKIM1; p=")).await.unwrap();
+        let i = Install::new(db);
+        example_com(&i, &[("usegreylisting", "1"), ("usespf", "1")]);
+        i.ok(&["domain", "set", "example.com", "--greylisting", "yes"]);
+        let mut config = std::fs::read_to_string(&i.config).unwrap();
+        config.push_str(&format!("\n[dns]\nservers = [\"{}\"]\n", dns.addr));
+        std::fs::write(&i.config, config).unwrap();
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        // 1. A new triplet: 451; again while blocked: 451, counted.
+        let (rcpt, _) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("451") && rcpt.contains("Please try again later."), "{e}: {rcpt}");
+        let (rcpt, _) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("451"), "{e}: {rcpt}");
+        let rows = store
+            .db
+            .fetch_all("SELECT glblockedcount FROM hm_greylisting_triplets WHERE glsenderaddress = 'a@fail.test'", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{e}");
+        assert_eq!(rows[0].int("glblockedcount").unwrap(), 2, "{e}");
+
+        // 2. After the block end the same triplet passes and the message is delivered.
+        store
+            .db
+            .execute("UPDATE hm_greylisting_triplets SET glblockendtime = glcreatetime WHERE glsenderaddress = 'a@fail.test'", &[])
+            .await
+            .unwrap();
+        let (rcpt, end) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        wait_inbox(&store, "john@example.com", 1).await;
+
+        // 3. SPF pass bypasses greylisting; the SPF result asked for at RCPT is the one the
+        // header reports (asked for once).
+        let (rcpt, end) = rcpt_then_send(port, "b@pass.test", "two");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        let got = wait_inbox(&store, "john@example.com", 2).await;
+        let text = std::fs::read_to_string(&got[1].1).unwrap();
+        assert!(text.contains("spf=pass smtp.mailfrom=b@pass.test"), "{e}: {text}");
+        let rows = store
+            .db
+            .fetch_all("SELECT glid FROM hm_greylisting_triplets WHERE glsenderaddress = 'b@pass.test'", &[])
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{e}");
+
+        // 4. Greylisting off for the domain: accepted at once.
+        i.ok(&["domain", "set", "example.com", "--greylisting", "no"]);
+        let (rcpt, end) = rcpt_then_send(port, "c@fail.test", "three");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        wait_inbox(&store, "john@example.com", 3).await;
+
+        let logs = std::fs::read_dir(i.path("logs")).unwrap();
+        let all: String =
+            logs.filter_map(|f| std::fs::read_to_string(f.unwrap().path()).ok()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("Greylisting: 127.0.0.1 from a@fail.test to john@example.com deferred"), "{e}: {all}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}

@@ -6,8 +6,8 @@
 mod account;
 mod alias;
 mod ban;
-mod blocked_attachment;
 mod bayes;
+mod blocked_attachment;
 mod certificate;
 mod dnsbl;
 mod domain;

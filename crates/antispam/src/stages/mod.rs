@@ -37,6 +37,7 @@ use crate::auth::Authenticator;
 use crate::context::Context;
 use crate::settings::AntiSpamSettings;
 
+pub use spf::check as check_spf;
 pub use verify::authenticate_message;
 
 /// What every stage may use besides the transaction's [`Context`].

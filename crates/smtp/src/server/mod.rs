@@ -96,6 +96,9 @@ struct Transaction {
     body: StreamedBody,
     /// The anti-spam state, when the tests apply.
     spam: Option<antispam::SpamState>,
+    /// The anti-spam context started at RCPT time by greylisting (its SPF result), handed to
+    /// the tests before the body.
+    spam_ctx: Option<altimail_antispam::Context>,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -141,6 +144,7 @@ impl SmtpServer {
             Some(a) => Some(a.checker(&self.store, &settings).await),
             None => None,
         };
+        let greylist_policy = altimail_antispam::greylist::Policy::from_settings(&settings);
         let mut session_config = config::session_config(&conn, &settings, &host, offer_cram_md5);
         session_config.check_before_data =
             checker.is_some() && conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0;
@@ -201,7 +205,11 @@ impl SmtpServer {
                     }
                     Action::CheckRecipient { recipient, params } => {
                         let original = recipient.to_string();
-                        let result = self.check_recipient(&conn, &session, &mut tx, &original, &params).await;
+                        let spam = match &checker {
+                            Some(c) if antispam_applies(&conn) => Some((c, &greylist_policy, host.as_str())),
+                            _ => None,
+                        };
+                        let result = self.check_recipient(&conn, &session, &mut tx, &original, &params, spam).await;
                         let _ = session.recipient_checked(result);
                     }
                     Action::CheckData => {
@@ -217,6 +225,7 @@ impl SmtpServer {
                                     helo,
                                     &tx.sender,
                                     authenticated,
+                                    tx.spam_ctx.take(),
                                 )
                                 .await
                             }
@@ -461,6 +470,7 @@ impl SmtpServer {
         tx: &mut Transaction,
         rcpt: &str,
         params: &crate::proto::RcptParams,
+        spam: Option<(&altimail_antispam::Checker, &altimail_antispam::greylist::Policy, &str)>,
     ) -> Result<(), Reply> {
         let auth = session.authenticated_user().map(str::to_owned);
         if let Some(user) = &auth {
@@ -483,6 +493,23 @@ impl SmtpServer {
         let sender = Sender::new(&tx.sender, auth.as_deref());
         match resolve::rcpt(&self.store.db, conn.range.options, &sender, rcpt).await {
             Ok(resolution) => {
+                // Greylisting: the anti-spam tests apply (range bit checked by the caller) and
+                // the client is not authenticated.
+                if let (Some((checker, policy, host)), None) = (spam, &auth) {
+                    let helo = session.helo().unwrap_or_default();
+                    antispam::greylist(
+                        &self.store,
+                        conn,
+                        checker,
+                        policy,
+                        &mut tx.spam_ctx,
+                        host,
+                        helo,
+                        &tx.sender,
+                        rcpt,
+                    )
+                    .await?;
+                }
                 let (notify, orcpt) = dsn_strings(params);
                 let more = resolution.recipients.into_iter().map(|r| QueuedRecipient {
                     address: r.address,
@@ -582,6 +609,11 @@ impl SmtpServer {
             skip_antivirus: conn.range.options & altimail_core::codes::range::ANTI_VIRUS == 0,
         }
     }
+}
+
+/// Whether the client's IP range has the anti-spam bit (the tests apply to its mail).
+fn antispam_applies(conn: &Connection) -> bool {
+    conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0
 }
 
 /// The headers the server puts before a message: `Received:`, and for a submission the `Date:`
