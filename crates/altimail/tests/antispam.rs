@@ -326,3 +326,78 @@ async fn greylisting_over_smtp() {
         store.db.close().await;
     }
 }
+
+/// The text of the `n`-th delivered message (1-based) once it is there.
+async fn nth(store: &altimail_store::Store, n: usize) -> String {
+    let got = wait_inbox(store, "john@example.com", n).await;
+    std::fs::read_to_string(&got[n - 1].1).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spamassassin_over_smtp() {
+    let Some(spamd) = altimail_testkit::peers::Spamd::start() else { return };
+    let gtube = format!(
+        "From: a@sa.test\r\nTo: john@example.com\r\nSubject: gtube\r\n\r\n{}\r\n",
+        altimail_testkit::peers::GTUBE
+    );
+    for db in backends("spamassassin").await {
+        let e = db.engine;
+        let i = Install::new(db);
+        let port_setting = spamd.port.to_string();
+        example_com(
+            &i,
+            &[
+                ("spamassassinenabled", "1"),
+                ("spamassassinhost", "127.0.0.1"),
+                ("spamassassinport", &port_setting),
+                ("spamassassinscore", "5"),
+                ("spammarkthreshold", "5"),
+                ("spamdeletethreshold", "0"),
+            ],
+        );
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        // 1. GTUBE, no delete threshold: delivered, marked, with SpamAssassin's headers.
+        let (data, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(data.starts_with("354") && end.starts_with("250"), "{e}: {data} {end}");
+        let text = nth(&store, 1).await;
+        assert!(text.contains("X-hMailServer-Spam: YES\r\n"), "{e}: {text}");
+        assert!(text.contains("Tagged as Spam by SpamAssassin - (Score: 5)"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Status: Yes"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Flag: YES"), "{e}: {text}");
+
+        // 2. An ordinary message: not marked.
+        let (_, end) = send(port, "a@sa.test", &message("a@sa.test", "plain", ""), false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 2).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Status: No"), "{e}: {text}");
+
+        // 3. Delete threshold at spamassassinscore: refused after the body.
+        set(&i, "spamdeletethreshold", "5");
+        settle();
+        let (data, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(data.starts_with("354"), "{e}: {data}");
+        assert!(end.starts_with("554") && end.contains("Tagged as Spam by SpamAssassin"), "{e}: {end}");
+
+        // 4. spamd unreachable: accepted unscored, hMailServer's error text in the log.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = closed.local_addr().unwrap().port().to_string();
+        drop(closed);
+        set(&i, "spamassassinport", &dead);
+        settle();
+        let (_, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 3).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+        let logs = std::fs::read_dir(i.path("logs")).unwrap();
+        let all: String =
+            logs.filter_map(|f| std::fs::read_to_string(f.unwrap().path()).ok()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("The SpamAssassin tests did not complete."), "{e}: {all}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}

@@ -61,6 +61,12 @@ pub struct Context {
     /// The message (headers and body as received) for the post-transmission tests; empty when
     /// they do not read it (too large, or before the end of data).
     pub message: Vec<u8>,
+    /// The message to store in place of the one received, when a test rewrote it (spamd's
+    /// processed message, with SpamAssassin's `X-Spam-*` headers).
+    pub replacement: Option<Vec<u8>>,
+    /// Errors of tests that could not complete (for the error log); the message goes on
+    /// unscored by them.
+    pub errors: Vec<String>,
     /// What each test found, for the status log line.
     notes: Vec<String>,
 }
@@ -89,6 +95,8 @@ impl Context {
             refusal: None,
             force_mark: false,
             message: Vec::new(),
+            replacement: None,
+            errors: Vec::new(),
             notes: Vec::new(),
         }
     }

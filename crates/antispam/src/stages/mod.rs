@@ -24,6 +24,7 @@
 mod dkim;
 mod dmarc;
 mod dns_checks;
+mod spamassassin;
 mod spf;
 mod verify;
 
@@ -81,7 +82,8 @@ pub const POST_TRANSMISSION: &[Stage] = &[
     Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
     Stage { name: "DMARC", run: dmarc::run },
-    // SpamAssassin (spamassassin.rs), then the Bayesian score (bayes/) go here.
+    Stage { name: "SpamAssassin", run: spamassassin::run },
+    // The Bayesian score (bayes/) goes here.
 ];
 
 /// Runs `stages` in order until the outcome is settled.

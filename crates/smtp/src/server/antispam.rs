@@ -165,8 +165,14 @@ pub(super) async fn after_data(
         state.ctx.message = body.to_vec();
         altimail_antispam::stages::run(POST_TRANSMISSION, checker, &mut state.ctx).await;
         state.ctx.message = Vec::new();
+        for text in std::mem::take(&mut state.ctx.errors) {
+            conn.log.error(Severity::Medium, 5508, "SMTPD", &text);
+        }
     }
-    finish(conn, checker, state, "after data")
+    let mut edits = finish(conn, checker, state, "after data")?;
+    // The message to store is spamd's processed one, when SpamAssassin ran.
+    edits.replacement = state.ctx.replacement.take();
+    Ok(edits)
 }
 
 /// The header edits for the transaction's state so far, with the status line logged; a
