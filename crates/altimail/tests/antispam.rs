@@ -401,3 +401,61 @@ async fn spamassassin_over_smtp() {
         store.db.close().await;
     }
 }
+
+const SPAM_WORDS: &[&str] = &[
+    "cheap", "pills", "viagra", "casino", "bonus", "prize", "winner", "click", "offer", "discount", "pharmacy", "free",
+];
+const HAM_WORDS: &[&str] =
+    &["meeting", "project", "tuesday", "minutes", "report", "agenda", "regards", "colleagues", "schedule", "budget"];
+
+/// A message made of `words`, varied by `n`.
+fn corpus_message(words: &[&str], n: usize) -> String {
+    let body: Vec<&str> = (0..40).map(|k| words[(k * 7 + n) % words.len()]).collect();
+    format!(
+        "From: s{n}@corpus.test\r\nTo: john@example.com\r\nSubject: {} {}\r\nMessage-ID: <{n}.{}@corpus.test>\r\n\r\n{}\r\n",
+        words[n % words.len()],
+        words[(n + 3) % words.len()],
+        words[0],
+        body.join(" ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bayes_over_smtp() {
+    for db in backends("bayes-smtp").await {
+        let e = db.engine;
+        let i = Install::new(db);
+        example_com(&i, &[("altimailbayesenabled", "1")]);
+        let dir = i.path("corpus");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (class, words) in [("spam", SPAM_WORDS), ("ham", HAM_WORDS)] {
+            let mut args = vec!["bayes".to_owned(), "train".to_owned(), format!("--{class}")];
+            for n in 0..20 {
+                let path = dir.join(format!("{class}{n}.eml"));
+                std::fs::write(&path, corpus_message(words, n)).unwrap();
+                args.push(path.to_string_lossy().into_owned());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            i.ok(&args);
+        }
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        let spammy = "From: x@other.test\r\nTo: john@example.com\r\nSubject: cheap pills\r\n\r\ncheap viagra pills casino bonus, click for a free prize offer\r\n";
+        let (_, end) = send(port, "x@other.test", spammy, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 1).await;
+        assert!(text.contains("X-hMailServer-Spam: YES"), "{e}: {text}");
+        assert!(text.contains("X-hMailServer-Reason-1: Bayesian filter: spam probability"), "{e}: {text}");
+
+        let hammy = "From: y@other.test\r\nTo: john@example.com\r\nSubject: project meeting\r\n\r\nthe project meeting on tuesday: agenda, minutes and budget report. regards\r\n";
+        let (_, end) = send(port, "y@other.test", hammy, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 2).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}

@@ -67,6 +67,9 @@ pub struct Context {
     /// Errors of tests that could not complete (for the error log); the message goes on
     /// unscored by them.
     pub errors: Vec<String>,
+    /// The domain of the first local recipient (`hm_domains.domainid`), for the Bayesian
+    /// filter's per-domain table.
+    pub domain_id: Option<i64>,
     /// What each test found, for the status log line.
     notes: Vec<String>,
 }
@@ -97,6 +100,7 @@ impl Context {
             message: Vec::new(),
             replacement: None,
             errors: Vec::new(),
+            domain_id: None,
             notes: Vec::new(),
         }
     }

@@ -21,6 +21,7 @@
 //!
 //! and one line in the list below, at its place in hMailServer's order.
 
+mod bayes;
 mod dkim;
 mod dmarc;
 mod dns_checks;
@@ -54,6 +55,10 @@ pub struct Checker {
     pub dnsbl: Vec<altimail_store::repo::dnsbl::Dnsbl>,
     /// The URI block lists (`hm_surblservers`), read with the settings.
     pub surbl: Vec<altimail_store::repo::surbl::Surbl>,
+    /// The database, for the Bayesian score; `None` skips it.
+    pub db: Option<altimail_store::Db>,
+    /// The Bayesian filter's settings, read with the others; `None` skips it.
+    pub bayes: Option<crate::bayes::BayesSettings>,
 }
 
 /// The future a stage returns.
@@ -76,14 +81,15 @@ pub const PRE_TRANSMISSION: &[Stage] = &[
     Stage { name: "SPF", run: spf::run },
 ];
 
-/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score. (Greylisting is not a
+/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score (scored against the
+/// table of the first local recipient's domain, [`Context::domain_id`], or the global one). (Greylisting is not a
 /// stage: hMailServer decides it per RCPT, before these lists run.)
 pub const POST_TRANSMISSION: &[Stage] = &[
     Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
     Stage { name: "DMARC", run: dmarc::run },
     Stage { name: "SpamAssassin", run: spamassassin::run },
-    // The Bayesian score (bayes/) goes here.
+    Stage { name: "Bayes", run: bayes::run },
 ];
 
 /// Runs `stages` in order until the outcome is settled.

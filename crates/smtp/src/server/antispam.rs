@@ -50,6 +50,8 @@ impl AntiSpam {
             auth: self.auth.clone(),
             dnsbl,
             surbl,
+            db: Some(store.db.clone()),
+            bayes: Some(altimail_antispam::bayes::BayesSettings::from_settings(settings)),
         }
     }
 }

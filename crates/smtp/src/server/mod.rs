@@ -99,6 +99,8 @@ struct Transaction {
     /// The anti-spam context started at RCPT time by greylisting (its SPF result), handed to
     /// the tests before the body.
     spam_ctx: Option<altimail_antispam::Context>,
+    /// The domain of the first local recipient, for the Bayesian filter's per-domain table.
+    local_domain: Option<i64>,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -231,7 +233,13 @@ impl SmtpServer {
                             }
                             None => Ok(None),
                         };
-                        let result = result.map(|state| tx.spam = state);
+                        let local_domain = tx.local_domain;
+                        let result = result.map(|state| {
+                            tx.spam = state.map(|mut st| {
+                                st.ctx.domain_id = local_domain;
+                                st
+                            })
+                        });
                         let _ = session.data_checked(result);
                     }
                     Action::Message(message) => {
@@ -519,6 +527,13 @@ impl SmtpServer {
                     orcpt: orcpt.clone(),
                 });
                 for r in more {
+                    if tx.local_domain.is_none()
+                        && r.account_id != 0
+                        && let Some((_, domain)) = altimail_core::address::split(&r.address)
+                        && let Ok(Some(d)) = domains::find(&self.store.db, domain).await
+                    {
+                        tx.local_domain = Some(d.id);
+                    }
                     if !tx.recipients.iter().any(|have| have.address.eq_ignore_ascii_case(&r.address)) {
                         tx.recipients.push(r);
                     }
