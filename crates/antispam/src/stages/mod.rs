@@ -20,6 +20,16 @@
 //! ```
 //!
 //! and one line in the list below, at its place in hMailServer's order.
+//!
+//! A stage that rewrites the message (SpamAssassin) puts the new one in
+//! [`Context::replacement`]; the header edits then apply to it. A test that cannot complete
+//! (spamd down, a database error) pushes its error text to [`Context::errors`], which the SMTP
+//! server writes to the error log; the message goes on unscored by it.
+//!
+//! Greylisting is not a stage: the SMTP server decides it per RCPT
+//! ([`crate::greylist::decide`]). For its bypass on SPF pass it asks [`check_spf`] once per
+//! transaction and keeps the result in the transaction's [`Context`], where the SPF stage finds
+//! it instead of asking again.
 
 mod bayes;
 mod dkim;
@@ -81,9 +91,9 @@ pub const PRE_TRANSMISSION: &[Stage] = &[
     Stage { name: "SPF", run: spf::run },
 ];
 
-/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score (scored against the
-/// table of the first local recipient's domain, [`Context::domain_id`], or the global one). (Greylisting is not a
-/// stage: hMailServer decides it per RCPT, before these lists run.)
+/// After the body: SURBL, DKIM, DMARC, SpamAssassin (spamd; its processed message is stored),
+/// the Bayesian score (against the table of the first local recipient's domain,
+/// [`Context::domain_id`], or the global one).
 pub const POST_TRANSMISSION: &[Stage] = &[
     Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },

@@ -9,6 +9,9 @@
 //! such header naming our host, and at the mark threshold gets hMailServer's spam headers and
 //! subject prefix. A body streamed to its file (over 1 MiB) gets them in the head written
 //! first; it skips the post-transmission tests, as any body over `antispammaxsize` does.
+//!
+//! Greylisting is decided per RCPT under the same conditions ([`greylist`]). When SpamAssassin
+//! ran, the message stored is spamd's processed one, with the header edits applied to it.
 
 use std::sync::Arc;
 
