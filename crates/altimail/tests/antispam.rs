@@ -236,3 +236,226 @@ async fn spam_tests_over_smtp() {
         store.db.close().await;
     }
 }
+
+/// MAIL FROM and RCPT TO; when the RCPT is accepted the message goes through DATA. Returns the
+/// reply to RCPT and the reply to the end of the body (empty when it did not get that far).
+fn rcpt_then_send(port: u16, from: &str, subject: &str) -> (String, String) {
+    let (mut c, greeting) = LineClient::connect(port);
+    assert!(greeting.starts_with("220"), "{greeting}");
+    c.send("EHLO client.test\r\n");
+    c.until("250 ");
+    let r = c.ask(&format!("MAIL FROM:<{from}>"));
+    assert!(r.starts_with("250"), "{r}");
+    let rcpt = c.ask("RCPT TO:<john@example.com>");
+    if !rcpt.starts_with("250") {
+        c.ask("QUIT");
+        return (rcpt, String::new());
+    }
+    let data = c.ask("DATA");
+    assert!(data.starts_with("354"), "{data}");
+    c.send(&message(from, subject, ""));
+    let end = c.ask(".");
+    c.ask("QUIT");
+    (rcpt, end)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn greylisting_over_smtp() {
+    for db in backends("greylist").await {
+        let e = db.engine;
+        let dns = TestDns::start(zone("v=DKIM1; p=")).await.unwrap();
+        let i = Install::new(db);
+        example_com(&i, &[("usegreylisting", "1"), ("usespf", "1")]);
+        i.ok(&["domain", "set", "example.com", "--greylisting", "yes"]);
+        let mut config = std::fs::read_to_string(&i.config).unwrap();
+        config.push_str(&format!("\n[dns]\nservers = [\"{}\"]\n", dns.addr));
+        std::fs::write(&i.config, config).unwrap();
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        // 1. A new triplet: 451; again while blocked: 451, counted.
+        let (rcpt, _) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("451") && rcpt.contains("Please try again later."), "{e}: {rcpt}");
+        let (rcpt, _) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("451"), "{e}: {rcpt}");
+        let rows = store
+            .db
+            .fetch_all("SELECT glblockedcount FROM hm_greylisting_triplets WHERE glsenderaddress = 'a@fail.test'", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{e}");
+        assert_eq!(rows[0].int("glblockedcount").unwrap(), 2, "{e}");
+
+        // 2. After the block end the same triplet passes and the message is delivered.
+        store
+            .db
+            .execute("UPDATE hm_greylisting_triplets SET glblockendtime = glcreatetime WHERE glsenderaddress = 'a@fail.test'", &[])
+            .await
+            .unwrap();
+        let (rcpt, end) = rcpt_then_send(port, "a@fail.test", "one");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        wait_inbox(&store, "john@example.com", 1).await;
+
+        // 3. SPF pass bypasses greylisting; the SPF result asked for at RCPT is the one the
+        // header reports (asked for once).
+        let (rcpt, end) = rcpt_then_send(port, "b@pass.test", "two");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        let got = wait_inbox(&store, "john@example.com", 2).await;
+        let text = std::fs::read_to_string(&got[1].1).unwrap();
+        assert!(text.contains("spf=pass smtp.mailfrom=b@pass.test"), "{e}: {text}");
+        let rows = store
+            .db
+            .fetch_all("SELECT glid FROM hm_greylisting_triplets WHERE glsenderaddress = 'b@pass.test'", &[])
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{e}");
+
+        // 4. Greylisting off for the domain: accepted at once.
+        i.ok(&["domain", "set", "example.com", "--greylisting", "no"]);
+        let (rcpt, end) = rcpt_then_send(port, "c@fail.test", "three");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        wait_inbox(&store, "john@example.com", 3).await;
+
+        let logs = std::fs::read_dir(i.path("logs")).unwrap();
+        let all: String =
+            logs.filter_map(|f| std::fs::read_to_string(f.unwrap().path()).ok()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("Greylisting: 127.0.0.1 from a@fail.test to john@example.com deferred"), "{e}: {all}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}
+
+/// The text of the `n`-th delivered message (1-based) once it is there.
+async fn nth(store: &altimail_store::Store, n: usize) -> String {
+    let got = wait_inbox(store, "john@example.com", n).await;
+    std::fs::read_to_string(&got[n - 1].1).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spamassassin_over_smtp() {
+    let Some(spamd) = altimail_testkit::peers::Spamd::start() else { return };
+    let gtube = format!(
+        "From: a@sa.test\r\nTo: john@example.com\r\nSubject: gtube\r\n\r\n{}\r\n",
+        altimail_testkit::peers::GTUBE
+    );
+    for db in backends("spamassassin").await {
+        let e = db.engine;
+        let i = Install::new(db);
+        let port_setting = spamd.port.to_string();
+        example_com(
+            &i,
+            &[
+                ("spamassassinenabled", "1"),
+                ("spamassassinhost", "127.0.0.1"),
+                ("spamassassinport", &port_setting),
+                ("spamassassinscore", "5"),
+                ("spammarkthreshold", "5"),
+                ("spamdeletethreshold", "0"),
+            ],
+        );
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        // 1. GTUBE, no delete threshold: delivered, marked, with SpamAssassin's headers.
+        let (data, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(data.starts_with("354") && end.starts_with("250"), "{e}: {data} {end}");
+        let text = nth(&store, 1).await;
+        assert!(text.contains("X-hMailServer-Spam: YES\r\n"), "{e}: {text}");
+        assert!(text.contains("Tagged as Spam by SpamAssassin - (Score: 5)"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Status: Yes"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Flag: YES"), "{e}: {text}");
+
+        // 2. An ordinary message: not marked.
+        let (_, end) = send(port, "a@sa.test", &message("a@sa.test", "plain", ""), false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 2).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+        assert!(text.contains("X-Spam-Status: No"), "{e}: {text}");
+
+        // 3. Delete threshold at spamassassinscore: refused after the body.
+        set(&i, "spamdeletethreshold", "5");
+        settle();
+        let (data, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(data.starts_with("354"), "{e}: {data}");
+        assert!(end.starts_with("554") && end.contains("Tagged as Spam by SpamAssassin"), "{e}: {end}");
+
+        // 4. spamd unreachable: accepted unscored, hMailServer's error text in the log.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = closed.local_addr().unwrap().port().to_string();
+        drop(closed);
+        set(&i, "spamassassinport", &dead);
+        settle();
+        let (_, end) = send(port, "a@sa.test", &gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 3).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+        let logs = std::fs::read_dir(i.path("logs")).unwrap();
+        let all: String =
+            logs.filter_map(|f| std::fs::read_to_string(f.unwrap().path()).ok()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("The SpamAssassin tests did not complete."), "{e}: {all}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}
+
+const SPAM_WORDS: &[&str] = &[
+    "cheap", "pills", "viagra", "casino", "bonus", "prize", "winner", "click", "offer", "discount", "pharmacy", "free",
+];
+const HAM_WORDS: &[&str] =
+    &["meeting", "project", "tuesday", "minutes", "report", "agenda", "regards", "colleagues", "schedule", "budget"];
+
+/// A message made of `words`, varied by `n`.
+fn corpus_message(words: &[&str], n: usize) -> String {
+    let body: Vec<&str> = (0..40).map(|k| words[(k * 7 + n) % words.len()]).collect();
+    format!(
+        "From: s{n}@corpus.test\r\nTo: john@example.com\r\nSubject: {} {}\r\nMessage-ID: <{n}.{}@corpus.test>\r\n\r\n{}\r\n",
+        words[n % words.len()],
+        words[(n + 3) % words.len()],
+        words[0],
+        body.join(" ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bayes_over_smtp() {
+    for db in backends("bayes-smtp").await {
+        let e = db.engine;
+        let i = Install::new(db);
+        example_com(&i, &[("altimailbayesenabled", "1")]);
+        let dir = i.path("corpus");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (class, words) in [("spam", SPAM_WORDS), ("ham", HAM_WORDS)] {
+            let mut args = vec!["bayes".to_owned(), "train".to_owned(), format!("--{class}")];
+            for n in 0..20 {
+                let path = dir.join(format!("{class}{n}.eml"));
+                std::fs::write(&path, corpus_message(words, n)).unwrap();
+                args.push(path.to_string_lossy().into_owned());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            i.ok(&args);
+        }
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let port = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        let spammy = "From: x@other.test\r\nTo: john@example.com\r\nSubject: cheap pills\r\n\r\ncheap viagra pills casino bonus, click for a free prize offer\r\n";
+        let (_, end) = send(port, "x@other.test", spammy, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 1).await;
+        assert!(text.contains("X-hMailServer-Spam: YES"), "{e}: {text}");
+        assert!(text.contains("X-hMailServer-Reason-1: Bayesian filter: spam probability"), "{e}: {text}");
+
+        let hammy = "From: y@other.test\r\nTo: john@example.com\r\nSubject: project meeting\r\n\r\nthe project meeting on tuesday: agenda, minutes and budget report. regards\r\n";
+        let (_, end) = send(port, "y@other.test", hammy, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 2).await;
+        assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}

@@ -61,6 +61,15 @@ pub struct Context {
     /// The message (headers and body as received) for the post-transmission tests; empty when
     /// they do not read it (too large, or before the end of data).
     pub message: Vec<u8>,
+    /// The message to store in place of the one received, when a test rewrote it (spamd's
+    /// processed message, with SpamAssassin's `X-Spam-*` headers).
+    pub replacement: Option<Vec<u8>>,
+    /// Errors of tests that could not complete (for the error log); the message goes on
+    /// unscored by them.
+    pub errors: Vec<String>,
+    /// The domain of the first local recipient (`hm_domains.domainid`), for the Bayesian
+    /// filter's per-domain table.
+    pub domain_id: Option<i64>,
     /// What each test found, for the status log line.
     notes: Vec<String>,
 }
@@ -89,6 +98,9 @@ impl Context {
             refusal: None,
             force_mark: false,
             message: Vec::new(),
+            replacement: None,
+            errors: Vec::new(),
+            domain_id: None,
             notes: Vec::new(),
         }
     }

@@ -105,12 +105,16 @@ pub struct Edits {
     pub strip_results_of: Option<String>,
     /// Put this before the Subject (with a space).
     pub subject_prefix: Option<String>,
+    /// Edit and store this message instead of the one given to [`Edits::apply`] (spamd's
+    /// processed message).
+    pub replacement: Option<Vec<u8>>,
 }
 
 impl Edits {
     /// Applies the edits to `message` (or the first octets of a streamed one), giving the
     /// octets to store in its place, `prefix` first.
     pub fn apply(&self, message: &[u8]) -> Vec<u8> {
+        let message = self.replacement.as_deref().unwrap_or(message);
         let mut out = Vec::with_capacity(message.len() + self.prefix.len() + 64);
         out.extend_from_slice(self.prefix.as_bytes());
         let edit_headers = self.strip_results_of.is_some() || self.subject_prefix.is_some();
@@ -173,6 +177,17 @@ mod tests {
         assert_eq!(out, "X-A: 1\r\nFrom: a@b\r\nSubject: [SPAM] hello\r\n\r\nx");
         let out = String::from_utf8(edits.apply(b"From: a@b\r\n\r\nx")).unwrap();
         assert_eq!(out, "X-A: 1\r\nFrom: a@b\r\nSubject: [SPAM]\r\n\r\nx");
+    }
+
+    #[test]
+    fn a_replacement_is_edited_instead_of_the_message() {
+        let edits = Edits {
+            prefix: "X: 1\r\n".into(),
+            subject_prefix: Some("[SPAM]".into()),
+            replacement: Some(b"X-Spam-Flag: YES\r\nSubject: hi\r\n\r\nb".to_vec()),
+            ..Edits::default()
+        };
+        assert_eq!(edits.apply(b"Subject: hi\r\n\r\nb"), b"X: 1\r\nX-Spam-Flag: YES\r\nSubject: [SPAM] hi\r\n\r\nb");
     }
 
     #[test]

@@ -130,6 +130,16 @@ async fn resolve(db: &Db, recipient: &str) -> Result<Option<(String, domains::Do
     Ok(Some((format!("{local}@{}", d.name), d)))
 }
 
+/// Whether greylisting could apply to `recipient` under `policy`: it is on, and the recipient's
+/// domain (or the domain a domain alias points to) is local with greylisting on. Lets a caller
+/// skip work greylisting alone needs (the SPF lookup for the bypass) for other recipients.
+pub async fn applies(db: &Db, policy: &Policy, recipient: &str) -> Result<bool, StoreError> {
+    if !policy.enabled {
+        return Ok(false);
+    }
+    Ok(resolve(db, recipient).await?.is_some_and(|(_, d)| d.antispam_options & DOMAIN_GREYLISTING != 0))
+}
+
 /// Whether `client` is an A host of the sender's domain or an address of one of its MX hosts.
 async fn sender_host(dns: &dyn Dns, sender: &str, client: IpAddr) -> bool {
     let Some((_, domain)) = split(sender) else { return false };

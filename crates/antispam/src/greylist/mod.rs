@@ -8,5 +8,5 @@
 mod decide;
 mod purge;
 
-pub use decide::{Decision, Policy, Request, Skip, decide, reply};
+pub use decide::{Decision, Policy, Request, Skip, applies, decide, reply};
 pub use purge::{purge, spawn_purge};

@@ -20,10 +20,22 @@
 //! ```
 //!
 //! and one line in the list below, at its place in hMailServer's order.
+//!
+//! A stage that rewrites the message (SpamAssassin) puts the new one in
+//! [`Context::replacement`]; the header edits then apply to it. A test that cannot complete
+//! (spamd down, a database error) pushes its error text to [`Context::errors`], which the SMTP
+//! server writes to the error log; the message goes on unscored by it.
+//!
+//! Greylisting is not a stage: the SMTP server decides it per RCPT
+//! ([`crate::greylist::decide`]). For its bypass on SPF pass it asks [`check_spf`] once per
+//! transaction and keeps the result in the transaction's [`Context`], where the SPF stage finds
+//! it instead of asking again.
 
+mod bayes;
 mod dkim;
 mod dmarc;
 mod dns_checks;
+mod spamassassin;
 mod spf;
 mod verify;
 
@@ -37,6 +49,7 @@ use crate::auth::Authenticator;
 use crate::context::Context;
 use crate::settings::AntiSpamSettings;
 
+pub use spf::check as check_spf;
 pub use verify::authenticate_message;
 
 /// What every stage may use besides the transaction's [`Context`].
@@ -52,6 +65,10 @@ pub struct Checker {
     pub dnsbl: Vec<altimail_store::repo::dnsbl::Dnsbl>,
     /// The URI block lists (`hm_surblservers`), read with the settings.
     pub surbl: Vec<altimail_store::repo::surbl::Surbl>,
+    /// The database, for the Bayesian score; `None` skips it.
+    pub db: Option<altimail_store::Db>,
+    /// The Bayesian filter's settings, read with the others; `None` skips it.
+    pub bayes: Option<crate::bayes::BayesSettings>,
 }
 
 /// The future a stage returns.
@@ -74,13 +91,15 @@ pub const PRE_TRANSMISSION: &[Stage] = &[
     Stage { name: "SPF", run: spf::run },
 ];
 
-/// After the body: SURBL, DKIM, DMARC, SpamAssassin, the Bayesian score. (Greylisting is not a
-/// stage: hMailServer decides it per RCPT, before these lists run.)
+/// After the body: SURBL, DKIM, DMARC, SpamAssassin (spamd; its processed message is stored),
+/// the Bayesian score (against the table of the first local recipient's domain,
+/// [`Context::domain_id`], or the global one).
 pub const POST_TRANSMISSION: &[Stage] = &[
     Stage { name: "SURBL", run: dns_checks::surbl },
     Stage { name: "DKIM", run: dkim::run },
     Stage { name: "DMARC", run: dmarc::run },
-    // SpamAssassin (spamassassin.rs), then the Bayesian score (bayes/) go here.
+    Stage { name: "SpamAssassin", run: spamassassin::run },
+    Stage { name: "Bayes", run: bayes::run },
 ];
 
 /// Runs `stages` in order until the outcome is settled.

@@ -8,16 +8,28 @@ use super::{Checker, StageFuture};
 use crate::context::{Context, spf_word};
 use crate::score::Finding;
 
+/// Asks for the SPF result of the transaction unless it is already known (greylisting's bypass
+/// on SPF pass may have asked at RCPT time): the result is kept in [`Context::spf`], so it is
+/// asked for once per transaction. Scores nothing; the SPF stage does.
+pub async fn check(c: &Checker, ctx: &mut Context) {
+    if ctx.spf.is_some() {
+        return;
+    }
+    let Some(auth) = &c.auth else { return };
+    let params = SpfParameters::verify_mail_from(ctx.ip, &ctx.helo, &ctx.host_name, &ctx.sender);
+    ctx.spf = Some(auth.0.verify_spf(params).await);
+}
+
 pub(super) fn run<'a>(c: &'a Checker, ctx: &'a mut Context) -> StageFuture<'a> {
     Box::pin(async move {
         if !c.settings.spf {
             return;
         }
-        let Some(auth) = &c.auth else { return ctx.note("SPF", "skipped (no resolver)") };
-        let output = {
-            let params = SpfParameters::verify_mail_from(ctx.ip, &ctx.helo, &ctx.host_name, &ctx.sender);
-            auth.0.verify_spf(params).await
-        };
+        if c.auth.is_none() && ctx.spf.is_none() {
+            return ctx.note("SPF", "skipped (no resolver)");
+        }
+        check(c, ctx).await;
+        let Some(output) = ctx.spf.take() else { return };
         match output.result() {
             SpfResult::Fail => {
                 let explanation = output

@@ -29,7 +29,18 @@ fn settings() -> AntiSpamSettings {
 async fn checker(zone: Zone, settings: AntiSpamSettings) -> (Checker, TestDns) {
     let dns = TestDns::start(zone).await.unwrap();
     let auth = Authenticator::for_servers(&[dns.addr]);
-    (Checker { settings, dns: Arc::new(StaticDns::default()), auth, dnsbl: Vec::new(), surbl: Vec::new() }, dns)
+    (
+        Checker {
+            settings,
+            dns: Arc::new(StaticDns::default()),
+            auth,
+            dnsbl: Vec::new(),
+            surbl: Vec::new(),
+            db: None,
+            bayes: None,
+        },
+        dns,
+    )
 }
 
 fn ctx(sender: &str) -> Context {
@@ -105,6 +116,8 @@ async fn dns_failure_never_scores() {
         auth,
         dnsbl: Vec::new(),
         surbl: Vec::new(),
+        db: None,
+        bayes: None,
     };
     let mut ctx = ctx("x@bad.test");
     ctx.message = MESSAGE.as_bytes().to_vec();
@@ -203,8 +216,15 @@ fn add_two<'a>(_: &'a Checker, ctx: &'a mut Context) -> StageFuture<'a> {
 async fn the_runner_stops_once_settled() {
     let mut s = settings();
     s.thresholds = Thresholds { mark: 3, delete: 0 };
-    let c =
-        Checker { settings: s, dns: Arc::new(StaticDns::default()), auth: None, dnsbl: Vec::new(), surbl: Vec::new() };
+    let c = Checker {
+        settings: s,
+        dns: Arc::new(StaticDns::default()),
+        auth: None,
+        dnsbl: Vec::new(),
+        surbl: Vec::new(),
+        db: None,
+        bayes: None,
+    };
     let stages =
         [Stage { name: "a", run: add_two }, Stage { name: "b", run: add_two }, Stage { name: "c", run: add_two }];
     let mut ctx = ctx("a@b.test");
@@ -232,7 +252,15 @@ async fn dns_checks_run_in_order_and_add_up() {
         reject_message: "Rejected by BL.".into(),
         score: 3,
     };
-    let c = Checker { settings: s, dns: Arc::new(dns), auth: None, dnsbl: vec![list], surbl: Vec::new() };
+    let c = Checker {
+        settings: s,
+        dns: Arc::new(dns),
+        auth: None,
+        dnsbl: vec![list],
+        surbl: Vec::new(),
+        db: None,
+        bayes: None,
+    };
     let mut ctx = ctx("x@nomx.test");
     run(PRE_TRANSMISSION, &c, &mut ctx).await;
     let tests: Vec<&str> = ctx.tally.findings().iter().map(|f| f.test).collect();
@@ -251,7 +279,15 @@ async fn surbl_scores_listed_links_after_the_body() {
     s.dmarc = false;
     let list =
         Surbl { id: 1, active: true, zone: "uribl.test".into(), reject_message: "Rejected by SURBL.".into(), score: 3 };
-    let c = Checker { settings: s, dns: Arc::new(dns), auth: None, dnsbl: Vec::new(), surbl: vec![list] };
+    let c = Checker {
+        settings: s,
+        dns: Arc::new(dns),
+        auth: None,
+        dnsbl: Vec::new(),
+        surbl: vec![list],
+        db: None,
+        bayes: None,
+    };
     let mut ctx = ctx("x@a.test");
     ctx.message = b"Subject: x\r\n\r\nSee http://www.spammy.example/offer now.\r\n".to_vec();
     run(POST_TRANSMISSION, &c, &mut ctx).await;

@@ -9,10 +9,14 @@
 //! such header naming our host, and at the mark threshold gets hMailServer's spam headers and
 //! subject prefix. A body streamed to its file (over 1 MiB) gets them in the head written
 //! first; it skips the post-transmission tests, as any body over `antispammaxsize` does.
+//!
+//! Greylisting is decided per RCPT under the same conditions ([`greylist`]). When SpamAssassin
+//! ran, the message stored is spamd's processed one, with the header edits applied to it.
 
 use std::sync::Arc;
 
 use altimail_antispam::auth::Authenticator;
+use altimail_antispam::greylist::{self, Decision, Policy, Request};
 use altimail_antispam::headers::{Edits, authentication_results, spam_headers};
 use altimail_antispam::{AntiSpamSettings, Checker, Context, Outcome, POST_TRANSMISSION, PRE_TRANSMISSION};
 use altimail_dns::Dns;
@@ -49,6 +53,8 @@ impl AntiSpam {
             auth: self.auth.clone(),
             dnsbl,
             surbl,
+            db: Some(store.db.clone()),
+            bayes: Some(altimail_antispam::bayes::BayesSettings::from_settings(settings)),
         }
     }
 }
@@ -60,7 +66,62 @@ pub(super) struct SpamState {
     pub(super) tested: bool,
 }
 
-/// Before the body: `Ok(None)` when the tests do not apply (authenticated client).
+/// Greylisting for one recipient that resolved (hMailServer decides it per RCPT, for local
+/// domains with greylisting on). The caller has checked the range's anti-spam bit and that the
+/// client is not authenticated; a client white-listed in `hm_whitelist` is not greylisted.
+/// With `BypassGreylistingOnSPFSuccess` the SPF result is asked for at the first recipient that
+/// needs it and kept in `ctx`, where the SPF stage before the body finds it. A database failure
+/// is logged and lets the recipient through.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn greylist(
+    store: &Store,
+    conn: &Connection,
+    checker: &Checker,
+    policy: &Policy,
+    ctx: &mut Option<Context>,
+    host: &str,
+    helo: &str,
+    sender: &str,
+    recipient: &str,
+) -> Result<(), Reply> {
+    let db_error = |e: altimail_store::StoreError| -> Result<(), Reply> {
+        conn.log.error(Severity::Medium, 5014, "SMTPD", &format!("greylisting unavailable, not applied: {e}"));
+        Ok(())
+    };
+    match greylist::applies(&store.db, policy, recipient).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
+        Err(e) => return db_error(e),
+    }
+    match whitelist::matches(&store.db, conn.peer_ip(), sender).await {
+        Ok(false) => {}
+        Ok(true) => return Ok(()),
+        Err(e) => return db_error(e),
+    }
+    let ctx = ctx.get_or_insert_with(|| Context::new(conn.peer_ip(), helo, sender, host));
+    if policy.bypass_on_spf_pass {
+        altimail_antispam::stages::check_spf(checker, ctx).await;
+    }
+    let request = Request { client: conn.peer_ip(), sender, recipient, spf_pass: ctx.spf_passed() };
+    let decision = greylist::decide(&store.db, &*checker.dns, policy, &request, altimail_core::time::now_local()).await;
+    match decision {
+        Ok(Decision::Defer) => {
+            conn.log.application(&format!(
+                "SMTPD - Greylisting: {} from {} to {recipient} deferred",
+                conn.peer_ip(),
+                if sender.is_empty() { "<>" } else { sender }
+            ));
+            let (code, text) = greylist::reply(false);
+            Err(Reply::new(code, None, text))
+        }
+        Ok(Decision::Pass | Decision::Skipped(_)) => Ok(()),
+        Err(e) => db_error(e),
+    }
+}
+
+/// Before the body: `Ok(None)` when the tests do not apply (authenticated client). `seed` is
+/// the context started at RCPT time (greylisting's SPF result), when there is one.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn before_data(
     store: &Store,
     conn: &Connection,
@@ -69,11 +130,12 @@ pub(super) async fn before_data(
     helo: &str,
     sender: &str,
     authenticated: bool,
+    seed: Option<Context>,
 ) -> Result<Option<SpamState>, Reply> {
     if authenticated {
         return Ok(None);
     }
-    let mut ctx = Context::new(conn.peer_ip(), helo, sender, host);
+    let mut ctx = seed.unwrap_or_else(|| Context::new(conn.peer_ip(), helo, sender, host));
     let listed = match whitelist::matches(&store.db, conn.peer_ip(), sender).await {
         Ok(listed) => listed,
         Err(e) => {
@@ -108,8 +170,14 @@ pub(super) async fn after_data(
         state.ctx.message = body.to_vec();
         altimail_antispam::stages::run(POST_TRANSMISSION, checker, &mut state.ctx).await;
         state.ctx.message = Vec::new();
+        for text in std::mem::take(&mut state.ctx.errors) {
+            conn.log.error(Severity::Medium, 5508, "SMTPD", &text);
+        }
     }
-    finish(conn, checker, state, "after data")
+    let mut edits = finish(conn, checker, state, "after data")?;
+    // The message to store is spamd's processed one, when SpamAssassin ran.
+    edits.replacement = state.ctx.replacement.take();
+    Ok(edits)
 }
 
 /// The header edits for the transaction's state so far, with the status line logged; a

@@ -106,6 +106,11 @@ struct Transaction {
     body: StreamedBody,
     /// The anti-spam state, when the tests apply.
     spam: Option<antispam::SpamState>,
+    /// The anti-spam context started at RCPT time by greylisting (its SPF result), handed to
+    /// the tests before the body.
+    spam_ctx: Option<altimail_antispam::Context>,
+    /// The domain of the first local recipient, for the Bayesian filter's per-domain table.
+    local_domain: Option<i64>,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -151,6 +156,7 @@ impl SmtpServer {
             Some(a) => Some(a.checker(&self.store, &settings).await),
             None => None,
         };
+        let greylist_policy = altimail_antispam::greylist::Policy::from_settings(&settings);
         let mut session_config = config::session_config(&conn, &settings, &host, offer_cram_md5);
         session_config.check_before_data =
             checker.is_some() && conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0;
@@ -211,7 +217,11 @@ impl SmtpServer {
                     }
                     Action::CheckRecipient { recipient, params } => {
                         let original = recipient.to_string();
-                        let result = self.check_recipient(&conn, &session, &mut tx, &original, &params).await;
+                        let spam = match &checker {
+                            Some(c) if antispam_applies(&conn) => Some((c, &greylist_policy, host.as_str())),
+                            _ => None,
+                        };
+                        let result = self.check_recipient(&conn, &session, &mut tx, &original, &params, spam).await;
                         let _ = session.recipient_checked(result);
                     }
                     Action::CheckData => {
@@ -227,12 +237,19 @@ impl SmtpServer {
                                     helo,
                                     &tx.sender,
                                     authenticated,
+                                    tx.spam_ctx.take(),
                                 )
                                 .await
                             }
                             None => Ok(None),
                         };
-                        let result = result.map(|state| tx.spam = state);
+                        let local_domain = tx.local_domain;
+                        let result = result.map(|state| {
+                            tx.spam = state.map(|mut st| {
+                                st.ctx.domain_id = local_domain;
+                                st
+                            })
+                        });
                         let _ = session.data_checked(result);
                     }
                     Action::Message(message) => {
@@ -471,6 +488,7 @@ impl SmtpServer {
         tx: &mut Transaction,
         rcpt: &str,
         params: &crate::proto::RcptParams,
+        spam: Option<(&altimail_antispam::Checker, &altimail_antispam::greylist::Policy, &str)>,
     ) -> Result<(), Reply> {
         let auth = session.authenticated_user().map(str::to_owned);
         if let Some(user) = &auth {
@@ -493,6 +511,23 @@ impl SmtpServer {
         let sender = Sender::new(&tx.sender, auth.as_deref());
         match resolve::rcpt(&self.store.db, conn.range.options, &sender, rcpt).await {
             Ok(resolution) => {
+                // Greylisting: the anti-spam tests apply (range bit checked by the caller) and
+                // the client is not authenticated.
+                if let (Some((checker, policy, host)), None) = (spam, &auth) {
+                    let helo = session.helo().unwrap_or_default();
+                    antispam::greylist(
+                        &self.store,
+                        conn,
+                        checker,
+                        policy,
+                        &mut tx.spam_ctx,
+                        host,
+                        helo,
+                        &tx.sender,
+                        rcpt,
+                    )
+                    .await?;
+                }
                 let (notify, orcpt) = dsn_strings(params);
                 let more = resolution.recipients.into_iter().map(|r| QueuedRecipient {
                     address: r.address,
@@ -502,6 +537,13 @@ impl SmtpServer {
                     orcpt: orcpt.clone(),
                 });
                 for r in more {
+                    if tx.local_domain.is_none()
+                        && r.account_id != 0
+                        && let Some((_, domain)) = altimail_core::address::split(&r.address)
+                        && let Ok(Some(d)) = domains::find(&self.store.db, domain).await
+                    {
+                        tx.local_domain = Some(d.id);
+                    }
                     if !tx.recipients.iter().any(|have| have.address.eq_ignore_ascii_case(&r.address)) {
                         tx.recipients.push(r);
                     }
@@ -616,6 +658,11 @@ impl SmtpServer {
             skip_antivirus: conn.range.options & altimail_core::codes::range::ANTI_VIRUS == 0,
         }
     }
+}
+
+/// Whether the client's IP range has the anti-spam bit (the tests apply to its mail).
+fn antispam_applies(conn: &Connection) -> bool {
+    conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0
 }
 
 /// The headers the server puts before a message: `Received:`, and for a submission the `Date:`
