@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mail_auth::MessageAuthenticator;
-use mail_auth::hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use mail_auth::hickory_resolver::config::ResolverOpts;
 
 /// The mail-auth verifier, shared by every session.
 #[derive(Clone)]
@@ -32,17 +32,7 @@ impl Authenticator {
         let made = if servers.is_empty() {
             MessageAuthenticator::new_system_conf()
         } else {
-            let name_servers = servers
-                .iter()
-                .map(|s| {
-                    let mut udp = ConnectionConfig::udp();
-                    udp.port = s.port();
-                    let mut tcp = ConnectionConfig::tcp();
-                    tcp.port = s.port();
-                    NameServerConfig::new(s.ip(), true, vec![udp, tcp])
-                })
-                .collect();
-            MessageAuthenticator::new(ResolverConfig::from_name_servers(name_servers), ResolverOpts::default())
+            MessageAuthenticator::new(altimail_dns::servers_config(servers), ResolverOpts::default())
         };
         match made {
             Ok(auth) => Some(Authenticator(Arc::new(auth))),

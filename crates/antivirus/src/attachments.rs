@@ -8,7 +8,7 @@
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::wildcard;
+use altimail_core::wildcard;
 
 /// Parts examined per message; a message with more is examined up to here.
 pub const MAX_PARTS: usize = 2000;

@@ -28,7 +28,6 @@ pub mod command;
 pub mod notify;
 pub mod settings;
 pub mod verdict;
-pub mod wildcard;
 
 pub use clamd::{Clamd, ClamdAddress, ClamdError};
 pub use command::{CommandError, CommandScanner};

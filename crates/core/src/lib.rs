@@ -2,7 +2,8 @@
 //! ([`codes`]), addresses ([`address`]), its IP-address columns ([`ip`]), account passwords
 //! ([`password`]) and the reversible Blowfish it uses for stored credentials ([`blowfish`]); and
 //! the protocol pieces the SMTP, POP3 and IMAP sessions share: input line framing ([`lines`]),
-//! SASL response decoding ([`sasl`]) and log-safe client lines ([`redact`]).
+//! SASL response decoding ([`sasl`]) and log-safe client lines ([`redact`]); hMailServer's
+//! `*`/`?` wildcards ([`wildcard`]).
 //!
 //! Nothing here does I/O.
 //!
@@ -21,3 +22,4 @@ pub mod password;
 pub mod redact;
 pub mod sasl;
 pub mod time;
+pub mod wildcard;

@@ -64,6 +64,22 @@ fn absolute(name: &str) -> String {
     if name.ends_with('.') { name.to_owned() } else { format!("{name}.") }
 }
 
+/// A resolver configuration asking `servers` (each over UDP and TCP, on its own port): the one
+/// the server's resolver and the SPF/DKIM/DMARC verifier are both built from.
+pub fn servers_config(servers: &[SocketAddr]) -> ResolverConfig {
+    let name_servers = servers
+        .iter()
+        .map(|s| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = s.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = s.port();
+            NameServerConfig::new(s.ip(), true, vec![udp, tcp])
+        })
+        .collect();
+    ResolverConfig::from_name_servers(name_servers)
+}
+
 /// hickory-resolver behind [`Dns`].
 pub struct HickoryDns(TokioResolver);
 
@@ -76,17 +92,7 @@ impl HickoryDns {
 
     /// Fixed name servers (UDP and TCP), e.g. a test server on `127.0.0.1:5353`.
     pub fn with_servers(servers: &[SocketAddr]) -> Result<Self, DnsError> {
-        let name_servers = servers
-            .iter()
-            .map(|s| {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = s.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = s.port();
-                NameServerConfig::new(s.ip(), true, vec![udp, tcp])
-            })
-            .collect();
-        let config = ResolverConfig::from_name_servers(name_servers);
+        let config = servers_config(servers);
         let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
             .build()
             .map_err(|e| DnsError::Failed(e.to_string()))?;

@@ -39,32 +39,7 @@ pub fn strip_plus(address: &str, separator: &str) -> String {
 /// Matches `value` against a pattern where `*` is any run of characters and `?` exactly one,
 /// ignoring case (`StringParser::WildcardMatchNoCase`); every other character is literal.
 pub fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let v: Vec<char> = value.to_lowercase().chars().collect();
-    let (mut pi, mut vi) = (0, 0);
-    // Where the last `*` was and which value position it currently swallows up to.
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, vi));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == v[vi] => {
-                pi += 1;
-                vi += 1;
-            }
-            _ => match star {
-                Some((sp, sv)) => {
-                    pi = sp + 1;
-                    vi = sv + 1;
-                    star = Some((sp, sv + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    altimail_core::wildcard::matches(pattern, value)
 }
 
 #[cfg(test)]

@@ -57,37 +57,8 @@ impl WhiteListEntry {
     pub fn matches(&self, addr: IpAddr, sender: &str) -> bool {
         let addr = ip::normalize(addr);
         ip::in_range(addr, ip::normalize(self.lower), ip::normalize(self.upper))
-            && (self.address.is_empty() || wildcard(&self.address, sender))
+            && (self.address.is_empty() || altimail_core::wildcard::matches(&self.address, sender))
     }
-}
-
-/// `*`/`?` matching without regard to case, in linear passes (no recursion).
-fn wildcard(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let v: Vec<char> = value.to_lowercase().chars().collect();
-    let (mut pi, mut vi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, vi));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || v.get(vi) == Some(&c) => {
-                pi += 1;
-                vi += 1;
-            }
-            _ => match star {
-                Some((sp, sv)) => {
-                    pi = sp + 1;
-                    vi = sv + 1;
-                    star = Some((sp, sv + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<WhiteListEntry>, StoreError> {

@@ -1,6 +1,8 @@
-//! hMailServer's wildcards (`*.exe`, `report?.doc`): `*` any run of characters, `?` one
-//! character, compared without regard to case. Matched iteratively, in time proportional to
-//! the pattern times the name, whatever the input.
+//! hMailServer's wildcards (`StringParser::WildcardMatchNoCase`: `*.exe`, `report?.doc`,
+//! `*.example.com`): `*` any run of characters, `?` one character, every other character
+//! literal, compared without regard to case. Used for routes, the anti-spam white list and
+//! blocked attachments. Matched iteratively, in time proportional to the pattern times the
+//! name, whatever the input.
 
 /// Whether `name` matches `pattern`.
 pub fn matches(pattern: &str, name: &str) -> bool {
