@@ -99,6 +99,8 @@ struct Compiler<'s> {
     procedures: Vec<Arc<Procedure>>,
     /// The variables of the procedure being compiled, `None` at module level.
     locals: Option<HashMap<Arc<str>, u16>>,
+    /// The lower-case name of the procedure being compiled.
+    current: Option<Arc<str>>,
     _source: &'s str,
 }
 
@@ -153,7 +155,7 @@ fn unary(op: TokenKind) -> Option<(UnOp, u8)> {
 
 impl<'s> Compiler<'s> {
     fn new(source: &'s str, limits: &'s Limits) -> Self {
-        Compiler { index: LineIndex::new(source), limits, procedures: Vec::new(), locals: None, _source: source }
+        Compiler { index: LineIndex::new(source), limits, procedures: Vec::new(), locals: None, current: None, _source: source }
     }
 
     fn line(&self, offset: u32) -> u32 {
@@ -352,6 +354,7 @@ impl<'s> Compiler<'s> {
             return Err(ScriptError::compile("A procedure can not be declared inside a procedure", line));
         }
         self.locals = Some(HashMap::new());
+        self.current = Some(Ident::new(&name.node).lower);
         // slot 0 is the return value of a function (and unused for a sub)
         self.declare(&name.node);
         let mut params = Vec::new();
@@ -363,6 +366,7 @@ impl<'s> Compiler<'s> {
         }
         let body = self.block(body);
         let locals = self.locals.take().unwrap_or_default();
+        self.current = None;
         let procedure = Procedure {
             name: Ident::new(&name.node),
             is_function,
@@ -393,7 +397,18 @@ impl<'s> Compiler<'s> {
             E::FnApplication { callee, args } => {
                 let args = self.args(args)?;
                 match &callee.node {
-                    E::Ident(name) => Expr::Call(self.resolve(&name.node), args),
+                    E::Ident(name) => {
+                        // inside a function its name with arguments is a recursive call,
+                        // not its return value
+                        let var = match (self.resolve(&name.node), &self.current) {
+                            (VarRef::Local(0, ident), Some(current)) if ident.lower == *current => {
+                                let builtin = Builtin::from_name(&ident.lower);
+                                VarRef::Free(ident, builtin)
+                            }
+                            (var, _) => var,
+                        };
+                        Expr::Call(var, args)
+                    }
                     E::MemberExpression { base, property } => {
                         Expr::MemberCall(Box::new(self.expr(base)?), Ident::new(&property.node), args)
                     }

@@ -441,8 +441,10 @@ impl HostObject for Match {
         "IMatch2"
     }
 
-    fn get_property(&self, name: &str, _args: &[Value]) -> Result<Value, HostError> {
+    fn get_property(&self, name: &str, args: &[Value]) -> Result<Value, HostError> {
         match name {
+            // `m.SubMatches(1)` is `m.SubMatches.Item(1)`
+            "submatches" if !args.is_empty() => self.submatches.get_property("", args),
             "value" | "" => Ok(Value::from(self.value.as_str())),
             "firstindex" => Ok(Value::Long(self.first_index as i32)),
             "length" => Ok(Value::Long(self.value.chars().count() as i32)),

@@ -14,7 +14,10 @@ pub fn run(source: &str) -> Engine {
 }
 
 pub fn run_err(source: &str) -> ScriptError {
-    run_with_limits(source, Limits::default()).expect_err("the script should fail")
+    match run_with_limits(source, Limits::default()) {
+        Ok(_) => panic!("the script should fail"),
+        Err(e) => e,
+    }
 }
 
 pub fn run_with_limits(source: &str, limits: Limits) -> Result<Engine, ScriptError> {
