@@ -61,6 +61,14 @@ fn precheck(source: &str, limits: &Limits) -> Result<(), ScriptError> {
 pub fn compile_module(source: &str, limits: &Limits) -> Result<Module, ScriptError> {
     let source = strip_bom(source);
     precheck(source, limits)?;
+    // the parser needs about 12 KiB of stack per nesting level (up to 128), in a debug build
+    stacker::maybe_grow(PARSER_STACK / 2, PARSER_STACK, || compile_parsed(source, limits))
+}
+
+/// Stack the parser may need at its nesting limit, with a margin.
+const PARSER_STACK: usize = 8 * 1024 * 1024;
+
+fn compile_parsed(source: &str, limits: &Limits) -> Result<Module, ScriptError> {
     let items = Parser::new(source).file().map_err(|e| {
         ScriptError::compile(format!("Syntax error: {}", e.message()), u32::try_from(e.line()).unwrap_or(0))
     })?;
@@ -85,6 +93,10 @@ pub fn compile_module(source: &str, limits: &Limits) -> Result<Module, ScriptErr
 /// Parses and compiles one expression, for `Eval`.
 pub fn compile_expression(source: &str, limits: &Limits) -> Result<Expr, ScriptError> {
     precheck(source, limits)?;
+    stacker::maybe_grow(PARSER_STACK / 2, PARSER_STACK, || compile_expression_parsed(source, limits))
+}
+
+fn compile_expression_parsed(source: &str, limits: &Limits) -> Result<Expr, ScriptError> {
     let mut parser = Parser::new(source);
     let expr = parser
         .expression()
@@ -185,7 +197,8 @@ impl<'s> Compiler<'s> {
     }
 
     fn consts(&mut self, values: &[(ast::Name, Lit)], line: u32) -> Result<Stmt, ScriptError> {
-        let mut body = Vec::new();
+        let names = values.iter().map(|(name, _)| (self.declare(&name.node), None)).collect();
+        let mut body = vec![Stmt { line, kind: StmtKind::Dim(names) }];
         for (name, lit) in values {
             let target = Expr::Var(self.declare(&name.node));
             let value = Expr::Const(literal(lit).map_err(|e| e.at_line(line))?);

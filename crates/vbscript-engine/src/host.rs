@@ -19,7 +19,9 @@ pub trait HostObject: Send + Sync {
     /// The name `TypeName(obj)` returns.
     fn type_name(&self) -> &str;
 
-    /// Reads a property, with the arguments of an indexed property (`obj.Item(2)`).
+    /// Reads a property, with the arguments of an indexed property (`obj.Item(2)`). A
+    /// property without parameters that returns a collection gets the arguments of
+    /// `obj.Recipients(0)` too: apply the collection's default member to them, as COM does.
     fn get_property(&self, name: &str, args: &[Value]) -> Result<Value, HostError> {
         let _ = args;
         Err(HostError::NoSuchMember(name.to_string()))

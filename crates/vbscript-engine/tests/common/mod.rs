@@ -97,6 +97,8 @@ impl HostObject for MockObject {
                 let i = args[0].to_i64().map_err(HostError::from)? as usize;
                 a.items.get(i).cloned().ok_or_else(|| HostError::failed("index out of range"))
             }
+            // `obj.Collection(i)`: the collection's default member, as COM does
+            Some(Value::Object(o)) if !args.is_empty() => o.get_property("", args),
             Some(v) => Ok(v.clone()),
             None => Err(HostError::NoSuchMember(name.into())),
         }
