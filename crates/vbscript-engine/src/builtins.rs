@@ -80,7 +80,7 @@ pub fn constant(name: &str) -> Option<Value> {
     })
 }
 
-fn arg<'a>(args: &'a [Value], i: usize, f: Builtin) -> Result<&'a Value, ScriptError> {
+fn arg(args: &[Value], i: usize, f: Builtin) -> Result<&Value, ScriptError> {
     args.get(i).ok_or_else(|| ScriptError::wrong_arguments(f.name()))
 }
 
@@ -116,7 +116,11 @@ fn substring(s: &str, start: usize, len: usize) -> &str {
     let end = if len == 0 {
         begin
     } else {
-        s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).nth(start.saturating_add(len)).unwrap_or(s.len())
+        s.char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .nth(start.saturating_add(len))
+            .unwrap_or(s.len())
     };
     s.get(begin..end.max(begin)).unwrap_or("")
 }
@@ -195,8 +199,8 @@ fn string_result(engine: &mut Engine, s: String) -> Result<Value, ScriptError> {
 }
 
 pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, ScriptError> {
-    use chrono::{Datelike, Timelike};
     use Builtin as B;
+    use chrono::{Datelike, Timelike};
     let a = &args;
     // Null in, Null out for the string functions
     macro_rules! text_or_null {
@@ -383,11 +387,7 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
         B::StrComp => {
             count_args(a, 2, 3, f)?;
             let (Some(x), Some(y)) = (text(&a[0])?, text(&a[1])?) else { return Ok(Value::Null) };
-            let ordering = if compare_mode(opt(a, 2))? {
-                x.to_lowercase().cmp(&y.to_lowercase())
-            } else {
-                x.cmp(&y)
-            };
+            let ordering = if compare_mode(opt(a, 2))? { x.to_lowercase().cmp(&y.to_lowercase()) } else { x.cmp(&y) };
             Value::Integer(ordering as i16)
         }
         B::Asc | B::AscW => {
@@ -397,7 +397,8 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
         }
         B::Chr | B::ChrW => {
             let code = arg(a, 0, f)?.to_i64()?;
-            let c = u32::try_from(code).ok().and_then(char::from_u32).ok_or_else(|| ScriptError::invalid_call("Chr"))?;
+            let c =
+                u32::try_from(code).ok().and_then(char::from_u32).ok_or_else(|| ScriptError::invalid_call("Chr"))?;
             Value::from(c.to_string())
         }
         B::Hex => Value::from(format!("{:X}", arg(a, 0, f)?.to_i32()?)),
@@ -533,7 +534,11 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
                 dates::Interval::DayOfYear => dt.ordinal() as i32,
                 dates::Interval::Day => dt.day() as i32,
                 dates::Interval::Weekday => dt.weekday().number_from_sunday() as i32,
-                dates::Interval::Week => (dt.ordinal0() as i32 + dt.with_ordinal(1).map_or(0, |d| d.weekday().num_days_from_sunday() as i32)) / 7 + 1,
+                dates::Interval::Week => {
+                    (dt.ordinal0() as i32 + dt.with_ordinal(1).map_or(0, |d| d.weekday().num_days_from_sunday() as i32))
+                        / 7
+                        + 1
+                }
                 dates::Interval::Hour => dt.hour() as i32,
                 dates::Interval::Minute => dt.minute() as i32,
                 dates::Interval::Second => dt.second() as i32,
@@ -541,7 +546,9 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
         }
         B::DateSerial => {
             count_args(a, 3, 3, f)?;
-            Value::Date(dates::from_parts(a[0].to_i64()?, a[1].to_i64()?, a[2].to_i64()?).ok_or_else(ScriptError::overflow)?)
+            Value::Date(
+                dates::from_parts(a[0].to_i64()?, a[1].to_i64()?, a[2].to_i64()?).ok_or_else(ScriptError::overflow)?,
+            )
         }
         B::TimeSerial => {
             count_args(a, 3, 3, f)?;
@@ -553,7 +560,9 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
                 Some(v) => v.to_i32()?,
                 None => 0,
             };
-            Value::from(dates::format(date_arg(&a[0])?, format).ok_or_else(|| ScriptError::invalid_call("FormatDateTime"))?)
+            Value::from(
+                dates::format(date_arg(&a[0])?, format).ok_or_else(|| ScriptError::invalid_call("FormatDateTime"))?,
+            )
         }
         B::FormatNumber => {
             count_args(a, 1, 5, f)?;
@@ -570,7 +579,10 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
                 Some(v) => v.to_bool()?,
                 None => false,
             };
-            let date = u32::try_from(m).ok().and_then(|m| chrono::NaiveDate::from_ymd_opt(2000, m, 1)).ok_or_else(|| ScriptError::invalid_call("MonthName"))?;
+            let date = u32::try_from(m)
+                .ok()
+                .and_then(|m| chrono::NaiveDate::from_ymd_opt(2000, m, 1))
+                .ok_or_else(|| ScriptError::invalid_call("MonthName"))?;
             Value::from(date.format(if abbreviate { "%b" } else { "%B" }).to_string())
         }
         B::WeekdayName => {
@@ -580,7 +592,11 @@ pub fn call(engine: &mut Engine, f: Builtin, args: Vec<Value>) -> Result<Value, 
                 None => false,
             };
             // 2000-01-02 was a Sunday
-            let date = u32::try_from(d).ok().filter(|d| (1..=7).contains(d)).and_then(|d| chrono::NaiveDate::from_ymd_opt(2000, 1, 1 + d)).ok_or_else(|| ScriptError::invalid_call("WeekdayName"))?;
+            let date = u32::try_from(d)
+                .ok()
+                .filter(|d| (1..=7).contains(d))
+                .and_then(|d| chrono::NaiveDate::from_ymd_opt(2000, 1, 1 + d))
+                .ok_or_else(|| ScriptError::invalid_call("WeekdayName"))?;
             Value::from(date.format(if abbreviate { "%a" } else { "%A" }).to_string())
         }
         B::MsgBox => Value::Long(1),

@@ -16,7 +16,7 @@ use crate::{dates, value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use vbscript::T;
-use vbscript::lexer::{LineIndex, Lexer, TokenKind};
+use vbscript::lexer::{Lexer, LineIndex, TokenKind};
 use vbscript::parser::Parser;
 use vbscript::parser::ast::{self as ast, ItemKind, Lit};
 
@@ -30,10 +30,7 @@ fn strip_bom(source: &str) -> &str {
 /// as deep as they are long, and such a tree is dropped recursively.
 fn precheck(source: &str, limits: &Limits) -> Result<(), ScriptError> {
     if source.len() > limits.max_source_bytes {
-        return Err(ScriptError::compile(
-            format!("The script is larger than {} bytes", limits.max_source_bytes),
-            0,
-        ));
+        return Err(ScriptError::compile(format!("The script is larger than {} bytes", limits.max_source_bytes), 0));
     }
     let mut count = 0usize;
     for token in Lexer::new(source) {
@@ -44,10 +41,7 @@ fn precheck(source: &str, limits: &Limits) -> Result<(), ScriptError> {
                 count += 1;
                 if count > limits.max_tokens_per_statement {
                     return Err(ScriptError::compile(
-                        format!(
-                            "Statement longer than {} tokens is not supported",
-                            limits.max_tokens_per_statement
-                        ),
+                        format!("Statement longer than {} tokens is not supported", limits.max_tokens_per_statement),
                         u32::try_from(token.line).unwrap_or(0),
                     ));
                 }
@@ -98,9 +92,7 @@ pub fn compile_expression(source: &str, limits: &Limits) -> Result<Expr, ScriptE
 
 fn compile_expression_parsed(source: &str, limits: &Limits) -> Result<Expr, ScriptError> {
     let mut parser = Parser::new(source);
-    let expr = parser
-        .expression()
-        .map_err(|e| ScriptError::compile(format!("Syntax error: {}", e.message()), 0))?;
+    let expr = parser.expression().map_err(|e| ScriptError::compile(format!("Syntax error: {}", e.message()), 0))?;
     let mut compiler = Compiler::new(source, limits);
     compiler.expr(&expr)
 }
@@ -167,7 +159,14 @@ fn unary(op: TokenKind) -> Option<(UnOp, u8)> {
 
 impl<'s> Compiler<'s> {
     fn new(source: &'s str, limits: &'s Limits) -> Self {
-        Compiler { index: LineIndex::new(source), limits, procedures: Vec::new(), locals: None, current: None, _source: source }
+        Compiler {
+            index: LineIndex::new(source),
+            limits,
+            procedures: Vec::new(),
+            locals: None,
+            current: None,
+            _source: source,
+        }
     }
 
     fn line(&self, offset: u32) -> u32 {
@@ -204,7 +203,10 @@ impl<'s> Compiler<'s> {
             let value = Expr::Const(literal(lit).map_err(|e| e.at_line(line))?);
             body.push(Stmt { line, kind: StmtKind::Assign { target, value, set: false } });
         }
-        Ok(Stmt { line, kind: StmtKind::If { branches: vec![(Expr::Const(Value::Bool(true)), body)], else_body: Vec::new() } })
+        Ok(Stmt {
+            line,
+            kind: StmtKind::If { branches: vec![(Expr::Const(Value::Bool(true)), body)], else_body: Vec::new() },
+        })
     }
 
     fn dim(&mut self, vars: &[ast::VarDecl], line: u32) -> Stmt {
@@ -310,7 +312,8 @@ impl<'s> Compiler<'s> {
                 let test = self.expr(test_expr).map_err(err_line)?;
                 let mut out = Vec::new();
                 for case in cases {
-                    let tests = case.node.tests.iter().map(|t| self.expr(t)).collect::<Result<_, _>>().map_err(err_line)?;
+                    let tests =
+                        case.node.tests.iter().map(|t| self.expr(t)).collect::<Result<_, _>>().map_err(err_line)?;
                     out.push((tests, self.block(&case.node.body)?));
                 }
                 let else_body = match else_stmt {
@@ -332,10 +335,9 @@ impl<'s> Compiler<'s> {
                     other => StmtKind::Call { callee: other, args: Vec::new() },
                 }
             }
-            S::With { object, body } => StmtKind::With {
-                object: self.expr(&object.0).map_err(err_line)?,
-                body: self.block(body)?,
-            },
+            S::With { object, body } => {
+                StmtKind::With { object: self.expr(&object.0).map_err(err_line)?, body: self.block(body)? }
+            }
             S::Sub { name, parameters, body, .. } => {
                 self.procedure(name, parameters, body, false, line)?;
                 StmtKind::Nop
@@ -380,13 +382,8 @@ impl<'s> Compiler<'s> {
         let body = self.block(body);
         let locals = self.locals.take().unwrap_or_default();
         self.current = None;
-        let procedure = Procedure {
-            name: Ident::new(&name.node),
-            is_function,
-            params,
-            local_count: locals.len(),
-            body: body?,
-        };
+        let procedure =
+            Procedure { name: Ident::new(&name.node), is_function, params, local_count: locals.len(), body: body? };
         self.procedures.push(Arc::new(procedure));
         Ok(())
     }
@@ -428,7 +425,9 @@ impl<'s> Compiler<'s> {
                     _ => Expr::Apply(Box::new(self.expr(callee)?), args),
                 }
             }
-            E::MemberExpression { base, property } => Expr::Member(Box::new(self.expr(base)?), Ident::new(&property.node)),
+            E::MemberExpression { base, property } => {
+                Expr::Member(Box::new(self.expr(base)?), Ident::new(&property.node))
+            }
         })
     }
 
@@ -496,11 +495,13 @@ impl<'s> Compiler<'s> {
                     operands.push((expr, 1));
                 }
                 Part::Prefix(op) => {
-                    let (op, prec) = unary(op).ok_or_else(|| ScriptError::compile(format!("Unknown operator {op}"), 0))?;
+                    let (op, prec) =
+                        unary(op).ok_or_else(|| ScriptError::compile(format!("Unknown operator {op}"), 0))?;
                     pending.push(Pending::Prefix(op, prec));
                 }
                 Part::Infix(op) => {
-                    let (op, prec) = binary(op).ok_or_else(|| ScriptError::compile(format!("Unknown operator {op}"), 0))?;
+                    let (op, prec) =
+                        binary(op).ok_or_else(|| ScriptError::compile(format!("Unknown operator {op}"), 0))?;
                     while let Some(top) = pending.last() {
                         let top_prec = match top {
                             Pending::Prefix(_, p) | Pending::Infix(_, p) => *p,

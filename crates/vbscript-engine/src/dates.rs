@@ -58,13 +58,7 @@ pub fn format(ole: f64, format: i32) -> Option<String> {
     let dt = to_datetime(ole)?;
     Some(match format {
         0 => format_general(ole),
-        1 => format!(
-            "{}, {} {:02}, {}",
-            dt.format("%A"),
-            dt.format("%B"),
-            dt.day(),
-            dt.year()
-        ),
+        1 => format!("{}, {} {:02}, {}", dt.format("%A"), dt.format("%B"), dt.day(), dt.year()),
         2 => format_short_date(dt),
         3 => format_long_time(dt),
         4 => format!("{:02}:{:02}", dt.hour(), dt.minute()),
@@ -153,8 +147,7 @@ fn expand_year(year: i32) -> i32 {
 }
 
 pub fn month_from_name(name: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let lower = name.to_ascii_lowercase();
     let prefix = lower.get(..3)?;
     MONTHS.iter().position(|m| *m == prefix).map(|i| i as u32 + 1)
@@ -260,7 +253,11 @@ pub fn diff(interval: Interval, a: f64, b: f64) -> Option<i64> {
         Interval::Week => {
             // Sundays crossed
             let sunday_index = |d: NaiveDateTime| {
-                (days(d) + i64::from(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default().weekday().num_days_from_sunday())).div_euclid(7)
+                (days(d)
+                    + i64::from(
+                        NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default().weekday().num_days_from_sunday(),
+                    ))
+                .div_euclid(7)
             };
             sunday_index(y) - sunday_index(x)
         }

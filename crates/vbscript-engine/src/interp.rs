@@ -49,7 +49,13 @@ pub(crate) struct Frame {
 
 impl Frame {
     fn module() -> Frame {
-        Frame { locals: Vec::new(), implicit: HashMap::new(), in_procedure: false, resume_next: false, with_objects: Vec::new() }
+        Frame {
+            locals: Vec::new(),
+            implicit: HashMap::new(),
+            in_procedure: false,
+            resume_next: false,
+            with_objects: Vec::new(),
+        }
     }
 }
 
@@ -153,7 +159,7 @@ impl Engine {
         if self.steps > self.limits.max_steps {
             return Err(ScriptError::limit(format!("The script ran more than {} steps", self.limits.max_steps)));
         }
-        if self.steps % 1024 == 0 && self.started.elapsed() > self.limits.max_duration {
+        if self.steps.is_multiple_of(1024) && self.started.elapsed() > self.limits.max_duration {
             return Err(ScriptError::limit(format!("The script ran longer than {:?}", self.limits.max_duration)));
         }
         Ok(())
@@ -268,7 +274,9 @@ impl Engine {
                 }
                 return self.exec_nested(else_body, frame);
             }
-            StmtKind::For { var, start, end, step, body } => return self.exec_for(var, start, end, step.as_ref(), body, frame),
+            StmtKind::For { var, start, end, step, body } => {
+                return self.exec_for(var, start, end, step.as_ref(), body, frame);
+            }
             StmtKind::ForEach { var, group, body } => {
                 let group = self.eval(group, frame)?;
                 let items: Vec<Value> = match &group {
@@ -433,7 +441,9 @@ impl Engine {
                 let new_last = sizes.last().copied().unwrap_or(0);
                 for (i, value) in old.items.iter().enumerate() {
                     let (row, col) = (i / old_last, i % old_last);
-                    if col < new_last && let Some(slot) = items.get_mut(row * new_last + col) {
+                    if col < new_last
+                        && let Some(slot) = items.get_mut(row * new_last + col)
+                    {
                         *slot = value.clone();
                     }
                 }
@@ -523,7 +533,9 @@ impl Engine {
     fn is_variable(&self, var: &VarRef, frame: &Frame) -> bool {
         match var {
             VarRef::Local(..) => true,
-            VarRef::Free(ident, _) => frame.implicit.contains_key(&ident.lower) || self.globals.contains_key(&ident.lower),
+            VarRef::Free(ident, _) => {
+                frame.implicit.contains_key(&ident.lower) || self.globals.contains_key(&ident.lower)
+            }
         }
     }
 
@@ -623,7 +635,13 @@ impl Engine {
 
     /// `name` or `name(args)` where name is not a plain variable read: a procedure, a
     /// built-in, an array element or the default member of an object in a variable.
-    fn call_name(&mut self, var: &VarRef, args: &[Expr], frame: &mut Frame, statement: bool) -> Result<Value, ScriptError> {
+    fn call_name(
+        &mut self,
+        var: &VarRef,
+        args: &[Expr],
+        frame: &mut Frame,
+        statement: bool,
+    ) -> Result<Value, ScriptError> {
         if self.is_variable(var, frame) {
             let values = self.eval_args(args, frame)?;
             let Some(slot) = self.slot_mut(var, frame) else { return Ok(Value::Empty) };
@@ -660,7 +678,12 @@ impl Engine {
     }
 
     /// Calls a script procedure, copying ByRef arguments that are variables back after it.
-    fn call_user(&mut self, procedure: &Arc<Procedure>, args: &[Expr], frame: &mut Frame) -> Result<Value, ScriptError> {
+    fn call_user(
+        &mut self,
+        procedure: &Arc<Procedure>,
+        args: &[Expr],
+        frame: &mut Frame,
+    ) -> Result<Value, ScriptError> {
         let values = self.eval_args(args, frame)?;
         let mut out = Vec::new();
         let result = self.call_procedure(procedure, values, &mut out)?;
@@ -672,7 +695,12 @@ impl Engine {
         Ok(result)
     }
 
-    pub(crate) fn call_builtin(&mut self, builtin: Builtin, args: Vec<Value>, frame: &mut Frame) -> Result<Value, ScriptError> {
+    pub(crate) fn call_builtin(
+        &mut self,
+        builtin: Builtin,
+        args: Vec<Value>,
+        frame: &mut Frame,
+    ) -> Result<Value, ScriptError> {
         match builtin {
             Builtin::CreateObject => {
                 let name = args.first().ok_or_else(|| ScriptError::wrong_arguments("CreateObject"))?.to_str()?;
@@ -766,9 +794,7 @@ impl Engine {
                 "regexp" => Ok(Value::Object(Arc::new(RegExp::default()))),
                 _ => Err(ScriptError::runtime(506, format!("Class not defined: '{}'", class.written))),
             },
-            Expr::WithObject => {
-                frame.with_objects.last().cloned().ok_or_else(|| ScriptError::object_required("With"))
-            }
+            Expr::WithObject => frame.with_objects.last().cloned().ok_or_else(|| ScriptError::object_required("With")),
             Expr::Missing => Ok(Value::Empty),
         }
     }

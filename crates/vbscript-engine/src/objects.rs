@@ -186,7 +186,10 @@ impl HostObject for Dictionary {
                 let key = arg(args, 0, "Add")?;
                 let value = arg(args, 1, "Add")?;
                 if state.find(&key).is_some() {
-                    return Err(HostError::Failed(457, "This key is already associated with an element of this collection".into()));
+                    return Err(HostError::Failed(
+                        457,
+                        "This key is already associated with an element of this collection".into(),
+                    ));
                 }
                 state.entries.push((key, value));
                 Ok(Value::Empty)
@@ -205,8 +208,12 @@ impl HostObject for Dictionary {
                 state.entries.clear();
                 Ok(Value::Empty)
             }
-            "keys" => Ok(Value::Array(Arc::new(Array::from_values(state.entries.iter().map(|(k, _)| k.clone()).collect())))),
-            "items" => Ok(Value::Array(Arc::new(Array::from_values(state.entries.iter().map(|(_, v)| v.clone()).collect())))),
+            "keys" => {
+                Ok(Value::Array(Arc::new(Array::from_values(state.entries.iter().map(|(k, _)| k.clone()).collect()))))
+            }
+            "items" => {
+                Ok(Value::Array(Arc::new(Array::from_values(state.entries.iter().map(|(_, v)| v.clone()).collect()))))
+            }
             _ => Err(HostError::NoSuchMember(name.into())),
         }
     }

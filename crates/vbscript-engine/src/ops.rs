@@ -40,11 +40,7 @@ fn integer_operand(value: &Value) -> Result<i64, ScriptError> {
 
 fn bitwise_result(result: i64, a: &Value, b: &Value) -> Value {
     let narrow = |v: &Value| matches!(v, Value::Integer(_) | Value::Bool(_) | Value::Empty);
-    if narrow(a) && narrow(b) {
-        Num::fit(result, Num::Integer(0))
-    } else {
-        Value::Long(result as i32)
-    }
+    if narrow(a) && narrow(b) { Num::fit(result, Num::Integer(0)) } else { Value::Long(result as i32) }
 }
 
 /// The wider of two numeric kinds.
@@ -162,7 +158,10 @@ fn arithmetic(op: BinOp, a: &Value, b: &Value) -> Result<Value, ScriptError> {
             if !r.is_finite() {
                 return Err(ScriptError::overflow());
             }
-            if is_date && op != BinOp::Mul && !(matches!(a, Value::Date(_)) && matches!(b, Value::Date(_)) && op == BinOp::Sub) {
+            if is_date
+                && op != BinOp::Mul
+                && !(matches!(a, Value::Date(_)) && matches!(b, Value::Date(_)) && op == BinOp::Sub)
+            {
                 return Ok(Value::Date(r));
             }
             Ok(Value::Double(r))
@@ -241,14 +240,18 @@ pub fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>, ScriptError> {
         (Value::Str(x), Value::Str(y)) => Ok(Some(x.as_ref().cmp(y.as_ref()))),
         (Value::Str(x), Value::Empty) => Ok(Some(x.as_ref().cmp(""))),
         (Value::Empty, Value::Str(y)) => Ok(Some("".cmp(y.as_ref()))),
-        (Value::Str(s), n) if n.is_numeric_kind() || matches!(n, Value::Empty) => Ok(Some(match crate::value::parse_number(s) {
-            Some(d) => d.partial_cmp(&n.to_f64()?).unwrap_or(Ordering::Equal),
-            None => Ordering::Greater,
-        })),
-        (n, Value::Str(s)) if n.is_numeric_kind() || matches!(n, Value::Empty) => Ok(Some(match crate::value::parse_number(s) {
-            Some(d) => n.to_f64()?.partial_cmp(&d).unwrap_or(Ordering::Equal),
-            None => Ordering::Less,
-        })),
+        (Value::Str(s), n) if n.is_numeric_kind() || matches!(n, Value::Empty) => {
+            Ok(Some(match crate::value::parse_number(s) {
+                Some(d) => d.partial_cmp(&n.to_f64()?).unwrap_or(Ordering::Equal),
+                None => Ordering::Greater,
+            }))
+        }
+        (n, Value::Str(s)) if n.is_numeric_kind() || matches!(n, Value::Empty) => {
+            Ok(Some(match crate::value::parse_number(s) {
+                Some(d) => n.to_f64()?.partial_cmp(&d).unwrap_or(Ordering::Equal),
+                None => Ordering::Less,
+            }))
+        }
         (Value::Object(_) | Value::Nothing, _) | (_, Value::Object(_) | Value::Nothing) => {
             Err(ScriptError::type_mismatch("object"))
         }

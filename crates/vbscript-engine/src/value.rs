@@ -167,10 +167,7 @@ impl Value {
     }
 
     pub fn is_numeric_kind(&self) -> bool {
-        matches!(
-            self,
-            Value::Integer(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) | Value::Date(_)
-        )
+        matches!(self, Value::Integer(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) | Value::Date(_))
     }
 
     /// `TypeName`.
@@ -318,9 +315,7 @@ impl Value {
     /// `IsNumeric`.
     pub fn is_numeric(&self) -> bool {
         match self {
-            Value::Empty | Value::Integer(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
-                true
-            }
+            Value::Empty | Value::Integer(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => true,
             Value::Str(s) => parse_number(s).is_some(),
             _ => false,
         }
@@ -379,7 +374,13 @@ pub fn format_double(d: f64) -> String {
         return "0".into();
     }
     if !d.is_finite() {
-        return if d.is_nan() { "NaN".into() } else if d > 0.0 { "1.#INF".into() } else { "-1.#INF".into() };
+        return if d.is_nan() {
+            "NaN".into()
+        } else if d > 0.0 {
+            "1.#INF".into()
+        } else {
+            "-1.#INF".into()
+        };
     }
     let formatted = format!("{:.14e}", d);
     let Some((mantissa, exponent)) = formatted.split_once('e') else {

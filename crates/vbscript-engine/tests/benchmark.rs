@@ -18,7 +18,11 @@ fn one_call_of_on_accept_message() {
     engine.set_global("EventLog", object(MockObject::new("EventLog")));
     engine.run_main().unwrap();
     let client = object(MockObject::new("Client").with("ipaddress", Value::from("1.2.3.4")));
-    let message = Arc::new(MockObject::new("Message").with("subject", Value::from("Meeting notes for Monday")).with("from", Value::from("a@b.c")));
+    let message = Arc::new(
+        MockObject::new("Message")
+            .with("subject", Value::from("Meeting notes for Monday"))
+            .with("from", Value::from("a@b.c")),
+    );
     let args = [client, Value::Object(message)];
     for _ in 0..1_000 {
         engine.call("OnAcceptMessage", &args).unwrap();

@@ -53,7 +53,10 @@ fn conversions_and_bankers_rounding() {
     assert_eq!(eval("Round(2.5) & Round(3.14159, 2)"), "23.14");
     assert_eq!(run_err("x = CInt(40000)\n").number, 6);
     assert_eq!(run_err("x = CInt(\"abc\")\n").number, 13);
-    assert_eq!(eval("TypeName(CInt(1)) & TypeName(CLng(1)) & TypeName(1.5) & TypeName(\"\")"), "IntegerLongDoubleString");
+    assert_eq!(
+        eval("TypeName(CInt(1)) & TypeName(CLng(1)) & TypeName(1.5) & TypeName(\"\")"),
+        "IntegerLongDoubleString"
+    );
 }
 
 #[test]
@@ -80,7 +83,7 @@ fn variant_arithmetic_and_comparison() {
     assert_eq!(eval("0.1 + 0.2"), "0.3");
     assert_eq!(eval("32767 + 1"), "32768");
     assert_eq!(eval("TypeName(32767 + 1)"), "Long");
-    assert_eq!(eval("6 And 3") , "2");
+    assert_eq!(eval("6 And 3"), "2");
     assert_eq!(eval("Not 0"), "-1");
     assert_eq!(run_err("x = 1 / 0\n").number, 11);
     assert_eq!(run_err("x = \"a\" * 2\n").number, 13);
@@ -90,13 +93,25 @@ fn variant_arithmetic_and_comparison() {
 #[test]
 fn is_and_nothing() {
     assert_eq!(eval("Nothing Is Nothing"), "True");
-    assert_eq!(common::global("Set d = CreateObject(\"Scripting.Dictionary\")\nSet e = d\nr = (d Is e) & (d Is Nothing)\n", "r"), "TrueFalse");
+    assert_eq!(
+        common::global(
+            "Set d = CreateObject(\"Scripting.Dictionary\")\nSet e = d\nr = (d Is e) & (d Is Nothing)\n",
+            "r"
+        ),
+        "TrueFalse"
+    );
 }
 
 #[test]
 fn date_functions() {
-    assert_eq!(eval("Year(#2024-03-15 10:20:30#) & \"-\" & Month(#3/15/2024#) & \"-\" & Day(#3/15/2024#)"), "2024-3-15");
-    assert_eq!(eval("Hour(#2024-03-15 10:20:30#) & Minute(#2024-03-15 10:20:30#) & Second(#2024-03-15 10:20:30#)"), "102030");
+    assert_eq!(
+        eval("Year(#2024-03-15 10:20:30#) & \"-\" & Month(#3/15/2024#) & \"-\" & Day(#3/15/2024#)"),
+        "2024-3-15"
+    );
+    assert_eq!(
+        eval("Hour(#2024-03-15 10:20:30#) & Minute(#2024-03-15 10:20:30#) & Second(#2024-03-15 10:20:30#)"),
+        "102030"
+    );
     assert_eq!(eval("DateAdd(\"d\", 20, #3/15/2024#)"), "4/4/2024");
     assert_eq!(eval("DateAdd(\"m\", 1, #1/31/2024#)"), "2/29/2024");
     assert_eq!(eval("DateAdd(\"h\", 5, #3/15/2024 10:00:00 PM#)"), "3/16/2024 3:00:00 AM");

@@ -116,7 +116,10 @@ impl HostObject for Recipients {
 fn forwarding_script() {
     let (mut engine, log, _) = engine_for(include_str!("scripts/forwarding.vbs"));
     let msg = message("[Sales] new order");
-    msg.properties.lock().unwrap().insert("recipients".into(), object(Recipients(vec!["a@example.com", "b@example.com"])));
+    msg.properties
+        .lock()
+        .unwrap()
+        .insert("recipients".into(), object(Recipients(vec!["a@example.com", "b@example.com"])));
     engine.call("OnAcceptMessage", &[client("1.2.3.4", 25, false), Value::Object(msg.clone())]).unwrap();
     assert_eq!(msg.calls(), ["addrecipient(sales, sales-team@example.com)", "save()"]);
     assert_eq!(log.calls(), ["write(Forwarded to sales-team@example.com)"]);
@@ -157,7 +160,10 @@ fn logging_script() {
 
     let msg = message("x");
     engine
-        .call("OnDeliveryFailed", &[Value::Object(msg), Value::from("x@example.org"), Value::from("550 no\r\nsuch user")])
+        .call(
+            "OnDeliveryFailed",
+            &[Value::Object(msg), Value::from("x@example.org"), Value::from("550 no\r\nsuch user")],
+        )
         .unwrap();
     assert_eq!(log.calls()[4], "write(Delivery of C:\\data\\{ABC}.eml to x@example.org failed: 550 no such user)");
 }

@@ -130,7 +130,8 @@ fn on_error_resume_next_and_err_object() {
 
 #[test]
 fn errors_in_called_procedures_reach_the_caller_handler() {
-    let src = "Sub Fails()\n x = CInt(\"abc\")\n reached = True\nEnd Sub\nOn Error Resume Next\nFails\nn = Err.Number\n";
+    let src =
+        "Sub Fails()\n x = CInt(\"abc\")\n reached = True\nEnd Sub\nOn Error Resume Next\nFails\nn = Err.Number\n";
     let engine = run(src);
     assert_eq!(engine.global("n").unwrap().display(), "13");
     assert!(engine.global("reached").is_none());
