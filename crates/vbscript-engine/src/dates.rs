@@ -209,7 +209,7 @@ pub fn interval(name: &str) -> Option<Interval> {
 }
 
 fn add_months(dt: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
-    let total = i64::from(dt.year()) * 12 + i64::from(dt.month0()) + months;
+    let total = (i64::from(dt.year()) * 12 + i64::from(dt.month0())).checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = total.rem_euclid(12) as u32 + 1;
     // the day is clipped to the last day of the month, as DateAdd does

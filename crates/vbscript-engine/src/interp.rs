@@ -413,7 +413,8 @@ impl Engine {
     fn new_array(&mut self, bounds: Vec<usize>) -> Result<Value, ScriptError> {
         let mut count: usize = 1;
         for b in &bounds {
-            count = count.checked_mul(b + 1).ok_or_else(ScriptError::overflow)?;
+            let size = b.checked_add(1).ok_or_else(ScriptError::overflow)?;
+            count = count.checked_mul(size).ok_or_else(ScriptError::overflow)?;
         }
         self.charge_array(count)?;
         Ok(Value::Array(Arc::new(Array { bounds, items: vec![Value::Empty; count] })))
@@ -437,7 +438,7 @@ impl Engine {
                 }
             } else {
                 // only the last dimension may change with Preserve
-                let old_last = old.bounds.last().copied().unwrap_or(0) + 1;
+                let old_last = old.bounds.last().copied().unwrap_or(0).saturating_add(1).max(1);
                 let new_last = sizes.last().copied().unwrap_or(0);
                 for (i, value) in old.items.iter().enumerate() {
                     let (row, col) = (i / old_last, i % old_last);
@@ -449,7 +450,12 @@ impl Engine {
                 }
             }
         }
-        let array = if count == 0 { Array::default() } else { Array { bounds, items } };
+        let array = if count == 0 {
+            // `ReDim a(-1)`: an empty array whose UBound is -1
+            Array { bounds: vec![usize::MAX; bounds.len()], items: Vec::new() }
+        } else {
+            Array { bounds, items }
+        };
         self.declare(var, Value::Array(Arc::new(array)), frame);
         Ok(())
     }

@@ -108,6 +108,25 @@ struct DictState {
     text_compare: bool,
 }
 
+impl Drop for DictState {
+    fn drop(&mut self) {
+        crate::value::drop_values(std::mem::take(&mut self.entries).into_iter().flat_map(|(k, v)| [k, v]));
+    }
+}
+
+/// Entries of one dictionary; the values themselves are counted by the engine's budget.
+const MAX_DICTIONARY_ENTRIES: usize = 1_000_000;
+
+fn check_room(state: &DictState) -> Result<(), HostError> {
+    if state.entries.len() >= MAX_DICTIONARY_ENTRIES {
+        return Err(HostError::Failed(
+            7,
+            format!("Out of memory: a Dictionary holds at most {MAX_DICTIONARY_ENTRIES} entries"),
+        ));
+    }
+    Ok(())
+}
+
 impl DictState {
     fn find(&self, key: &Value) -> Option<usize> {
         self.entries.iter().position(|(k, _)| self.same_key(k, key))
@@ -144,6 +163,7 @@ impl HostObject for Dictionary {
                     Some(i) => Ok(state.entries[i].1.clone()),
                     None => {
                         // reading a missing key adds it, as in VBScript
+                        check_room(&state)?;
                         state.entries.push((key, Value::Empty));
                         Ok(Value::Empty)
                     }
@@ -161,7 +181,10 @@ impl HostObject for Dictionary {
                 let key = arg(args, 0, "Item")?;
                 match state.find(&key) {
                     Some(i) => state.entries[i].1 = value,
-                    None => state.entries.push((key, value)),
+                    None => {
+                        check_room(&state)?;
+                        state.entries.push((key, value));
+                    }
                 }
                 Ok(())
             }

@@ -37,6 +37,41 @@ pub struct Array {
     pub items: Vec<Value>,
 }
 
+/// Drops nested values without recursion: a script can nest arrays and dictionaries
+/// millions deep (`a = Array(a)` in a loop), and dropping such a value recursively would
+/// overflow the stack. Containers hand their elements to a queue that the outermost drop
+/// empties in a loop.
+pub(crate) fn drop_values(values: impl IntoIterator<Item = Value>) {
+    use std::cell::{Cell, RefCell};
+    thread_local! {
+        static PENDING: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+        static DRAINING: Cell<bool> = const { Cell::new(false) };
+    }
+    let queued = PENDING.try_with(|p| {
+        let mut pending = p.borrow_mut();
+        pending.extend(values.into_iter().filter(|v| matches!(v, Value::Array(_) | Value::Object(_))));
+    });
+    if queued.is_err() || DRAINING.with(|d| d.replace(true)) {
+        return;
+    }
+    loop {
+        let next = PENDING.with(|p| p.borrow_mut().pop());
+        match next {
+            Some(value) => drop(value),
+            None => break,
+        }
+    }
+    DRAINING.with(|d| d.set(false));
+}
+
+impl Drop for Array {
+    fn drop(&mut self) {
+        if self.items.iter().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+            drop_values(std::mem::take(&mut self.items));
+        }
+    }
+}
+
 impl Array {
     pub fn from_values(items: Vec<Value>) -> Array {
         let upper = items.len().wrapping_sub(1);

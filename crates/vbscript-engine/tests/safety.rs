@@ -182,3 +182,35 @@ fn garbage_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn deeply_nested_arrays_and_dictionaries_are_dropped_without_overflow() {
+    on_small_stack(|| {
+        let limits = Limits { max_steps: 2_000_000, ..Limits::default() };
+        let engine =
+            run_with_limits("a = Empty\nFor i = 1 To 50000\n a = Array(a, i)\nNext\nr = UBound(a)\n", limits.clone())
+                .unwrap();
+        assert_eq!(engine.global("r").unwrap().display(), "1");
+        drop(engine);
+        let source = "Set d = CreateObject(\"Scripting.Dictionary\")\nFor i = 1 To 30000\n Set n = CreateObject(\"Scripting.Dictionary\")\n n.Add \"next\", Array(d)\n Set d = n\nNext\nr = d.Count\n";
+        let engine = run_with_limits(source, limits).unwrap();
+        assert_eq!(engine.global("r").unwrap().display(), "1");
+        drop(engine);
+    });
+}
+
+#[test]
+fn empty_and_huge_array_bounds() {
+    let engine = run_with_limits(
+        "Dim a()\nReDim a(-1)\nr = UBound(a)\nReDim Preserve a(2)\nr2 = UBound(a)\n",
+        Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(engine.global("r").unwrap().display(), "-1");
+    assert_eq!(engine.global("r2").unwrap().display(), "2");
+    let e = match run_with_limits("Dim a(18446744073709551615)\n", Limits::default()) {
+        Ok(_) => panic!("must fail"),
+        Err(e) => e,
+    };
+    assert_ne!(e.kind, ErrorKind::Compile);
+}
