@@ -221,6 +221,10 @@ impl<'s> Compiler<'s> {
     fn args(&mut self, args: &[Option<ast::Expr>]) -> Result<Vec<Expr>, ScriptError> {
         args.iter()
             .map(|a| match a {
+                // `Foo (x)` passes x by value: the parentheses make it an expression
+                Some(e) if matches!(e.node, ast::ExprKind::Paren(_)) => {
+                    Ok(Expr::Unary(UnOp::Plus, Box::new(self.expr(e)?)))
+                }
                 Some(e) => self.expr(e),
                 None => Ok(Expr::Missing),
             })

@@ -92,6 +92,8 @@ fn sub_function_recursion_and_exit() {
 fn byval_and_byref() {
     let src = "Sub Inc(ByRef a, ByVal b)\n a = a + 1\n b = b + 1\nEnd Sub\nSub IncDefault(a)\n a = a + 1\nEnd Sub\nx = 1 : y = 1 : z = 1\nInc x, y\nIncDefault z\nCall IncDefault(z)\nr = x & y & z\n";
     assert_eq!(global(src, "r"), "213");
+    // parentheses around a single argument pass it by value
+    assert_eq!(global("Sub Inc(a)\n a = a + 1\nEnd Sub\nx = 1\nInc (x)\nr = x\n", "r"), "1");
 }
 
 #[test]
