@@ -39,3 +39,11 @@ pub use host::{HostObject, ObjectFactory, object};
 pub use interp::{Engine, Script};
 pub use limits::Limits;
 pub use value::{Array, Value};
+
+/// A compiled script is shared between threads; an engine moves to the thread that runs it.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    const fn send<T: Send>() {}
+    send_sync::<Script>();
+    send::<Engine>();
+};
