@@ -178,3 +178,55 @@ fn missing_handler_is_detected_and_calling_it_is_an_error() {
     assert_eq!(e.number, 450);
     let _ = Array::default();
 }
+
+#[test]
+fn forum_idioms() {
+    let source = r#"
+Function Lookup(strRegEx, strMatch) : With CreateObject("VBScript.RegExp") : .Pattern = strRegEx : .Global = False : .MultiLine = True : .IgnoreCase = True : Lookup = .Test(strMatch) : End With : End Function
+
+Sub OnAcceptMessage(oClient, oMessage)
+   Dim obApp
+   Set obApp = CreateObject("hMailServer.Application")
+   Call obApp.Authenticate("Administrator", "secret")
+   If (InStr(1, oMessage.Subject, "invoice", 1) > 0) And Not Lookup("^[a-z0-9._%+-]+@example\.com$", oMessage.From) Then
+      EventLog.Write("Suspicious invoice from " & oMessage.From)
+      Result.Value = 2
+      Result.Message = "Rejected"
+   End If
+   Set obApp = Nothing
+End Sub
+"#;
+    let script = Script::compile(source).unwrap();
+    let mut engine = Engine::new(&script);
+    let log = Arc::new(MockObject::new("EventLog"));
+    let result = Arc::new(MockObject::new("Result"));
+    let app = Arc::new(MockObject::new("Application"));
+    engine.set_global("EventLog", Value::Object(log.clone()));
+    engine.set_global("Result", Value::Object(result.clone()));
+    let factory_app = app.clone();
+    engine
+        .register_factory("hMailServer.Application", Arc::new(move || Ok(factory_app.clone() as Arc<dyn HostObject>)));
+    engine.run_main().unwrap();
+
+    let msg = message("Your INVOICE 42");
+    engine.call("OnAcceptMessage", &[client("1.2.3.4", 25, false), Value::Object(msg)]).unwrap();
+    assert_eq!(app.calls(), ["authenticate(Administrator, secret)"]);
+    assert_eq!(log.calls(), ["write(Suspicious invoice from sender@example.net)"]);
+    assert_eq!(result.property("value").display(), "2");
+
+    let msg = Arc::new(
+        MockObject::new("Message")
+            .with("subject", Value::from("invoice"))
+            .with("from", Value::from("billing@example.com")),
+    );
+    engine.call("OnAcceptMessage", &[client("1.2.3.4", 25, false), Value::Object(msg)]).unwrap();
+    assert_eq!(log.calls().len(), 1);
+
+    // an object the host does not provide is a clear error at its line
+    let script =
+        Script::compile("Sub OnClientConnect(c)\n  Set w = CreateObject(\"WScript.Shell\")\nEnd Sub\n").unwrap();
+    let mut engine = Engine::new(&script);
+    let e = engine.call("OnClientConnect", &[Value::Empty]).unwrap_err();
+    assert_eq!((e.number, e.line), (429, 2));
+    assert!(e.to_string().contains("WScript.Shell"), "{e}");
+}
