@@ -178,7 +178,7 @@ pub mod flags {
 }
 
 /// `hm_distributionlists.distributionlistmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListMode {
     Public = 0,
