@@ -13,6 +13,7 @@ use crate::rules::{self, Limit, MAX_ADDRESS, MAX_NAME, MAX_VACATION_SUBJECT, che
 use crate::{Admin, AdminError, Caller, audit, domain_of};
 
 /// An account to add.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
@@ -35,6 +36,7 @@ fn yes() -> bool {
 }
 
 /// Changes to an account; fields left out stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountChanges {
@@ -85,6 +87,7 @@ mod double_option {
 }
 
 /// An account's signature.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Signature {
     pub enabled: bool,
@@ -93,12 +96,14 @@ pub struct Signature {
 }
 
 /// What removing an account took away.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountRemoved {
     pub removed: Account,
     #[serde(flatten)]
     pub contents: Contents,
     /// Its folder in the data directory.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub folder: Option<std::path::PathBuf>,
 }
 
@@ -162,7 +167,23 @@ impl Admin {
         Ok(all.iter().filter(|a| a.id != except).fold(0i64, |sum, a| sum.saturating_add(a.max_size_mb)))
     }
 
+    /// Checks an account to add as [`Admin::create_account`] does, without adding it.
+    pub async fn check_new_account(&self, caller: &Caller, new: &NewAccount) -> Result<(), AdminError> {
+        self.prepare_account(caller, new).await.map(|_| ())
+    }
+
     pub async fn create_account(&self, caller: &Caller, new: &NewAccount) -> Result<Account, AdminError> {
+        let mut a = self.prepare_account(caller, new).await?;
+        if let Some(p) = &new.password {
+            a.set_password(self.store.password_scheme().await?, p);
+        }
+        let a = accounts::create(&self.store.db, &a).await?;
+        audit::change(caller, "account.create", &a.address);
+        Ok(a)
+    }
+
+    /// The account `new` describes, once every rule and right is checked (without password).
+    async fn prepare_account(&self, caller: &Caller, new: &NewAccount) -> Result<Account, AdminError> {
         let domain_name = domain_of(&new.address).to_owned();
         let role = self.require_domain(caller, &domain_name, "account.create", &new.address).await?;
         rules::check_admin_level(new.admin_level)?;
@@ -174,22 +195,20 @@ impl Admin {
             .await?
             .ok_or_else(|| AdminError::NotFound(format!("no domain {}", addr.domain())))?;
         let addr = rules::address_in(addr.as_str(), &domain)?;
+        if let Some(owner) = altimail_store::repo::address_owner(&self.store.db, addr.as_str()).await? {
+            return Err(AdminError::Conflict(format!("{addr} already exists as a {owner}")));
+        }
         let existing = accounts::list(&self.store.db, Some(domain.id)).await?;
         rules::check_room(&domain, Limit::Accounts, existing.len())?;
         let allocated = existing.iter().fold(0i64, |sum, a| sum.saturating_add(a.max_size_mb));
         rules::check_quota(&domain, new.quota_mb, allocated)?;
+        if new.password.as_deref() == Some("") {
+            return Err(AdminError::Invalid("the password is empty".into()));
+        }
         let mut a = Account::new(domain.id, addr.as_str());
         a.max_size_mb = new.quota_mb;
         a.active = new.active;
         a.admin_level = new.admin_level;
-        if let Some(p) = &new.password {
-            if p.is_empty() {
-                return Err(AdminError::Invalid("the password is empty".into()));
-            }
-            a.set_password(self.store.password_scheme().await?, p);
-        }
-        let a = accounts::create(&self.store.db, &a).await?;
-        audit::change(caller, "account.create", &a.address);
         Ok(a)
     }
 

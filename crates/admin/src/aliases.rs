@@ -11,6 +11,7 @@ use crate::rules::{self, Limit, MAX_ADDRESS, check_length};
 use crate::{Admin, AdminError, Caller, audit, domain_of};
 
 /// An alias to add.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAlias {
@@ -27,6 +28,7 @@ fn yes() -> bool {
 }
 
 /// Changes to an alias; fields left out stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AliasChanges {

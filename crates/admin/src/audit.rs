@@ -5,10 +5,10 @@ use crate::Caller;
 
 /// Records a change: `action` is a verb and a kind (`account.create`), `object` its name.
 pub(crate) fn change(caller: &Caller, action: &str, object: &str) {
-    tracing::info!(target: "audit", who = caller.name(), from = %caller.origin, action, object, "{action} {object}");
+    tracing::info!(target: "audit", who = %caller.name(), from = %caller.origin, action = %action, object = %object, "{action} {object}");
 }
 
 /// Records a refused change, so that attempts are visible as well as changes.
 pub(crate) fn refused(caller: &Caller, action: &str, object: &str, why: &str) {
-    tracing::warn!(target: "audit", who = caller.name(), from = %caller.origin, action, object, why, "refused {action} {object}");
+    tracing::warn!(target: "audit", who = %caller.name(), from = %caller.origin, action = %action, object = %object, why, "refused {action} {object}");
 }

@@ -12,6 +12,7 @@ use crate::rules::{check_not_negative, check_plus_char};
 use crate::{Admin, AdminError, Caller, audit};
 
 /// A domain to add.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewDomain {
@@ -25,6 +26,7 @@ fn yes() -> bool {
 }
 
 /// Changes to a domain; fields left out stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DomainChanges {
@@ -86,6 +88,7 @@ impl DomainChanges {
 }
 
 /// A domain with the names of its domain aliases.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainView {
     #[serde(flatten)]
@@ -94,12 +97,14 @@ pub struct DomainView {
 }
 
 /// What removing a domain took away.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainRemoved {
     pub removed: Domain,
     #[serde(flatten)]
     pub contents: Contents,
     /// The folder in the data directory that went with it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub folder: Option<std::path::PathBuf>,
 }
 

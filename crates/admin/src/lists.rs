@@ -11,6 +11,7 @@ use crate::rules::{self, Limit, MAX_ADDRESS, check_length};
 use crate::{Admin, AdminError, Caller, audit, domain_of};
 
 /// A distribution list to add.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewList {
@@ -37,6 +38,7 @@ fn yes() -> bool {
 }
 
 /// Changes to a list; fields left out stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ListChanges {
@@ -48,6 +50,7 @@ pub struct ListChanges {
 }
 
 /// A list with the number of its members.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ListSummary {
     #[serde(flatten)]
@@ -56,6 +59,7 @@ pub struct ListSummary {
 }
 
 /// A list with its members.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ListView {
     #[serde(flatten)]

@@ -59,7 +59,7 @@ impl Admin {
     /// for calls from `origin`. Wrong names and passwords give the same error.
     pub async fn authenticate(&self, user: &str, password: &str, origin: &str) -> Result<Caller, AdminError> {
         let refused = || {
-            tracing::warn!(target: "audit", who = user, from = origin, "administration logon refused");
+            tracing::warn!(target: "audit", who = %user, from = %origin, "administration logon refused");
             AdminError::Unauthenticated("wrong user name or password".into())
         };
         if user.eq_ignore_ascii_case(ADMINISTRATOR) {
@@ -70,7 +70,7 @@ impl Admin {
             if stored.is_empty() || !verify_blocking(scheme_of(&stored).code(), stored, password.to_owned()).await {
                 return Err(refused());
             }
-            tracing::info!(target: "audit", who = ADMINISTRATOR, from = origin, "administration logon");
+            tracing::info!(target: "audit", who = %ADMINISTRATOR, from = %origin, "administration logon");
             return Ok(Caller::administrator(origin));
         }
         let Some(account) = accounts::find(&self.store.db, user).await? else { return Err(refused()) };
@@ -79,7 +79,7 @@ impl Admin {
         {
             return Err(refused());
         }
-        tracing::info!(target: "audit", who = account.address, from = origin, "administration logon");
+        tracing::info!(target: "audit", who = %account.address, from = %origin, "administration logon");
         Ok(Caller::account(&account, origin))
     }
 }

@@ -46,6 +46,14 @@ struct RawConfig {
     dns: RawDns,
     #[serde(default)]
     storage: RawStorage,
+    #[serde(default)]
+    api: RawApi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +104,8 @@ pub struct Config {
     pub dns_servers: Vec<SocketAddr>,
     /// How groups of new message files are made durable.
     pub flush: Flush,
+    /// Where the administration REST API listens (`[api] listen`); none = no API.
+    pub api_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -170,7 +180,9 @@ impl Config {
             Some("each-file") => Flush::EachFile,
             Some(other) => bail!("[storage] flush = {other:?}: expected \"filesystem\" or \"each-file\""),
         };
+        let api_listen = raw.api.listen.as_deref().map(parse_api_listen).transpose()?;
         Ok(Config {
+            api_listen,
             dns_servers,
             flush,
             source,
@@ -192,6 +204,19 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `[api] listen`: `ip:port`, `[v6]:port`, or a bare port, which is on the loopback interface
+/// (127.0.0.1): the API is reachable from other machines only when an address says so.
+fn parse_api_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(port) = s.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.trim().parse::<SocketAddr>().map_err(|_| {
+        anyhow::anyhow!(
+            "[api] listen = {s:?}: expected a port (on 127.0.0.1) or an address and port, such as 127.0.0.1:8180"
+        )
+    })
 }
 
 /// `ip:port`, `[v6]:port`, or a bare IP (port 53).

@@ -178,6 +178,7 @@ pub mod flags {
 }
 
 /// `hm_distributionlists.distributionlistmode`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListMode {

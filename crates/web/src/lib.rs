@@ -15,6 +15,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod api;
 pub mod clients;
 
 use std::future::Future;
