@@ -28,6 +28,12 @@ fn scheme_of(stored: &str) -> PasswordScheme {
     }
 }
 
+/// An Argon2id hash of nothing anybody types, checked against for unknown user names.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash(PasswordScheme::Argon2id, "\u{0}no account has this password"))
+}
+
 /// Checks a password off the async threads (Argon2id takes tens of milliseconds).
 pub(crate) async fn verify_blocking(scheme: i64, stored: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || password::verify(scheme, &stored, &password)).await.unwrap_or(false)
@@ -73,7 +79,11 @@ impl Admin {
             tracing::info!(target: "audit", who = %ADMINISTRATOR, from = %origin, "administration logon");
             return Ok(Caller::administrator(origin));
         }
-        let Some(account) = accounts::find(&self.store.db, user).await? else { return Err(refused()) };
+        let Some(account) = accounts::find(&self.store.db, user).await? else {
+            // As long as a wrong password, so that the time taken does not tell which names exist.
+            verify_blocking(PasswordScheme::Argon2id.code(), dummy_hash().to_owned(), password.to_owned()).await;
+            return Err(refused());
+        };
         if !account.active
             || !verify_blocking(account.password_scheme, account.password.clone(), password.to_owned()).await
         {

@@ -289,6 +289,17 @@ mod tests {
     }
 
     #[test]
+    fn the_api_is_off_by_default_and_on_loopback_for_a_bare_port() {
+        assert_eq!(Config::load(None).unwrap().api_listen, None);
+        let c = parse("[api]\nlisten = \"8180\"\n").unwrap();
+        assert_eq!(c.api_listen, Some("127.0.0.1:8180".parse().unwrap()));
+        let c = parse("[api]\nlisten = \"[::1]:8180\"\n").unwrap();
+        assert_eq!(c.api_listen, Some("[::1]:8180".parse().unwrap()));
+        let e = format!("{:#}", parse("[api]\nlisten = \"everywhere\"\n").unwrap_err());
+        assert!(e.contains("[api] listen"), "{e}");
+    }
+
+    #[test]
     fn storage_flush() {
         assert_eq!(Config::load(None).unwrap().flush, Flush::FileSystem);
         assert_eq!(parse("[storage]\nflush = \"each-file\"\n").unwrap().flush, Flush::EachFile);
