@@ -17,7 +17,7 @@ use altimail_store::repo::domain_aliases::DomainAlias;
 use altimail_store::repo::domains::Domain;
 use altimail_store::repo::lists::List;
 
-use super::{Api, ApiError, Authed, ErrorBody, TOKEN_LIFETIME, origin};
+use super::{Api, ApiError, Authed, ErrorBody, TOKEN_LIFETIME};
 
 type Answer<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
@@ -107,7 +107,6 @@ pub(super) async fn log_off(State(api): State<Api>, parts: axum::http::request::
     if let Some(token) = super::bearer(&parts) {
         api.tokens.revoke(token);
     }
-    let _ = origin(&parts);
     Ok(StatusCode::NO_CONTENT)
 }
 
