@@ -46,6 +46,14 @@ struct RawConfig {
     dns: RawDns,
     #[serde(default)]
     storage: RawStorage,
+    #[serde(default)]
+    api: RawApi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +104,8 @@ pub struct Config {
     pub dns_servers: Vec<SocketAddr>,
     /// How groups of new message files are made durable.
     pub flush: Flush,
+    /// Where the administration REST API listens (`[api] listen`); none = no API.
+    pub api_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -170,7 +180,9 @@ impl Config {
             Some("each-file") => Flush::EachFile,
             Some(other) => bail!("[storage] flush = {other:?}: expected \"filesystem\" or \"each-file\""),
         };
+        let api_listen = raw.api.listen.as_deref().map(parse_api_listen).transpose()?;
         Ok(Config {
+            api_listen,
             dns_servers,
             flush,
             source,
@@ -192,6 +204,19 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `[api] listen`: `ip:port`, `[v6]:port`, or a bare port, which is on the loopback interface
+/// (127.0.0.1): the API is reachable from other machines only when an address says so.
+fn parse_api_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(port) = s.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.trim().parse::<SocketAddr>().map_err(|_| {
+        anyhow::anyhow!(
+            "[api] listen = {s:?}: expected a port (on 127.0.0.1) or an address and port, such as 127.0.0.1:8180"
+        )
+    })
 }
 
 /// `ip:port`, `[v6]:port`, or a bare IP (port 53).
@@ -261,6 +286,17 @@ mod tests {
         assert!(matches!(c.database, DbConfig::Postgres { port: 5432, ref name, .. } if name == "hm"));
         let c = parse("[database]\ntype = \"mysql\"\nname = \"hm\"\nport = 3307\n").unwrap();
         assert!(matches!(c.database, DbConfig::MySql { port: 3307, .. }));
+    }
+
+    #[test]
+    fn the_api_is_off_by_default_and_on_loopback_for_a_bare_port() {
+        assert_eq!(Config::load(None).unwrap().api_listen, None);
+        let c = parse("[api]\nlisten = \"8180\"\n").unwrap();
+        assert_eq!(c.api_listen, Some("127.0.0.1:8180".parse().unwrap()));
+        let c = parse("[api]\nlisten = \"[::1]:8180\"\n").unwrap();
+        assert_eq!(c.api_listen, Some("[::1]:8180".parse().unwrap()));
+        let e = format!("{:#}", parse("[api]\nlisten = \"everywhere\"\n").unwrap_err());
+        assert!(e.contains("[api] listen"), "{e}");
     }
 
     #[test]

@@ -121,6 +121,24 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         tracing::warn!("listening on no port: add one with `altimail port add`");
     }
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
+    // The administration REST API, on its own listener (loopback unless configured otherwise).
+    let api = match config.api_listen {
+        Some(addr) => {
+            let listener = match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    listeners.shutdown(Duration::ZERO).await;
+                    log.flush();
+                    store.db.close().await;
+                    bail!("the administration API cannot listen on {addr} ([api] listen): {e}");
+                }
+            };
+            tracing::info!("administration API on http://{addr}/api/v1/");
+            let api = altimail_web::api::Api::new(altimail_admin::Admin::new(store.clone()));
+            Some(tokio::spawn(altimail_web::api::serve(listener, api, delivery_stopped.clone())))
+        }
+        None => None,
+    };
     let delivery =
         tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
     // External accounts (hm_fetchaccounts) are downloaded into the spool like received mail.
@@ -144,6 +162,9 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         tracing::warn!("{aborted} session(s) did not end within {}s and were closed", SHUTDOWN_GRACE.as_secs());
     }
     let _ = stop_delivery.send(true);
+    if let Some(api) = api {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, api).await;
+    }
     if tokio::time::timeout(SHUTDOWN_GRACE, fetcher).await.is_err() {
         tracing::warn!("external account downloads did not stop in time");
     }

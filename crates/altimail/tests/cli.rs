@@ -196,3 +196,30 @@ fn bad_configuration_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(err.contains("altimail init"), "{err}");
 }
+
+/// `account add` and `account set --quota` obey the domain's largest account size alike.
+#[tokio::test]
+async fn quotas_are_checked_on_add_and_on_set() {
+    for db in backends("cli_quota").await {
+        let i = Install::new(db);
+        let e = i.db.engine;
+        i.ok(&["init"]);
+        i.ok(&["domain", "add", "example.com"]);
+        i.ok(&["domain", "set", "example.com", "--max-account-size", "100"]);
+        let refused = i.fails(&["account", "add", "big@example.com", "--no-password", "--quota", "101"]);
+        assert!(refused.contains("at most 100 MB"), "{e}: {refused}");
+        i.ok(&["account", "add", "john@example.com", "--no-password", "--quota", "50"]);
+        for quota in ["--quota=101", "--quota=0", "--quota=-1"] {
+            let refused = i.fails(&["account", "set", "john@example.com", quota]);
+            assert!(refused.contains("at most 100 MB") || refused.contains("negative"), "{e}: {quota}: {refused}");
+        }
+        assert_eq!(i.json(&["account", "show", "john@example.com"])["max_size_mb"], 50, "{e}");
+        i.ok(&["account", "set", "john@example.com", "--quota", "100"]);
+        assert_eq!(i.json(&["account", "show", "john@example.com"])["max_size_mb"], 100, "{e}");
+        // The administrator password of the REST API.
+        assert!(i.ok(&["admin", "password", "--password", "admin-pw"]).contains("set"), "{e}");
+        let stored = i.json(&["setting", "get", "altimailadministratorpassword"]);
+        assert!(stored.to_string().contains("$argon2id$"), "{e}: {stored}");
+        i.db.cleanup().await;
+    }
+}

@@ -178,7 +178,8 @@ pub mod flags {
 }
 
 /// `hm_distributionlists.distributionlistmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListMode {
     Public = 0,

@@ -163,6 +163,7 @@ impl Store {
 }
 
 /// What a domain or an account holds (see [`Store::domain_contents`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Contents {
     pub accounts: i64,

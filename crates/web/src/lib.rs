@@ -1,5 +1,6 @@
 //! The web listener of Altimail Server: today, the documents mail clients fetch to configure
-//! themselves; later, the administration web.
+//! themselves, and ([`api`]) the administration REST API on a listener of its own; later, the
+//! administration web.
 //!
 //! [`WebServer`] is the [`SessionHandler`] for `hm_tcpipports` rows of protocol `http` (plain
 //! or implicit TLS, through the same listeners, IP ranges and certificates as the mail ports).
@@ -15,6 +16,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod api;
 pub mod clients;
 
 use std::future::Future;

@@ -5,16 +5,14 @@ use std::io::Read;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use altimail_core::address::Address;
+use altimail_admin::{AccountChanges, Admin, AdminError, NewAccount};
 use altimail_store::Store;
-use altimail_store::repo::{accounts, domains};
 
-use super::domain::Removed;
 use super::output::{Output, yes_no};
 use super::parse_bool;
 
 #[derive(Debug, Args)]
-pub struct PasswordArgs {
+pub(crate) struct PasswordArgs {
     /// The password (visible to other local users in the process list; prefer --password-stdin).
     #[arg(long, conflicts_with = "password_stdin")]
     password: Option<String>,
@@ -24,7 +22,7 @@ pub struct PasswordArgs {
 }
 
 impl PasswordArgs {
-    fn read(&self) -> anyhow::Result<Option<String>> {
+    pub(crate) fn read(&self) -> anyhow::Result<Option<String>> {
         if let Some(p) = &self.password {
             return Ok(Some(p.clone()));
         }
@@ -131,39 +129,27 @@ pub enum AccountCmd {
 }
 
 pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         AccountCmd::Add { address, password, no_password, quota, inactive, admin_level } => {
-            let addr = Address::parse(&address)?;
-            let domain =
-                domains::find(db, addr.domain()).await?.with_context(|| format!("no domain {}", addr.domain()))?;
-            if quota < 0 {
-                bail!("--quota cannot be negative");
-            }
-            if domain.max_account_size_mb > 0 && (quota == 0 || quota > domain.max_account_size_mb) {
-                bail!("domain {} allows quotas of at most {} MB", domain.name, domain.max_account_size_mb);
-            }
-            let mut a = accounts::Account::new(domain.id, addr.as_str());
-            a.max_size_mb = quota;
-            a.active = !inactive;
-            a.admin_level = admin_level;
-            match password.read()? {
-                Some(p) if p.is_empty() => bail!("the password is empty"),
-                Some(p) => a.set_password(store.password_scheme().await?, &p),
-                None if no_password => {}
-                None => bail!(
+            let mut new =
+                NewAccount { address, password: password.read()?, quota_mb: quota, active: !inactive, admin_level };
+            if new.password.is_none() && !no_password {
+                // What is wrong with the account itself is said first.
+                admin.check_new_account(&me, &new).await?;
+                bail!(
                     "give the account a password (--password-stdin or --password), or --no-password for an account nobody can log on to yet"
-                ),
+                );
             }
-            let a = accounts::create(db, &a).await?;
+            if no_password {
+                new.password = None;
+            }
+            let a = admin.create_account(&me, &new).await?;
             out.done(&format!("account {} added", a.address), &a)
         }
         AccountCmd::List { domain } => {
-            let domain_id = match domain {
-                Some(d) => Some(domains::require(db, &d).await?.id),
-                None => None,
-            };
-            let all = accounts::list(db, domain_id).await?;
+            let all = admin.list_accounts(&me, domain.as_deref()).await?;
             let rows = all
                 .iter()
                 .map(|a| {
@@ -173,7 +159,7 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
                 .collect();
             out.table(&all, &["ADDRESS", "ACTIVE", "MAX-SIZE-MB"], rows)
         }
-        AccountCmd::Show { address } => out.object(&accounts::require(db, &address).await?),
+        AccountCmd::Show { address } => out.object(&admin.get_account(&me, &address).await?),
         AccountCmd::Set {
             address,
             password,
@@ -189,88 +175,52 @@ pub async fn run(cmd: AccountCmd, store: &Store, out: &Output) -> anyhow::Result
             first_name,
             last_name,
         } => {
-            let mut a = accounts::require(db, &address).await?;
-            if let Some(p) = password.read()? {
-                if p.is_empty() {
-                    bail!("the password is empty");
-                }
-                a.set_password(store.password_scheme().await?, &p);
-            }
-            if let Some(v) = active {
-                a.active = v;
-            }
-            if let Some(q) = quota {
-                if q < 0 {
-                    bail!("--quota cannot be negative");
-                }
-                a.max_size_mb = q;
-            }
-            if let Some(v) = admin_level {
-                a.admin_level = v;
-            }
-            if let Some(f) = forward {
-                if f.is_empty() {
-                    a.forward_on = false;
-                } else {
-                    let target = Address::parse(&f)?;
-                    if target.as_str().eq_ignore_ascii_case(&a.address) {
-                        bail!("an account cannot forward to itself");
-                    }
-                    a.forward_address = target.to_string();
-                    a.forward_on = true;
-                }
-            }
-            if let Some(v) = forward_keep {
-                a.forward_keep_original = v;
-            }
-            if let Some(v) = vacation {
-                a.vacation_on = v;
-            }
-            if let Some(v) = vacation_subject {
-                a.vacation_subject = v;
-            }
-            if let Some(v) = vacation_message {
-                a.vacation_message = v;
-            }
-            if let Some(v) = vacation_until {
-                if v.eq_ignore_ascii_case("never") {
-                    a.vacation_expires = false;
-                } else {
-                    let date = chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                        .map_err(|_| anyhow::anyhow!("--vacation-until {v:?}: expected YYYY-MM-DD or never"))?;
-                    a.vacation_expires = true;
-                    a.vacation_expire_date = date.and_time(chrono::NaiveTime::MIN);
-                }
-            }
-            if let Some(v) = first_name {
-                a.first_name = v;
-            }
-            if let Some(v) = last_name {
-                a.last_name = v;
-            }
-            accounts::update(db, &a).await?;
+            let vacation_until = match vacation_until {
+                None => None,
+                Some(v) if v.eq_ignore_ascii_case("never") => Some(None),
+                Some(v) => Some(Some(
+                    chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                        .map_err(|_| anyhow::anyhow!("--vacation-until {v:?}: expected YYYY-MM-DD or never"))?,
+                )),
+            };
+            let changes = AccountChanges {
+                password: password.read()?,
+                active,
+                quota_mb: quota,
+                admin_level,
+                forward_address: forward,
+                forward_keep_original: forward_keep,
+                vacation_on: vacation,
+                vacation_subject,
+                vacation_message,
+                vacation_until,
+                first_name,
+                last_name,
+                ..AccountChanges::default()
+            };
+            let a = admin.update_account(&me, &address, &changes).await?;
             out.done(&format!("account {} updated", a.address), &a)
         }
         AccountCmd::Remove { address, force } => {
-            let a = accounts::require(db, &address).await?;
-            let contents = store.account_contents(&a).await?;
-            let folder = store.files.account_dir(&a.address);
-            let what = format!("{} message(s), {} bytes", contents.messages, contents.bytes);
-            if contents.messages > 0 && !force {
-                bail!(
-                    "account {} holds {what}; nothing removed. Add --force to remove it with its mail and the folder {}",
-                    a.address,
-                    folder.display()
-                );
-            }
-            store.delete_account(&a).await?;
-            let message = format!("account {} removed with {what} and the folder {}", a.address, folder.display());
-            out.done(&message, &Removed { removed: &a, contents, folder: Some(folder) })
+            let gone = match admin.delete_account(&me, &address, force).await {
+                Err(AdminError::NotEmpty(why)) => bail!(
+                    "{why}. Add --force to remove it with its mail and the folder {}",
+                    store.files.account_dir(&address).display()
+                ),
+                other => other?,
+            };
+            let message = format!(
+                "account {} removed with {} message(s), {} bytes and the folder {}",
+                gone.removed.address,
+                gone.contents.messages,
+                gone.contents.bytes,
+                gone.folder.as_deref().unwrap_or(std::path::Path::new("")).display()
+            );
+            out.done(&message, &gone)
         }
         AccountCmd::CheckPassword { address, password } => {
-            let a = accounts::require(db, &address).await?;
             let Some(p) = password.read()? else { bail!("give --password or --password-stdin") };
-            if !a.verify_password(&p) {
+            if !admin.check_password(&me, &address, &p).await? {
                 bail!("password does not match");
             }
             super::output::emit("password matches")

@@ -1,11 +1,9 @@
 //! `altimail alias …`
 
-use anyhow::Context;
 use clap::Subcommand;
 
-use altimail_core::address::Address;
+use altimail_admin::{Admin, AliasChanges, NewAlias};
 use altimail_store::Store;
-use altimail_store::repo::{aliases, domains};
 
 use super::output::{Output, yes_no};
 use super::parse_bool;
@@ -52,47 +50,25 @@ pub enum AliasCmd {
 }
 
 pub async fn run(cmd: AliasCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         AliasCmd::Add { name, target, inactive } => {
-            let addr = Address::parse(&name)?;
-            let target = Address::parse(&target)?;
-            let domain =
-                domains::find(db, addr.domain()).await?.with_context(|| format!("no domain {}", addr.domain()))?;
-            let alias = aliases::Alias {
-                id: 0,
-                domain_id: domain.id,
-                name: addr.to_string(),
-                value: target.to_string(),
-                active: !inactive,
-            };
-            let alias = aliases::create(db, &alias).await?;
+            let alias = admin.create_alias(&me, &NewAlias { name, target, active: !inactive }).await?;
             out.done(&format!("alias {} -> {} added", alias.name, alias.value), &alias)
         }
         AliasCmd::List { domain } => {
-            let domain_id = match domain {
-                Some(d) => Some(domains::require(db, &d).await?.id),
-                None => None,
-            };
-            let all = aliases::list(db, domain_id).await?;
+            let all = admin.list_aliases(&me, domain.as_deref()).await?;
             let rows = all.iter().map(|a| vec![a.name.clone(), a.value.clone(), yes_no(a.active)]).collect();
             out.table(&all, &["NAME", "TARGET", "ACTIVE"], rows)
         }
-        AliasCmd::Show { name } => out.object(&aliases::require(db, &name).await?),
+        AliasCmd::Show { name } => out.object(&admin.get_alias(&me, &name).await?),
         AliasCmd::Set { name, target, active } => {
-            let mut a = aliases::require(db, &name).await?;
-            if let Some(t) = target {
-                a.value = Address::parse(&t)?.to_string();
-            }
-            if let Some(v) = active {
-                a.active = v;
-            }
-            aliases::update(db, &a).await?;
+            let a = admin.update_alias(&me, &name, &AliasChanges { target, active }).await?;
             out.done(&format!("alias {} updated", a.name), &a)
         }
         AliasCmd::Remove { name } => {
-            let a = aliases::require(db, &name).await?;
-            aliases::delete(db, a.id).await?;
+            let a = admin.delete_alias(&me, &name).await?;
             out.done(&format!("alias {} removed", a.name), &a)
         }
     }

@@ -4,9 +4,9 @@ use anyhow::bail;
 use clap::Subcommand;
 use serde::Serialize;
 
-use altimail_core::address::Address;
+use altimail_admin::{Admin, AdminError, DomainChanges, NewDomain};
 use altimail_store::Store;
-use altimail_store::repo::{domain_aliases, domains};
+use altimail_store::repo::domain_aliases;
 
 use super::output::{Output, yes_no};
 use super::parse_bool;
@@ -110,16 +110,6 @@ pub enum DomainAliasCmd {
     },
 }
 
-/// What `remove` took away, for --json.
-#[derive(Serialize)]
-pub(crate) struct Removed<'a, T: Serialize> {
-    pub(crate) removed: &'a T,
-    #[serde(flatten)]
-    pub(crate) contents: altimail_store::Contents,
-    /// The folder in the data directory that went with it.
-    pub(crate) folder: Option<std::path::PathBuf>,
-}
-
 /// A domain alias in `domain alias list`, with its domain's name.
 #[derive(Serialize)]
 struct DomainAliasRow {
@@ -128,36 +118,20 @@ struct DomainAliasRow {
     domain: String,
 }
 
-#[derive(Serialize)]
-struct DomainView {
-    #[serde(flatten)]
-    domain: domains::Domain,
-    aliases: Vec<String>,
-}
-
-fn bit(options: &mut i64, mask: i64, on: bool) {
-    if on { *options |= mask } else { *options &= !mask }
-}
-
 pub async fn run(cmd: DomainCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         DomainCmd::Add { name, inactive } => {
-            let mut d = domains::Domain::new(&name);
-            d.active = !inactive;
-            let d = domains::create(db, &d).await?;
+            let d = admin.create_domain(&me, &NewDomain { name, active: !inactive }).await?;
             out.done(&format!("domain {} added", d.name), &d)
         }
         DomainCmd::List => {
-            let all = domains::list(db).await?;
+            let all = admin.list_domains(&me).await?;
             let rows = all.iter().map(|d| vec![d.name.clone(), yes_no(d.active), d.catch_all.clone()]).collect();
             out.table(&all, &["NAME", "ACTIVE", "CATCH-ALL"], rows)
         }
-        DomainCmd::Show { name } => {
-            let domain = domains::require(db, &name).await?;
-            let aliases = domain_aliases::list(db, domain.id).await?.into_iter().map(|a| a.alias).collect();
-            out.object(&DomainView { domain, aliases })
-        }
+        DomainCmd::Show { name } => out.object(&admin.get_domain(&me, &name).await?),
         DomainCmd::Set {
             name,
             active,
@@ -175,109 +149,65 @@ pub async fn run(cmd: DomainCmd, store: &Store, out: &Output) -> anyhow::Result<
             dkim_sign,
             greylisting,
         } => {
-            let mut d = domains::require(db, &name).await?;
-            if let Some(v) = active {
-                d.active = v;
-            }
-            if let Some(v) = catch_all {
-                if !v.is_empty() {
-                    Address::parse(&v)?;
-                }
-                d.catch_all = v;
-            }
-            for (value, field) in [
-                (max_size, &mut d.max_size_mb),
-                (max_message_size, &mut d.max_message_size_kb),
-                (max_account_size, &mut d.max_account_size_mb),
-            ] {
-                if let Some(v) = value {
-                    if v < 0 {
-                        bail!("sizes cannot be negative");
-                    }
-                    *field = v;
-                }
-            }
-            if let Some(v) = plus_addressing {
-                d.plus_addressing = v;
-            }
-            if let Some(c) = plus_char {
-                if c.chars().count() != 1 || c.chars().any(|c| c.is_alphanumeric() || c == '@' || c.is_whitespace()) {
-                    bail!("--plus-char must be one punctuation character, such as + - _ or %");
-                }
-                d.plus_addressing_char = c;
-            }
-            for (value, field, mask) in [
-                (max_accounts, &mut d.max_accounts, 1),
-                (max_aliases, &mut d.max_aliases, 2),
-                (max_lists, &mut d.max_lists, 4),
-            ] {
-                if let Some(v) = value {
-                    if v < 0 {
-                        bail!("limits cannot be negative");
-                    }
-                    *field = v;
-                    bit(&mut d.limitations_enabled, mask, v > 0);
-                }
-            }
-            if let Some(v) = dkim_selector {
-                d.dkim_selector = v;
-            }
-            if let Some(v) = dkim_key {
-                if !v.is_empty() && !std::path::Path::new(&v).is_file() {
-                    bail!("{v}: no such file");
-                }
-                d.dkim_private_key_file = v;
-            }
-            if let Some(v) = dkim_sign {
-                bit(&mut d.antispam_options, 2, v);
-            }
-            if let Some(v) = greylisting {
-                bit(&mut d.antispam_options, 1, v);
-            }
-            domains::update(db, &d).await?;
+            let changes = DomainChanges {
+                active,
+                catch_all,
+                max_size_mb: max_size,
+                max_message_size_kb: max_message_size,
+                max_account_size_mb: max_account_size,
+                plus_addressing,
+                plus_addressing_char: plus_char,
+                max_accounts,
+                max_aliases,
+                max_lists,
+                dkim_selector,
+                dkim_private_key_file: dkim_key,
+                dkim_sign,
+                greylisting,
+            };
+            let d = admin.update_domain(&me, &name, &changes).await?;
             out.done(&format!("domain {} updated", d.name), &d)
         }
         DomainCmd::Remove { name, force } => {
-            let d = domains::require(db, &name).await?;
-            let contents = store.domain_contents(&d).await?;
-            let folder = store.files.domain_dir(&d.name);
-            let what = format!(
-                "{} account(s) with {} message(s), {} bytes",
-                contents.accounts, contents.messages, contents.bytes
-            );
-            if contents.accounts > 0 && !force {
-                bail!(
-                    "domain {} has {what}; nothing removed. Add --force to remove the domain with all of it{}",
-                    d.name,
-                    folder.as_ref().map(|f| format!(" and the folder {}", f.display())).unwrap_or_default()
-                );
-            }
-            store.delete_domain(&d).await?;
-            let message = format!(
-                "domain {} removed with {what}{}",
-                d.name,
+            let folder_text = |folder: &Option<std::path::PathBuf>| {
                 folder.as_ref().map(|f| format!(" and the folder {}", f.display())).unwrap_or_default()
+            };
+            let gone = match admin.delete_domain(&me, &name, force).await {
+                Err(AdminError::NotEmpty(why)) => {
+                    let folder = folder_text(&store.files.domain_dir(&name));
+                    bail!("{why}. Add --force to remove the domain with all of it{folder}")
+                }
+                other => other?,
+            };
+            let c = gone.contents;
+            let message = format!(
+                "domain {} removed with {} account(s) with {} message(s), {} bytes{}",
+                gone.removed.name,
+                c.accounts,
+                c.messages,
+                c.bytes,
+                folder_text(&gone.folder)
             );
-            out.done(&message, &Removed { removed: &d, contents, folder })
+            out.done(&message, &gone)
         }
         DomainCmd::Alias(DomainAliasCmd::Add { domain, alias }) => {
-            let d = domains::require(db, &domain).await?;
-            let a = domain_aliases::create(db, d.id, &alias).await?;
-            out.done(&format!("{} is now an alias of {}", a.alias, d.name), &a)
+            let a = admin.add_domain_alias(&me, &domain, &alias).await?;
+            let name = admin.get_domain(&me, &domain).await?.domain.name;
+            out.done(&format!("{} is now an alias of {name}", a.alias), &a)
         }
         DomainCmd::Alias(DomainAliasCmd::List { domain }) => {
-            let d = domains::require(db, &domain).await?;
-            let all: Vec<DomainAliasRow> = domain_aliases::list(db, d.id)
+            let name = admin.get_domain(&me, &domain).await?.domain.name;
+            let all: Vec<DomainAliasRow> = admin
+                .list_domain_aliases(&me, &domain)
                 .await?
                 .into_iter()
-                .map(|alias| DomainAliasRow { alias, domain: d.name.clone() })
+                .map(|alias| DomainAliasRow { alias, domain: name.clone() })
                 .collect();
             let rows = all.iter().map(|a| vec![a.alias.alias.clone(), a.domain.clone()]).collect();
             out.table(&all, &["ALIAS", "DOMAIN"], rows)
         }
         DomainCmd::Alias(DomainAliasCmd::Remove { alias }) => {
-            let Some(a) = domain_aliases::find(db, &alias).await? else { bail!("no domain alias {alias}") };
-            domain_aliases::delete(db, a.id).await?;
+            let a = admin.remove_domain_alias(&me, &alias).await?;
             out.done(&format!("domain alias {} removed", a.alias), &a)
         }
     }

@@ -1,27 +1,16 @@
 //! `altimail list …` (distribution lists)
 
-use anyhow::Context;
 use clap::Subcommand;
-use serde::Serialize;
 
-use altimail_core::address::Address;
+use altimail_admin::{Admin, ListChanges, NewList};
 use altimail_core::codes::ListMode;
 use altimail_store::Store;
-use altimail_store::repo::{domains, lists};
 
 use super::output::{Output, yes_no};
 use super::parse_bool;
 
 fn parse_mode(s: &str) -> Result<ListMode, String> {
     ListMode::parse(s).ok_or_else(|| format!("{s:?}: expected public, membership, announcement or domain-members"))
-}
-
-/// A list in `list list`: the list and its number of members.
-#[derive(Serialize)]
-struct ListRow {
-    #[serde(flatten)]
-    list: lists::List,
-    members: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,95 +93,52 @@ pub enum MemberCmd {
     },
 }
 
-#[derive(Serialize)]
-struct ListView {
-    #[serde(flatten)]
-    list: lists::List,
-    members: Vec<String>,
-}
-
-fn checked_require_address(list: &lists::List) -> anyhow::Result<()> {
-    if list.mode == ListMode::Announcement && list.require_address.is_empty() {
-        anyhow::bail!("announcement mode needs --require-address");
-    }
-    Ok(())
-}
-
 pub async fn run(cmd: ListCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         ListCmd::Add { address, mode, require_auth, require_address, inactive } => {
-            let addr = Address::parse(&address)?;
-            let domain =
-                domains::find(db, addr.domain()).await?.with_context(|| format!("no domain {}", addr.domain()))?;
-            let mut l = lists::List::new(domain.id, addr.as_str());
-            l.mode = mode;
-            l.require_auth = require_auth;
-            l.enabled = !inactive;
-            if let Some(r) = require_address {
-                l.require_address = Address::parse(&r)?.to_string();
-            }
-            checked_require_address(&l)?;
-            let l = lists::create(db, &l).await?;
+            let new = NewList {
+                address,
+                mode,
+                require_auth,
+                require_address: require_address.unwrap_or_default(),
+                active: !inactive,
+            };
+            let l = admin.create_list(&me, &new).await?;
             out.done(&format!("distribution list {} added", l.address), &l)
         }
         ListCmd::List { domain } => {
-            let domain_id = match domain {
-                Some(d) => Some(domains::require(db, &d).await?.id),
-                None => None,
-            };
-            let mut all = Vec::new();
+            let all = admin.list_lists(&me, domain.as_deref()).await?;
             let mut rows = Vec::new();
-            for list in lists::list(db, domain_id).await? {
-                let members = lists::members(db, list.id).await?.len();
-                let mode = serde_json::to_value(list.mode)?.as_str().unwrap_or_default().to_owned();
-                rows.push(vec![list.address.clone(), mode, yes_no(list.enabled), members.to_string()]);
-                all.push(ListRow { list, members });
+            for s in &all {
+                let mode = serde_json::to_value(s.list.mode)?.as_str().unwrap_or_default().to_owned();
+                rows.push(vec![s.list.address.clone(), mode, yes_no(s.list.enabled), s.members.to_string()]);
             }
             out.table(&all, &["ADDRESS", "MODE", "ACTIVE", "MEMBERS"], rows)
         }
-        ListCmd::Show { address } => {
-            let list = lists::require(db, &address).await?;
-            let members = lists::members(db, list.id).await?;
-            out.object(&ListView { list, members })
-        }
+        ListCmd::Show { address } => out.object(&admin.get_list(&me, &address).await?),
         ListCmd::Set { address, mode, require_auth, require_address, active } => {
-            let mut l = lists::require(db, &address).await?;
-            if let Some(m) = mode {
-                l.mode = m;
-            }
-            if let Some(v) = require_auth {
-                l.require_auth = v;
-            }
-            if let Some(r) = require_address {
-                l.require_address = if r.is_empty() { r } else { Address::parse(&r)?.to_string() };
-            }
-            if let Some(v) = active {
-                l.enabled = v;
-            }
-            checked_require_address(&l)?;
-            lists::update(db, &l).await?;
+            let l =
+                admin.update_list(&me, &address, &ListChanges { mode, require_auth, require_address, active }).await?;
             out.done(&format!("distribution list {} updated", l.address), &l)
         }
         ListCmd::Remove { address } => {
-            let l = lists::require(db, &address).await?;
-            lists::delete(db, l.id).await?;
+            let l = admin.delete_list(&me, &address).await?;
             out.done(&format!("distribution list {} removed", l.address), &l)
         }
         ListCmd::Member(MemberCmd::Add { list, member }) => {
-            let l = lists::require(db, &list).await?;
-            let m = Address::parse(&member)?;
-            lists::add_member(db, l.id, m.as_str()).await?;
-            out.done(&format!("{m} added to {}", l.address), &m.to_string())
+            let m = admin.add_member(&me, &list, &member).await?;
+            let l = admin.get_list(&me, &list).await?.list;
+            out.done(&format!("{m} added to {}", l.address), &m)
         }
         ListCmd::Member(MemberCmd::Remove { list, member }) => {
-            let l = lists::require(db, &list).await?;
-            lists::remove_member(db, l.id, &member).await?;
+            admin.remove_member(&me, &list, &member).await?;
+            let l = admin.get_list(&me, &list).await?.list;
             out.done(&format!("{member} removed from {}", l.address), &member)
         }
         ListCmd::Member(MemberCmd::List { list }) => {
-            let l = lists::require(db, &list).await?;
-            let members = lists::members(db, l.id).await?;
+            let members = admin.list_members(&me, &list).await?;
             let rows = members.iter().map(|m| vec![m.clone()]).collect();
             out.table(&members, &["MEMBER"], rows)
         }

@@ -4,6 +4,7 @@
 //! runs; the server re-reads what they change within a second.
 
 mod account;
+mod admin;
 mod alias;
 mod ban;
 mod bayes;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Distribution lists and their members.
     #[command(subcommand)]
     List(list::ListCmd),
+    /// The administration: the administrator password of the REST API.
+    #[command(subcommand)]
+    Admin(admin::AdminCmd),
     /// TCP/IP ports the server listens on.
     #[command(subcommand)]
     Port(port::PortCmd),
@@ -121,6 +125,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Account(c) => account::run(c, store, out).await,
         Command::Alias(c) => alias::run(c, store, out).await,
         Command::List(c) => list::run(c, store, out).await,
+        Command::Admin(c) => admin::run(c, store, out).await,
         Command::Port(c) => port::run(c, store, out).await,
         Command::Certificate(c) => certificate::run(c, store, out).await,
         Command::Setting(c) => setting::run(c, store, out).await,
@@ -138,6 +143,17 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
             unreachable!("init, serve and quickstart are handled by main")
         }
     }
+}
+
+/// The caller the administration commands act as: the server administrator, at this machine
+/// (whoever can run the command can read the configuration and the database anyway).
+pub(crate) fn caller() -> altimail_admin::Caller {
+    let user = std::env::var("USER").unwrap_or_default();
+    altimail_admin::Caller::administrator(if user.is_empty() {
+        "command line".to_owned()
+    } else {
+        format!("command line ({user})")
+    })
 }
 
 /// Parses "yes/no/true/false/on/off/1/0".

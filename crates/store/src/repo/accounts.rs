@@ -9,6 +9,7 @@ use crate::StoreError;
 use crate::db::{Db, Row, Value, never};
 
 /// A mailbox account. The password hash is kept out of serialised output.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
     pub id: i64,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::StoreError;
 use crate::db::{Db, Row, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alias {
     pub id: i64,

@@ -6,6 +6,7 @@ use crate::StoreError;
 use crate::db::{Db, Row, Value};
 
 /// A local domain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Domain {
     pub id: i64,

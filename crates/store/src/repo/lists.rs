@@ -7,6 +7,7 @@ use altimail_core::codes::ListMode;
 use crate::StoreError;
 use crate::db::{Db, Row, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct List {
     pub id: i64,

@@ -62,3 +62,14 @@ pub async fn account(db: &Db, address: &str) -> Result<Option<AccountSignature>,
         last_name: a.text("accountpersonlastname")?,
     }))
 }
+
+/// Sets the signature of the account with id `account_id`.
+pub async fn set_account(db: &Db, account_id: i64, enabled: bool, plain: &str, html: &str) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE hm_accounts SET accountenablesignature = ?, accountsignatureplaintext = ?, accountsignaturehtml = ? \
+         WHERE accountid = ?",
+        &[enabled.into(), plain.into(), html.into(), account_id.into()],
+    )
+    .await?;
+    Ok(())
+}

@@ -40,6 +40,10 @@ const ALTIMAIL_SETTINGS: &[(&str, &str, i64)] = &[
     ("altimailbayesscore", "", 5),
     ("altimailbayesthreshold", "", 90),
     ("altimailbayesminmessages", "", 20),
+    // The administrator password of the administration API (hMailServer keeps it in
+    // hMailServer.ini): an Argon2id hash, or hMailServer's MD5 / salted SHA-256 form; empty
+    // refuses logons as Administrator. Set with `altimail admin password`.
+    ("altimailadministratorpassword", "", 0),
 ];
 
 /// The default `(settingstring, settinginteger)` for a setting name: hMailServer's, or

@@ -1,0 +1,163 @@
+//! The REST API of the administration: JSON under `/api/v1`, over the administration service
+//! ([`altimail_admin`]), so it has the command line's rules and the callers' rights.
+//!
+//! * `POST /api/v1/auth/token` with `{"user": …, "password": …}` logs on as `Administrator`
+//!   (the administrator password, `altimail admin password`) or as an account (its password;
+//!   its admin level decides what it may do) and returns a bearer token valid for an hour;
+//!   `DELETE /api/v1/auth/token` ends it.
+//! * Every other call but `GET /api/v1/openapi.json` needs `Authorization: Bearer <token>`.
+//! * Errors are `{"error": "<code>", "message": "…"}` with the status of
+//!   [`AdminError::http_status`].
+//!
+//! The API has a listener of its own ([`serve`]), on the address the configuration names
+//! (`[api] listen`), by default on the loopback interface only.
+
+mod handlers;
+mod openapi;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+use altimail_admin::{Admin, AdminError, Caller};
+
+pub use handlers::{DomainFilter, Force, Logon, NewDomainAlias, NewMember, Token};
+pub use openapi::ApiDoc;
+pub use tokens::{TOKEN_LIFETIME, Tokens};
+
+/// The largest request body the API takes.
+pub const MAX_API_BODY: usize = 64 * 1024;
+/// The longest a connection to the API may last.
+pub const API_SESSION_LIMIT: Duration = Duration::from_secs(300);
+
+/// What every request handler reaches: the service and the tokens issued.
+#[derive(Clone)]
+pub struct Api {
+    pub admin: Admin,
+    pub tokens: Tokens,
+}
+
+impl Api {
+    pub fn new(admin: Admin) -> Api {
+        Api { admin, tokens: Tokens::default() }
+    }
+
+    /// The routes of `/api/v1`, for the connection from `peer`.
+    pub fn router(&self, peer: SocketAddr) -> Router {
+        handlers::routes()
+            .layer(DefaultBodyLimit::max(MAX_API_BODY))
+            .layer(axum::Extension(Peer(peer)))
+            .with_state(self.clone())
+    }
+}
+
+/// Serves the API on `listener` until `stop` turns true.
+pub async fn serve(listener: TcpListener, api: Api, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("API listener: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let service = TowerToHyperService::new(api.router(peer));
+        tokio::spawn(async move {
+            let http = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(crate::HEADER_TIMEOUT)
+                .max_buf_size(crate::MAX_HEAD)
+                .serve_connection(TokioIo::new(stream), service);
+            match tokio::time::timeout(API_SESSION_LIMIT, http).await {
+                Ok(Err(e)) => tracing::debug!("API connection from {peer}: {e}"),
+                Err(_) => tracing::debug!("API connection from {peer}: closed after {}s", API_SESSION_LIMIT.as_secs()),
+                Ok(Ok(())) => {}
+            }
+        });
+    }
+}
+
+/// The client's address, for the audit log.
+#[derive(Clone, Copy)]
+struct Peer(SocketAddr);
+
+fn origin(parts: &Parts) -> String {
+    match parts.extensions.get::<Peer>() {
+        Some(Peer(p)) => format!("api {p}"),
+        None => "api".to_owned(),
+    }
+}
+
+/// The caller of a request, from its bearer token.
+struct Authed(Caller);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+impl FromRequestParts<Api> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError(AdminError::Unauthenticated("log on first: Authorization: Bearer <token>".into()))
+        })?;
+        let mut caller = api
+            .tokens
+            .caller(token)
+            .ok_or_else(|| ApiError(AdminError::Unauthenticated("the token is unknown or expired".into())))?;
+        caller.origin = origin(parts);
+        Ok(Authed(caller))
+    }
+}
+
+/// An error as the API answers it.
+struct ApiError(AdminError);
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        ApiError(e)
+    }
+}
+
+/// The body of an error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// `invalid`, `not_found`, `conflict`, `limit_reached`, `not_empty`, `forbidden`,
+    /// `unauthenticated` or `internal`.
+    pub error: String,
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match &self.0 {
+            AdminError::Store(e) => {
+                tracing::error!("API: {e}");
+                "internal error; see the server's log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (status, axum::Json(ErrorBody { error: self.0.code().to_owned(), message })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
