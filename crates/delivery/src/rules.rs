@@ -308,3 +308,57 @@ pub struct AccountOutcome {
     /// Its copy as changed by set-header actions.
     pub message: Option<Vec<u8>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_rows_become_rules_with_their_meaning() {
+        let stored = rows::Rule {
+            id: 3,
+            account_id: 0,
+            name: "r".into(),
+            active: true,
+            use_and: false,
+            sort_order: 1,
+            criteria: vec![
+                rows::Criterion {
+                    use_predefined: true,
+                    predefined_field: 4,
+                    match_type: 2,
+                    match_value: "x".into(),
+                    ..Default::default()
+                },
+                rows::Criterion {
+                    use_predefined: false,
+                    predefined_field: 4,
+                    header_name: "X-Spam".into(),
+                    match_type: 5,
+                    match_value: "(".into(),
+                    ..Default::default()
+                },
+            ],
+            actions: vec![
+                rows::Action { action_type: 4, imap_folder: "Junk".into(), ..Default::default() },
+                rows::Action { action_type: 7, header: "X-A".into(), value: "v".into(), ..Default::default() },
+                rows::Action { action_type: 8, route_id: 9, ..Default::default() },
+                rows::Action { action_type: 42, ..Default::default() },
+            ],
+        };
+        let rule = from_row(&stored);
+        assert_eq!((rule.id, rule.use_and, rule.active), (3, false, true));
+        assert_eq!(rule.criteria[0].field, altimail_rules::Field::Subject);
+        assert_eq!(rule.criteria[1].field, altimail_rules::Field::Header("X-Spam".into()));
+        assert_eq!(rule.criteria[1].match_type, altimail_rules::MatchType::RegEx);
+        assert_eq!(
+            rule.actions,
+            [
+                Action::MoveToFolder("Junk".into()),
+                Action::SetHeader { name: "X-A".into(), value: "v".into() },
+                Action::SendUsingRoute(9),
+                Action::Unknown(42),
+            ]
+        );
+    }
+}
