@@ -59,6 +59,55 @@ pub fn auto_reply(
     m.into_bytes()
 }
 
+/// The columns of a rule's reply action, and where it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleReply<'a> {
+    pub from_name: &'a str,
+    pub from_address: &'a str,
+    /// The envelope sender of the message replied to.
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// Its `X-hMailServer-LoopCount`.
+    pub loop_count: i64,
+}
+
+/// A rule's reply (hMailServer's `RuleApplier::ApplyAction_Reply`): a new message from
+/// `"name" <address>` with the action's subject and body, `Auto-Submitted: auto-replied`, the
+/// loop count, and In-Reply-To the original's Message-ID.
+pub fn rule_reply(host: &str, reply: RuleReply<'_>, original: &[u8]) -> Vec<u8> {
+    let headers = Headers::parse(original);
+    let from = if reply.from_name.is_empty() {
+        format!("<{}>", header_safe(reply.from_address))
+    } else {
+        format!("\"{}\" <{}>", header_safe(reply.from_name).replace('"', "'"), header_safe(reply.from_address))
+    };
+    let mut m = String::new();
+    m.push_str(&format!("From: {from}\r\nTo: <{}>\r\n", header_safe(reply.to)));
+    m.push_str(&format!("Subject: {}\r\n", encode_header(&header_safe(reply.subject))));
+    m.push_str(&format!("Date: {}\r\nMessage-ID: {}\r\n", rfc5322_now(), message_id(host)));
+    if let Some(id) = headers.get("Message-ID") {
+        let id = header_safe(id);
+        m.push_str(&format!("In-Reply-To: {id}\r\nReferences: {id}\r\n"));
+    }
+    m.push_str("Auto-Submitted: auto-replied\r\n");
+    m.push_str(&format!("X-hMailServer-LoopCount: {}\r\n", reply.loop_count));
+    m.push_str(
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+    );
+    m.push_str(&crlf(reply.body));
+    m.into_bytes()
+}
+
+/// A header value with RFC 2047 encoding when it is not ASCII.
+fn encode_header(value: &str) -> String {
+    if value.is_ascii() {
+        return value.to_owned();
+    }
+    use base64::Engine;
+    format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(value.as_bytes()))
+}
+
 /// hMailServer's SEND_FAILED_NOTIFICATION text, used when the row is missing.
 pub const SEND_FAILED_NOTIFICATION: &str = "Your message did not reach some or all of the intended recipients.\r\n\r\n   Sent: %MACRO_SENT%\r\n   Subject: %MACRO_SUBJECT%\r\n\r\nThe following recipient(s) could not be reached:\r\n\r\n%MACRO_RECIPIENTS%\r\n";
 

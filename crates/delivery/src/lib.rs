@@ -7,6 +7,7 @@
 //!   INBOX copies, bounces.
 //! - [`resolve`]: recipient resolution and relay policy, as hMailServer decides them.
 //! - [`generated`]: auto-replies and bounces.
+//! - [`rules`]: the global and account rules, performed ([`rules::RuleRunner`]).
 //! - [`settle`]: the one way a failed recipient leaves the queue with its bounce.
 //! - [`report`]: the RFC 3464 delivery status notification writer all reports go through.
 
@@ -17,6 +18,7 @@ pub mod local;
 pub mod queue;
 pub mod report;
 pub mod resolve;
+pub mod rules;
 pub mod settle;
 pub mod signature;
 pub mod spool;

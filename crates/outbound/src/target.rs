@@ -71,19 +71,19 @@ pub fn route_for<'r>(all: &'r [Route], address: &str) -> Option<&'r Route> {
     routes::for_domain(all, domain_of(address)).filter(|r| r.covers(address))
 }
 
+/// The hosts of route `r`.
+pub fn route_destination(r: &Route) -> Destination {
+    let port = u16::try_from(r.target_port).ok().filter(|&p| p > 0).unwrap_or(25);
+    let auth = r
+        .use_authentication
+        .then(|| (r.auth_username.clone(), hm_decrypt(&r.auth_password_encrypted).unwrap_or_default()));
+    Destination::Fixed { hosts: parse_hosts(&r.target_host, port), security: r.security.code(), auth, route_id: r.id }
+}
+
 /// The destination of `address`.
 pub fn destination(settings: &OutboundSettings, all_routes: &[Route], address: &str) -> Destination {
     if let Some(r) = route_for(all_routes, address) {
-        let port = u16::try_from(r.target_port).ok().filter(|&p| p > 0).unwrap_or(25);
-        let auth = r
-            .use_authentication
-            .then(|| (r.auth_username.clone(), hm_decrypt(&r.auth_password_encrypted).unwrap_or_default()));
-        return Destination::Fixed {
-            hosts: parse_hosts(&r.target_host, port),
-            security: r.security.code(),
-            auth,
-            route_id: r.id,
-        };
+        return route_destination(r);
     }
     if !settings.relayer.is_empty() {
         return Destination::Fixed {

@@ -24,6 +24,7 @@ use altimail_delivery::Spool;
 use altimail_delivery::headers::Headers;
 use altimail_delivery::queue::{self, QueuedRecipient, Work};
 use altimail_delivery::resolve::routes::{self, Route};
+use altimail_delivery::rules::{Global, RuleRunner};
 use altimail_delivery::settle;
 use altimail_net::{HmLog, Severity};
 use altimail_store::repo::domains;
@@ -52,6 +53,8 @@ pub struct RemoteDelivery {
     spool: Spool,
     log: HmLog,
     dns: Arc<dyn Dns>,
+    /// Global rules (run here when this worker is the first to claim a message at an attempt).
+    rules: RuleRunner,
 }
 
 /// What happened to one recipient in this attempt.
@@ -80,7 +83,14 @@ struct Target {
 
 impl RemoteDelivery {
     pub fn new(store: Store, spool: Spool, log: HmLog, dns: Arc<dyn Dns>) -> Self {
-        RemoteDelivery { store, spool, log, dns }
+        let rules = RuleRunner::new(store.clone(), spool.clone(), log.clone());
+        RemoteDelivery { store, spool, log, dns, rules }
+    }
+
+    /// The engine that rules' "run function" actions call.
+    pub fn with_script_engine(self, scripts: Arc<dyn altimail_rules::ScriptEngine>) -> Self {
+        let rules = self.rules.clone().with_script_engine(scripts);
+        RemoteDelivery { rules, ..self }
     }
 
     /// Runs until `shutdown` turns true, keeping up to `maxdelivertythreads` deliveries in
@@ -160,9 +170,35 @@ impl RemoteDelivery {
             }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
+        // The global rules, once per attempt (shared with the local worker): they may delete
+        // the message, change it, or choose the route and the local address.
+        let all_settings = Settings::load(db).await?;
+        let host = altimail_delivery::host_name(&all_settings);
+        let (raw, global) = match self.rules.global(&all_settings, &host, &message, &path, raw).await? {
+            Global::Deleted => return Ok(()),
+            Global::Deliver { raw, result } => (raw, result),
+        };
+        let mut ruled_settings;
+        let mut settings = settings;
+        if let Ok(ip) = global.bind_address.trim().parse::<IpAddr>() {
+            ruled_settings = settings.clone();
+            ruled_settings.bind_ip = Some(ip);
+            settings = &ruled_settings;
+        }
         let extras = queue::envelope(db, id).await?;
         let data = self.signed(&message, &raw).await;
         let all_routes = routes::list(db).await?;
+        // A rule's "send using route" takes every remote recipient through that route.
+        let rule_route = match global.route_id {
+            0 => None,
+            route_id => {
+                let found = all_routes.iter().find(|r| r.id == route_id);
+                if found.is_none() {
+                    tracing::warn!("message {id}: rule route {route_id} does not exist; using the usual destination");
+                }
+                found.map(target::route_destination)
+            }
+        };
         let rcpts: Vec<QueuedRecipient> =
             queue::recipients(db, id).await?.into_iter().filter(|r| r.account_id == 0).collect();
         // The DSN parameters of the recipients that have them, by recipient row id.
@@ -178,7 +214,7 @@ impl RemoteDelivery {
 
         let mut groups: Vec<(Destination, Vec<QueuedRecipient>)> = Vec::new();
         for r in rcpts {
-            let dest = target::destination(settings, &all_routes, &r.address);
+            let dest = rule_route.clone().unwrap_or_else(|| target::destination(settings, &all_routes, &r.address));
             match groups.iter_mut().find(|(d, _)| *d == dest) {
                 Some((_, list)) => list.push(r),
                 None => groups.push((dest, vec![r])),

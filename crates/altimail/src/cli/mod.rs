@@ -20,6 +20,7 @@ mod port;
 mod queue;
 pub mod quickstart;
 mod range;
+mod rule;
 mod setting;
 mod whitelist;
 
@@ -116,6 +117,10 @@ pub enum Command {
     /// Greylisting: the white list and the stored triplets.
     #[command(subcommand)]
     Greylist(greylist::GreylistCmd),
+    /// Rules: global rules (every message, before delivery) and an account's rules (its
+    /// copies), with their criteria and actions.
+    #[command(subcommand)]
+    Rule(rule::RuleCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -139,6 +144,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,
+        Command::Rule(c) => rule::run(c, store, out).await,
         Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
             unreachable!("init, serve and quickstart are handled by main")
         }

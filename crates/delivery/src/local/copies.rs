@@ -38,6 +38,8 @@ struct Copy {
     created: NaiveDateTime,
     size: i64,
     file_name: String,
+    /// The folder a rule chose ("" = INBOX).
+    folder: String,
     written: Written,
     /// Why this copy was not stored; `None` while all is well.
     error: Option<String>,
@@ -74,6 +76,7 @@ impl Copies {
         recipient: &QueuedRecipient,
         account: &Account,
         data: Vec<u8>,
+        folder: &str,
     ) {
         let file_name = new_file_name();
         let path = store.files.path_for(Location::Account(&account.address), &file_name);
@@ -96,6 +99,7 @@ impl Copies {
             created: message.created,
             size,
             file_name,
+            folder: folder.to_owned(),
             written,
             error,
             keep_file: false,
@@ -105,7 +109,8 @@ impl Copies {
     /// Makes every pending copy durable and records them in one transaction, which also removes
     /// the queue rows of the messages in `finishing` whose copies all succeed (they have no
     /// other recipient left). Leaves `self` empty.
-    pub async fn store(&mut self, store: &Store, finishing: &[i64]) -> Stored {
+    /// `delimiter`: the IMAP hierarchy delimiter that separates the levels of rule folders.
+    pub async fn store(&mut self, store: &Store, finishing: &[i64], delimiter: &str) -> Stored {
         let mut copies = std::mem::take(&mut self.pending);
         self.bytes_per_account.clear();
         let mut result = Stored::default();
@@ -113,15 +118,26 @@ impl Copies {
             return result;
         }
         sync_all(&self.sync, &mut copies).await;
-        // Each account's INBOX, looked up (or made) once.
-        let mut inboxes: HashMap<i64, Result<i64, String>> = HashMap::new();
+        // Each account's target folders (the INBOX, or a rule's folder made when missing),
+        // looked up once. A rule's folder that cannot be made leaves the copy in the INBOX.
+        let mut targets: HashMap<(i64, String), Result<i64, String>> = HashMap::new();
         for c in copies.iter_mut().filter(|c| c.error.is_none()) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = inboxes.entry(c.account_id) {
-                let inbox =
-                    folders::ensure_inbox(&store.db, c.account_id).await.map(|f| f.id).map_err(|e| e.to_string());
-                slot.insert(inbox);
+            let key = (c.account_id, c.folder.clone());
+            if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(key.clone()) {
+                let mut target = Err(String::new());
+                if !c.folder.is_empty() {
+                    match folders::ensure_path(&store.db, c.account_id, &c.folder, delimiter).await {
+                        Ok(f) => target = Ok(f.id),
+                        Err(e) => tracing::warn!("rule folder {} unavailable: {e}; delivering to INBOX", c.folder),
+                    }
+                }
+                if target.is_err() {
+                    target =
+                        folders::ensure_inbox(&store.db, c.account_id).await.map(|f| f.id).map_err(|e| e.to_string());
+                }
+                slot.insert(target);
             }
-            if let Some(Err(e)) = inboxes.get(&c.account_id) {
+            if let Some(Err(e)) = targets.get(&key) {
                 c.error = Some(format!("INBOX unavailable: {e}"));
             }
         }
@@ -130,7 +146,7 @@ impl Copies {
         // Copies by INBOX (in folder id order, the order in which the rows get locked).
         let mut by_inbox: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
         for (i, c) in copies.iter().enumerate().filter(|(_, c)| c.error.is_none()) {
-            if let Some(Ok(inbox)) = inboxes.get(&c.account_id) {
+            if let Some(Ok(inbox)) = targets.get(&(c.account_id, c.folder.clone())) {
                 by_inbox.entry(*inbox).or_default().push(i);
             }
         }

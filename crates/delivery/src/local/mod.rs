@@ -28,6 +28,7 @@ use crate::generated::{self, Delivered, Failure, Original};
 use crate::headers::Headers;
 use crate::queue::{self, QueuedRecipient, Work};
 use crate::report::{Action, may_bounce};
+use crate::rules::{Global, RuleRunner};
 use crate::settle::{self, Unreachable};
 use crate::spool::{NewMessage, Recipient, Settle, Spool};
 use copies::Copies;
@@ -42,8 +43,9 @@ const AUTO_REPLY_PERIOD_SECS: i64 = 7 * 24 * 3600;
 enum Outcome {
     /// Done; the DSN action: delivered (a copy stored) or relayed (forwarded only).
     Delivered(Action),
-    /// A copy for the INBOX of this account, stored with the rest of the batch.
-    Copy(Box<Account>),
+    /// A copy for this account, stored with the rest of the batch: into `folder` ("" = INBOX),
+    /// with the contents an account rule changed (`data`), if any.
+    Copy { account: Box<Account>, folder: String, data: Option<Vec<u8>> },
     /// Try again later (quota, a temporary store failure).
     Deferred(String),
     /// Give up: bounce to the sender.
@@ -63,6 +65,8 @@ pub struct LocalDelivery {
     log: HmLog,
     /// Makes each batch's copy files durable; made before the worker writes any.
     sync: Arc<Mutex<GroupSync>>,
+    /// Global and account rules.
+    rules: RuleRunner,
 }
 
 /// One claimed message between reading its recipients and settling its queue row.
@@ -73,6 +77,8 @@ struct InProgress {
     envelope: queue::Envelope,
     path: std::path::PathBuf,
     client_ip: IpAddr,
+    /// The IMAP folder the global rules chose ("" = INBOX).
+    global_folder: String,
     last_try: bool,
     failures: Vec<(QueuedRecipient, String)>,
     delivered: Vec<Delivered>,
@@ -85,7 +91,14 @@ struct InProgress {
 impl LocalDelivery {
     pub fn new(store: Store, spool: Spool, log: HmLog) -> Self {
         let sync = Arc::new(Mutex::new(GroupSync::new(&store.files)));
-        LocalDelivery { store, spool, log, sync }
+        let rules = RuleRunner::new(store.clone(), spool.clone(), log.clone());
+        LocalDelivery { store, spool, log, sync, rules }
+    }
+
+    /// The engine that rules' "run function" actions call.
+    pub fn with_script_engine(self, scripts: Arc<dyn altimail_rules::ScriptEngine>) -> Self {
+        let rules = self.rules.clone().with_script_engine(scripts);
+        LocalDelivery { rules, ..self }
     }
 
     /// Runs until `shutdown` turns true. The server unlocks the queue ([`queue::unlock_all`])
@@ -163,7 +176,9 @@ impl LocalDelivery {
     /// Stores the batch's copies, then settles each message.
     async fn finish_batch(&self, settings: &Settings, host: &str, copies: &mut Copies, batch: Vec<InProgress>) {
         let finishing: Vec<i64> = batch.iter().filter(|w| w.finishing).map(|w| w.message.id).collect();
-        let mut stored = copies.store(&self.store, &finishing).await;
+        let delimiter = settings.string("imaphierarchydelimiter");
+        let delimiter = if delimiter.is_empty() { ".".to_owned() } else { delimiter };
+        let mut stored = copies.store(&self.store, &finishing, &delimiter).await;
         for mut work in batch {
             let id = work.message.id;
             for r in stored.stored.remove(&id).unwrap_or_default() {
@@ -207,6 +222,11 @@ impl LocalDelivery {
             }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
+        // The global rules, once per attempt (shared with the remote worker).
+        let (raw, global) = match self.rules.global(settings, host, &message, &path, raw).await? {
+            Global::Deleted => return Ok(None),
+            Global::Deliver { raw, result } => (raw, result),
+        };
         let headers = Headers::parse(&raw);
         let envelope = queue::envelope(db, id).await?;
         let all = queue::recipients(db, id).await?;
@@ -223,6 +243,7 @@ impl LocalDelivery {
             envelope,
             path,
             client_ip,
+            global_folder: global.imap_folder,
             failures: Vec::new(),
             delivered: Vec::new(),
             retry_later: false,
@@ -241,9 +262,9 @@ impl LocalDelivery {
             };
             match outcome {
                 Outcome::Delivered(action) => self.delivered(&mut work, &r, action),
-                Outcome::Copy(account) => {
-                    let data = self.copy_data(settings, &work.message.from, &work.raw, &r);
-                    copies.write(&self.store, &work.message, &r, &account, data).await;
+                Outcome::Copy { account, folder, data } => {
+                    let data = self.copy_data(settings, &work.message.from, data.as_deref().unwrap_or(&work.raw), &r);
+                    copies.write(&self.store, &work.message, &r, &account, data, &folder).await;
                 }
                 Outcome::Deferred(reason) => self.not_delivered(&mut work, r, reason, true),
                 Outcome::Failed(reason) => self.not_delivered(&mut work, r, reason, false),
@@ -410,13 +431,23 @@ impl LocalDelivery {
         }
         let sender = &work.message.from;
         self.auto_reply(settings, host, &mut account, sender, &work.headers).await;
+        // The account's rules, before its forwarding (hMailServer's order).
+        let ruled = self.rules.account(settings, host, &account, &work.message, r, &work.raw).await?;
+        if ruled.delete {
+            queue::remove_recipients(db, &[r.id]).await?;
+            return Ok(Outcome::Delivered(Action::Delivered));
+        }
+        // An account rule's folder wins over the global rules' one.
+        let folder = ruled.folder.clone().unwrap_or_else(|| work.global_folder.clone());
+        let raw: &[u8] = ruled.message.as_deref().unwrap_or(&work.raw);
+        let copy = |account: Account| Outcome::Copy { account: Box::new(account), folder, data: ruled.message.clone() };
         if !forwarding {
-            return Ok(Outcome::Copy(Box::new(account)));
+            return Ok(copy(account));
         }
         if !keep_copy {
             // The forward's commit takes the recipient off the queue: forwarded exactly once.
             let settle = Settle { remove_recipients: vec![r.id], ..Default::default() };
-            if !self.forward(settings, &account, sender, &work.raw, &work.headers, settle).await? {
+            if !self.forward(settings, &account, sender, raw, &work.headers, settle).await? {
                 queue::remove_recipients(db, &[r.id]).await?;
             }
             return Ok(Outcome::Delivered(Action::Relayed));
@@ -425,9 +456,9 @@ impl LocalDelivery {
         // a delivery run again after a crash in between does not forward a second time.
         if !queue::forwarded(db, r.id).await? {
             let settle = Settle { mark_forwarded: vec![(r.id, work.message.id)], ..Default::default() };
-            self.forward(settings, &account, sender, &work.raw, &work.headers, settle).await?;
+            self.forward(settings, &account, sender, raw, &work.headers, settle).await?;
         }
-        Ok(Outcome::Copy(Box::new(account)))
+        Ok(copy(account))
     }
 
     /// The recipient's copy: the message with Return-Path (and Delivered-To when set) on top.

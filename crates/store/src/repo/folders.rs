@@ -112,6 +112,37 @@ pub async fn ensure_inbox(db: &Db, account_id: i64) -> Result<Folder, StoreError
     }
 }
 
+/// The folder at `path` (levels joined by `delimiter`, e.g. `INBOX.Spam`), each missing level
+/// created (subscribed) on the way, as hMailServer does for a rule's "move to IMAP folder".
+/// Empty levels are skipped; a path with no level at all is the INBOX.
+pub async fn ensure_path(db: &Db, account_id: i64, path: &str, delimiter: &str) -> Result<Folder, StoreError> {
+    let levels: Vec<&str> = if delimiter.is_empty() { vec![path] } else { path.split(delimiter).collect() };
+    let levels: Vec<&str> = levels.into_iter().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if levels.is_empty() {
+        return ensure_inbox(db, account_id).await;
+    }
+    let mut parent = TOP_LEVEL;
+    let mut folder = None;
+    for level in levels {
+        let f = match find(db, account_id, parent, level).await? {
+            Some(f) => f,
+            None => match create(db, account_id, parent, level, altimail_core::time::now_local()).await {
+                Ok(f) => f,
+                // Created concurrently: use that one.
+                Err(e) if e.is_unique_violation() || matches!(e, StoreError::Conflict(_)) => {
+                    find(db, account_id, parent, level)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("folder {level} vanished")))?
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        parent = f.id;
+        folder = Some(f);
+    }
+    folder.ok_or_else(|| StoreError::NotFound(format!("no folder {path}")))
+}
+
 /// Hands out the next UID of a folder: `foldercurrentuid + 1`, stored before it is returned,
 /// so a UID is never given twice even across a crash.
 pub async fn allocate_uid(db: &Db, folder_id: i64) -> Result<i64, StoreError> {

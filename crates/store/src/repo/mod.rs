@@ -23,6 +23,7 @@ pub mod ports;
 pub mod queue;
 pub mod ranges;
 pub mod routes;
+pub mod rules;
 pub mod server_messages;
 pub mod settings;
 pub mod signatures;

@@ -374,11 +374,60 @@ async fn remove_in(tx: &mut Tx, message_id: i64) -> Result<(), StoreError> {
         "DELETE FROM hm_messagerecipients WHERE recipientmessageid = ?",
         "DELETE FROM altimail_recipient_dsn WHERE messageid = ?",
         "DELETE FROM altimail_envelopes WHERE messageid = ?",
+        "DELETE FROM altimail_rule_results WHERE messageid = ?",
         "DELETE FROM hm_messages WHERE messageid = ?",
     ] {
         tx.execute(sql, &[message_id.into()]).await?;
     }
     Ok(())
+}
+
+/// What the global rules decided for a queued message (`altimail_rule_results`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalRuleResult {
+    /// `messagecurnooftries` when the rules ran: they run again at the next attempt.
+    pub attempt: i64,
+    /// IMAP folder of local copies ("" = INBOX); an account rule's folder wins over it.
+    pub imap_folder: String,
+    /// Route for remote recipients (0 = the usual choice).
+    pub route_id: i64,
+    /// Local address remote delivery binds to ("" = the setting).
+    pub bind_address: String,
+}
+
+/// The global rules' result recorded for a queued message, if they ran for it.
+pub async fn global_rule_result(db: &Db, message_id: i64) -> Result<Option<GlobalRuleResult>, StoreError> {
+    let row = db
+        .fetch_optional(
+            "SELECT attempt, imapfolder, routeid, bindaddress FROM altimail_rule_results WHERE messageid = ?",
+            &[message_id.into()],
+        )
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(GlobalRuleResult {
+        attempt: r.int("attempt")?,
+        imap_folder: r.text("imapfolder")?,
+        route_id: r.int("routeid")?,
+        bind_address: r.text("bindaddress")?,
+    }))
+}
+
+/// Records the global rules' result for a queued message (replacing an earlier attempt's).
+pub async fn set_global_rule_result(db: &Db, message_id: i64, result: &GlobalRuleResult) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    tx.execute("DELETE FROM altimail_rule_results WHERE messageid = ?", &[message_id.into()]).await?;
+    tx.execute(
+        "INSERT INTO altimail_rule_results (messageid, attempt, imapfolder, routeid, bindaddress) VALUES (?, ?, ?, ?, ?)",
+        &[
+            message_id.into(),
+            result.attempt.into(),
+            result.imap_folder.as_str().into(),
+            result.route_id.into(),
+            result.bind_address.as_str().into(),
+        ],
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Queued messages with no recipient left: every copy was delivered but the crash came before

@@ -15,7 +15,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 6;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 7;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -124,6 +124,17 @@ const OUR_STEPS: &[&str] = &[
         learntclass SMALLINT NOT NULL,
         learnttime BIGINT NOT NULL,
         PRIMARY KEY (scope, messagekey)
+    )",
+    // 7: what the global rules decided for a queued message at its current delivery attempt
+    //    (hMailServer keeps it in memory for the one thread that delivers the message; here
+    //    local and remote delivery are two workers): the attempt it was decided at, the IMAP
+    //    folder for local copies, the route and the local address for remote delivery.
+    "CREATE TABLE altimail_rule_results (
+        messageid BIGINT NOT NULL PRIMARY KEY,
+        attempt BIGINT NOT NULL,
+        imapfolder VARCHAR(255) NOT NULL,
+        routeid BIGINT NOT NULL,
+        bindaddress VARCHAR(45) NOT NULL
     )",
 ];
 
