@@ -119,13 +119,15 @@ altimail_binary() { # sets ALTIMAIL_BIN_RESOLVED: ALTIMAIL_BIN, or a release bui
 		command -v cargo >/dev/null || die "cargo not found (install Rust with rustup, or set ALTIMAIL_BIN)"
 		say "building: cargo build --release -p altimail"
 		(cd "$ROOT" && cargo build --release -p altimail >&2) || die "cargo build failed"
-		ALTIMAIL_BIN_RESOLVED=$ROOT/target/release/altimail
+		ALTIMAIL_BIN_RESOLVED=${CARGO_TARGET_DIR:-$ROOT/target}/release/altimail
 	fi
 }
 
 # Installs Altimail in $TMP/altimail (SQLite), with an account (default: $BENCH_USER and
 # $BENCH_PASS) and its domain, every default port removed and one port of `protocol` (default
-# imap) on 127.0.0.1:$1 without TLS, no connection limits; starts `serve`.
+# imap) on 127.0.0.1:$1 without TLS, no connection limits; starts `serve`. ALTIMAIL_EXTRA_CONFIG,
+# when set, is appended to altimail.toml (a [dns] section, say); a function altimail_setup, when
+# the calling script defines one, is called with the install's directory just before `serve`.
 altimail_start() { # port [protocol [account password]]
 	local port=$1 protocol=${2:-imap} account=${3:-$BENCH_USER} password=${4:-$BENCH_PASS} a=$TMP/altimail id
 	mkdir -p "$a"
@@ -141,6 +143,7 @@ altimail_start() { # port [protocol [account password]]
 		type = "sqlite"
 		path = "altimail.db"
 	EOF
+	[[ -z ${ALTIMAIL_EXTRA_CONFIG:-} ]] || printf '%s\n' "$ALTIMAIL_EXTRA_CONFIG" >>"$a/altimail.toml"
 	alt() { "$ALTIMAIL_BIN_RESOLVED" --config "$a/altimail.toml" "$@"; }
 	alt init >&2 || die "altimail init failed"
 	alt domain add "${account#*@}" >&2 || die "altimail domain add failed"
@@ -159,6 +162,9 @@ altimail_start() { # port [protocol [account password]]
 			[[ $out == *"no setting $id"* ]] || die "altimail setting set $id 0 failed: $out"
 		fi
 	done
+
+	# the calling script's own setup, when it has one (settings that must be there at start)
+	if declare -F altimail_setup >/dev/null; then altimail_setup "$a"; fi
 
 	say "starting altimail serve on 127.0.0.1:$port"
 	"$ALTIMAIL_BIN_RESOLVED" --config "$a/altimail.toml" serve 2>"$a/serve.stderr" >/dev/null &
@@ -434,3 +440,91 @@ dovecot_report_errors() {
 			sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' >&2 || true
 	fi
 }
+
+# --- SMTP benchmarks (smtp-throughput.sh, antispam-throughput.sh) ------------------------------
+
+# apt-get install, with one `apt-get update` first.
+APT_UPDATED=
+apt_install() {
+	command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
+	say "installing $* (apt-get)"
+	if [[ -z $APT_UPDATED ]]; then
+		apt-get update -qq >&2 || true
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+install_postfix() {
+	# "No configuration": the package installs without writing /etc/postfix/main.cf, so the
+	# system's own Postfix is not set up (and so not started) by this benchmark.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	# Keep the package's scripts from starting a system service. Only when no policy exists
+	# already; ours is removed right after the install.
+	local policy=/usr/sbin/policy-rc.d made_policy=
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\n# temporary, from a benchmark in benches/\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made_policy=1
+	fi
+	local rc=0
+	apt_install postfix || rc=$?
+	if [[ -n $made_policy ]]; then rm -f "$policy"; fi
+	return "$rc"
+}
+
+now() { printf '%s' "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "inf" }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Waits up to BENCH_WAIT_IDLE seconds for the CPUs to be idle (under 15 % busy over a second);
+# warns when they are not: something else running makes the figures worth little.
+check_idle() {
+	local c0 c1 pct t0=$SECONDS
+	while :; do
+		c0=$(cpu_ticks)
+		sleep 1
+		c1=$(cpu_ticks)
+		pct=$(busy_pct "$c0" "$c1")
+		[[ $pct == "?" ]] || ((pct <= 15)) || ((SECONDS - t0 >= WAIT_IDLE)) || continue
+		break
+	done
+	if [[ $pct != "?" ]] && ((pct > 15)); then
+		say "WARNING: the machine is ${pct}% busy before this run (other processes); the figures will be noisy. Busiest:"
+		top -b -n 1 -o %CPU 2>/dev/null | awk 'NR > 7 && NR <= 10 { print "    " $9 "% " $12 }' >&2 || true
+		BUSY_WARNINGS=$((BUSY_WARNINGS + 1))
+	fi
+}
+BUSY_WARNINGS=0
+
+# One smtp-source run against a server with the options in the array SMTP_SOURCE_OPTS: prints
+# "seconds acknowledged-count exit-status" and leaves smtp-source's output in
+# $TMP/NAME.smtp-source.out/.err
+[[ ${BENCH_REUSE:-} == 1 ]] && SMTP_SOURCE_OPTS+=(-d)
+
+run_smtp_source() { # name port
+	local name=$1 port=$2 t0 t1 rc=0 count
+	say "$name: smtp-source ${SMTP_SOURCE_OPTS[*]} 127.0.0.1:$port"
+	t0=$(now)
+	smtp-source "${SMTP_SOURCE_OPTS[@]}" "127.0.0.1:$port" >"$TMP/$name.smtp-source.out" 2>"$TMP/$name.smtp-source.err" || rc=$?
+	t1=$(now)
+	# -c prints a counter ("N\r") each time a DATA command completes with its 2xx reply;
+	# without -A any other reply makes smtp-source stop with a fatal error and a non-zero status.
+	count=$(tr '\r' '\n' <"$TMP/$name.smtp-source.out" | grep -E '^[0-9]+$' | tail -n 1 || true)
+	count=${count:-0}
+	if ((rc != 0)) || [[ -s $TMP/$name.smtp-source.err ]]; then
+		say "$name: smtp-source exited with status $rc after $count message(s); its stderr:"
+		sed 's/^/    /' "$TMP/$name.smtp-source.err" | head -n 20 >&2
+	fi
+	echo "$(elapsed "$t0" "$t1") $count $rc"
+}
+
+# CPU time (user + system) a process has used so far, in milliseconds; empty when it is gone.
+process_cpu_ms() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# the fields after the command name (which may hold spaces): utime and stime are 12th and 13th
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($12 + $13) * 1000 / hz }' <<<"${stat##*) }"
+}
+

@@ -57,35 +57,6 @@ run_postfix() { [[ -z $ONLY || $ONLY == postfix ]]; }
 
 # --- what the benchmark needs ------------------------------------------------------------------
 
-APT_UPDATED=
-apt_install() {
-	command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
-	say "installing $* (apt-get)"
-	if [[ -z $APT_UPDATED ]]; then
-		apt-get update -qq >&2 || true
-		APT_UPDATED=1
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
-}
-
-install_postfix() {
-	# "No configuration": the package installs without writing /etc/postfix/main.cf, so the
-	# system's own Postfix is not set up (and so not started) by this benchmark.
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	# Keep the package's scripts from starting a system service. Only when no policy exists
-	# already; ours is removed right after the install.
-	local policy=/usr/sbin/policy-rc.d made_policy=
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\n# temporary, from benches/smtp-throughput.sh\nexit 101\n' >"$policy"
-		chmod 755 "$policy"
-		made_policy=1
-	fi
-	local rc=0
-	apt_install postfix || rc=$?
-	if [[ -n $made_policy ]]; then rm -f "$policy"; fi
-	return "$rc"
-}
-
 command -v smtp-source >/dev/null || install_postfix || die "could not install postfix (for smtp-source)"
 command -v smtp-source >/dev/null || die "smtp-source still missing after installing postfix"
 if run_postfix; then
@@ -100,51 +71,9 @@ command -v ss >/dev/null || apt_install iproute2 || say "ss unavailable: waiting
 
 # --- helpers ------------------------------------------------------------------------------------
 
-now() { printf '%s' "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "inf" }'; }
-
-# Waits up to BENCH_WAIT_IDLE seconds for the CPUs to be idle (under 15 % busy over a second);
-# warns when they are not: something else running makes the figures worth little.
-check_idle() {
-	local c0 c1 pct t0=$SECONDS
-	while :; do
-		c0=$(cpu_ticks)
-		sleep 1
-		c1=$(cpu_ticks)
-		pct=$(busy_pct "$c0" "$c1")
-		[[ $pct == "?" ]] || ((pct <= 15)) || ((SECONDS - t0 >= WAIT_IDLE)) || continue
-		break
-	done
-	if [[ $pct != "?" ]] && ((pct > 15)); then
-		say "WARNING: the machine is ${pct}% busy before this run (other processes); the figures will be noisy. Busiest:"
-		top -b -n 1 -o %CPU 2>/dev/null | awk 'NR > 7 && NR <= 10 { print "    " $9 "% " $12 }' >&2 || true
-		BUSY_WARNINGS=$((BUSY_WARNINGS + 1))
-	fi
-}
-BUSY_WARNINGS=0
-
-# One smtp-source run against a server: prints "seconds acknowledged-count exit-status" and
-# leaves smtp-source's output in $TMP/NAME.smtp-source.out/.err
+# What run_smtp_source (bench-lib.sh) sends.
 SMTP_SOURCE_OPTS=(-c -s "$SENDERS" -m "$MESSAGES" -l "$SIZE" -f "$FROM" -t "$TO" -M bench-client.test)
 [[ ${BENCH_REUSE:-} == 1 ]] && SMTP_SOURCE_OPTS+=(-d)
-
-run_smtp_source() { # name port
-	local name=$1 port=$2 t0 t1 rc=0 count
-	say "$name: smtp-source ${SMTP_SOURCE_OPTS[*]} 127.0.0.1:$port"
-	t0=$(now)
-	smtp-source "${SMTP_SOURCE_OPTS[@]}" "127.0.0.1:$port" >"$TMP/$name.smtp-source.out" 2>"$TMP/$name.smtp-source.err" || rc=$?
-	t1=$(now)
-	# -c prints a counter ("N\r") each time a DATA command completes with its 2xx reply;
-	# without -A any other reply makes smtp-source stop with a fatal error and a non-zero status.
-	count=$(tr '\r' '\n' <"$TMP/$name.smtp-source.out" | grep -E '^[0-9]+$' | tail -n 1 || true)
-	count=${count:-0}
-	if ((rc != 0)) || [[ -s $TMP/$name.smtp-source.err ]]; then
-		say "$name: smtp-source exited with status $rc after $count message(s); its stderr:"
-		sed 's/^/    /' "$TMP/$name.smtp-source.err" | head -n 20 >&2
-	fi
-	echo "$(elapsed "$t0" "$t1") $count $rc"
-}
 
 # Postfix instance state. `master -t` exits 0 when no master holds the instance's lock.
 postfix_stopped() { /usr/lib/postfix/sbin/master -c "$POSTFIX_ETC" -t 2>/dev/null; }
@@ -368,7 +297,6 @@ fi
 
 # --- report ---------------------------------------------------------------------------------------
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 STATUS=0
 echo

@@ -317,10 +317,35 @@ async fn greylisting_over_smtp() {
         assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
         wait_inbox(&store, "john@example.com", 3).await;
 
+        // 5. The null sender is greylisted after DATA, as in hMailServer: a bounce is not
+        // refused recipient by recipient; its RCPT gets 250 and the end of its body 450.
+        i.ok(&["domain", "set", "example.com", "--greylisting", "yes"]);
+        let (rcpt, end) = rcpt_then_send(port, "", "bounce");
+        assert!(rcpt.starts_with("250"), "{e}: {rcpt}");
+        assert!(end.starts_with("450") && end.contains("Please try again later."), "{e}: {end}");
+        let null_triplets = "SELECT glblockedcount FROM hm_greylisting_triplets WHERE glsenderaddress = ''";
+        let rows = store.db.fetch_all(null_triplets, &[]).await.unwrap();
+        assert_eq!(rows.len(), 1, "{e}");
+        // Nothing of the refused bounce was stored.
+        let queued = store.db.fetch_all("SELECT messageid FROM hm_messages WHERE messagetype = 1", &[]).await.unwrap();
+        assert!(queued.is_empty(), "{e}");
+        store
+            .db
+            .execute("UPDATE hm_greylisting_triplets SET glblockendtime = glcreatetime WHERE glsenderaddress = ''", &[])
+            .await
+            .unwrap();
+        let (rcpt, end) = rcpt_then_send(port, "", "bounce");
+        assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
+        wait_inbox(&store, "john@example.com", 4).await;
+
         let logs = std::fs::read_dir(i.path("logs")).unwrap();
         let all: String =
             logs.filter_map(|f| std::fs::read_to_string(f.unwrap().path()).ok()).collect::<Vec<_>>().join("\n");
         assert!(all.contains("Greylisting: 127.0.0.1 from a@fail.test to john@example.com deferred"), "{e}: {all}");
+        assert!(
+            all.contains("Greylisting: 127.0.0.1 from <> to john@example.com deferred (answered after DATA)"),
+            "{e}: {all}"
+        );
 
         server.stop(Duration::from_secs(10));
         store.db.close().await;

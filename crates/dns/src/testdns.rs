@@ -70,6 +70,19 @@ pub struct TestDns {
 impl TestDns {
     /// Starts serving `zone` on a free loopback port.
     pub async fn start(zone: Zone) -> std::io::Result<TestDns> {
+        let (udp, tcp, addr) = bind_pair().await?;
+        Ok(Self::serve(zone, udp, tcp, addr))
+    }
+
+    /// Starts serving `zone` on `addr` (UDP and TCP), e.g. `127.0.0.77:53` for a benchmark.
+    pub async fn start_on(zone: Zone, addr: SocketAddr) -> std::io::Result<TestDns> {
+        let udp = tokio::net::UdpSocket::bind(addr).await?;
+        let tcp = tokio::net::TcpListener::bind(udp.local_addr()?).await?;
+        let addr = udp.local_addr()?;
+        Ok(Self::serve(zone, udp, tcp, addr))
+    }
+
+    fn serve(zone: Zone, udp: tokio::net::UdpSocket, tcp: tokio::net::TcpListener, addr: SocketAddr) -> TestDns {
         let origin = Name::root();
         let mut handler =
             InMemoryZoneHandler::<TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
@@ -80,11 +93,10 @@ impl TestDns {
         }
         let mut catalog = Catalog::new();
         catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
-        let (udp, tcp, addr) = bind_pair().await?;
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64);
-        Ok(TestDns { addr, _server: server })
+        TestDns { addr, _server: server }
     }
 }
 

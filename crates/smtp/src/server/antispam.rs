@@ -10,7 +10,8 @@
 //! subject prefix. A body streamed to its file (over 1 MiB) gets them in the head written
 //! first; it skips the post-transmission tests, as any body over `antispammaxsize` does.
 //!
-//! Greylisting is decided per RCPT under the same conditions ([`greylist`]). When SpamAssassin
+//! Greylisting is decided per RCPT under the same conditions ([`greylist`]); for the null sender
+//! its refusal comes after DATA, as in hMailServer. When SpamAssassin
 //! ran, the message stored is spamd's processed one, with the header edits applied to it.
 
 use std::sync::Arc;
@@ -66,12 +67,33 @@ pub(super) struct SpamState {
     pub(super) tested: bool,
 }
 
+/// What greylisting says about a recipient it lets through at RCPT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Greylisted {
+    /// Not greylisted (passed, bypassed, or greylisting does not apply).
+    No,
+    /// A null sender's recipient that is greylisted: accepted at RCPT, the message is answered
+    /// with [`after_data_reply`] once its body has come.
+    AfterData,
+}
+
+/// The reply to the end of a null sender's message that had a greylisted recipient.
+pub(super) fn after_data_reply() -> Reply {
+    let (code, text) = greylist::reply(true);
+    Reply::new(code, None, text)
+}
+
 /// Greylisting for one recipient that resolved (hMailServer decides it per RCPT, for local
 /// domains with greylisting on). The caller has checked the range's anti-spam bit and that the
 /// client is not authenticated; a client white-listed in `hm_whitelist` is not greylisted.
 /// With `BypassGreylistingOnSPFSuccess` the SPF result is asked for at the first recipient that
 /// needs it and kept in `ctx`, where the SPF stage before the body finds it. A database failure
 /// is logged and lets the recipient through.
+///
+/// A deferred recipient gets `451` at RCPT, except for the null sender: as in hMailServer a
+/// bounce is not refused recipient by recipient (a sender may give up on a bounce whose RCPT
+/// failed); its RCPT is accepted and the message is answered `450` after DATA
+/// ([`Greylisted::AfterData`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn greylist(
     store: &Store,
@@ -83,19 +105,19 @@ pub(super) async fn greylist(
     helo: &str,
     sender: &str,
     recipient: &str,
-) -> Result<(), Reply> {
-    let db_error = |e: altimail_store::StoreError| -> Result<(), Reply> {
+) -> Result<Greylisted, Reply> {
+    let db_error = |e: altimail_store::StoreError| -> Result<Greylisted, Reply> {
         conn.log.error(Severity::Medium, 5014, "SMTPD", &format!("greylisting unavailable, not applied: {e}"));
-        Ok(())
+        Ok(Greylisted::No)
     };
     match greylist::applies(&store.db, policy, recipient).await {
         Ok(true) => {}
-        Ok(false) => return Ok(()),
+        Ok(false) => return Ok(Greylisted::No),
         Err(e) => return db_error(e),
     }
     match whitelist::matches(&store.db, conn.peer_ip(), sender).await {
         Ok(false) => {}
-        Ok(true) => return Ok(()),
+        Ok(true) => return Ok(Greylisted::No),
         Err(e) => return db_error(e),
     }
     let ctx = ctx.get_or_insert_with(|| Context::new(conn.peer_ip(), helo, sender, host));
@@ -106,15 +128,20 @@ pub(super) async fn greylist(
     let decision = greylist::decide(&store.db, &*checker.dns, policy, &request, altimail_core::time::now_local()).await;
     match decision {
         Ok(Decision::Defer) => {
+            let null_sender = sender.is_empty();
             conn.log.application(&format!(
-                "SMTPD - Greylisting: {} from {} to {recipient} deferred",
+                "SMTPD - Greylisting: {} from {} to {recipient} deferred{}",
                 conn.peer_ip(),
-                if sender.is_empty() { "<>" } else { sender }
+                if null_sender { "<>" } else { sender },
+                if null_sender { " (answered after DATA)" } else { "" }
             ));
+            if null_sender {
+                return Ok(Greylisted::AfterData);
+            }
             let (code, text) = greylist::reply(false);
             Err(Reply::new(code, None, text))
         }
-        Ok(Decision::Pass | Decision::Skipped(_)) => Ok(()),
+        Ok(Decision::Pass | Decision::Skipped(_)) => Ok(Greylisted::No),
         Err(e) => db_error(e),
     }
 }

@@ -111,6 +111,8 @@ struct Transaction {
     spam_ctx: Option<altimail_antispam::Context>,
     /// The domain of the first local recipient, for the Bayesian filter's per-domain table.
     local_domain: Option<i64>,
+    /// A null sender's recipient was greylisted: the message is refused once its body has come.
+    greylisted_after_data: bool,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -515,7 +517,7 @@ impl SmtpServer {
                 // the client is not authenticated.
                 if let (Some((checker, policy, host)), None) = (spam, &auth) {
                     let helo = session.helo().unwrap_or_default();
-                    antispam::greylist(
+                    let greylisted = antispam::greylist(
                         &self.store,
                         conn,
                         checker,
@@ -527,6 +529,9 @@ impl SmtpServer {
                         rcpt,
                     )
                     .await?;
+                    if greylisted == antispam::Greylisted::AfterData {
+                        tx.greylisted_after_data = true;
+                    }
                 }
                 let (notify, orcpt) = dsn_strings(params);
                 let more = resolution.recipients.into_iter().map(|r| QueuedRecipient {
@@ -569,6 +574,10 @@ impl SmtpServer {
     ) -> Result<i64, Reply> {
         let envelope = &message.envelope;
         let streamed = std::mem::take(&mut tx.body);
+        if tx.greylisted_after_data {
+            // A greylisted bounce: nothing is stored (a streamed body's file goes with `streamed`).
+            return Err(antispam::after_data_reply());
+        }
         // Post-transmission anti-spam, before anything is stored: a refusal is final here.
         let mut edited = None;
         if !message.streamed
