@@ -3,8 +3,12 @@
 
 mod cli;
 mod config;
+mod doctor;
 mod init;
+mod logging;
+mod reload;
 mod serve;
+mod systemd;
 
 use std::process::ExitCode;
 
@@ -38,7 +42,7 @@ fn main() -> ExitCode {
         }
     };
     let serving = matches!(cli.command, Command::Serve { .. });
-    init_tracing(serving);
+    logging::init(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -81,20 +85,6 @@ fn one_line_chain(chain: impl Iterator<Item = String>) -> String {
         line.push_str(&part);
     }
     line
-}
-
-/// Human-readable logs on stderr (`RUST_LOG` overrides the level). Administration commands only
-/// print warnings, so their output stays clean for scripts.
-fn init_tracing(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

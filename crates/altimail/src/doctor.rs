@@ -1,0 +1,1 @@
+//! `altimail doctor`.
