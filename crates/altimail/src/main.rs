@@ -106,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(config, serve::Options { allow_missing_listeners }).await
         }
         Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
+        Command::Doctor => doctor::run(&config, &out).await,
         command => {
             let store = open_existing(&config).await?;
             let result = cli::run_admin(command, &store, &out).await;
