@@ -38,6 +38,10 @@ fn check_port(port: &Port, used: &[InUse]) -> Finding {
     let target = SocketAddr::new(reachable_address(port.address), port.port);
     let tcp = match TcpStream::connect_timeout(&target, NETWORK_TIMEOUT) {
         Ok(tcp) => tcp,
+        // The default `::` listeners of a machine without IPv6: the server leaves them out too.
+        Err(e) if port.address == IpAddr::V6(Ipv6Addr::UNSPECIFIED) && no_ipv6(&e) => {
+            return Finding::ok("port", format!("{what}: not listened on, this machine has no IPv6 ({e})"));
+        }
         Err(e) => {
             return Finding::problem(
                 "port",
@@ -84,6 +88,11 @@ fn check_port(port: &Port, used: &[InUse]) -> Finding {
         ),
         _ => Finding::ok("port", format!("{what}: accepts connections; TLS handshake works")),
     }
+}
+
+/// EAFNOSUPPORT, EADDRNOTAVAIL, ENETUNREACH (Linux numbers): no IPv6 here.
+fn no_ipv6(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(97 | 99 | 101))
 }
 
 /// Where to reach a listener: the wildcard addresses are reached on loopback.
