@@ -19,7 +19,13 @@
 //! [storage]              # optional
 //! flush = "filesystem"   # new message files made durable by one syncfs per group (Linux),
 //!                        # or "each-file": an fsync per file and directory
+//!
+//! [log]                  # optional
+//! level = "info"         # the server's own log (stderr/journal); RUST_LOG wins when set
 //! ```
+//!
+//! `altimail serve` reads the file again on SIGHUP: `[log]` applies at once, the other
+//! sections at the next start (the server says which changed).
 //!
 //! With no file at all, everything lives under `./altimail-data/` with SQLite.
 
@@ -48,12 +54,19 @@ struct RawConfig {
     storage: RawStorage,
     #[serde(default)]
     api: RawApi,
+    log: RawLog,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApi {
     listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +119,12 @@ pub struct Config {
     pub flush: Flush,
     /// Where the administration REST API listens (`[api] listen`); none = no API.
     pub api_listen: Option<SocketAddr>,
+    /// The filter of the server's own log (`info`, `warn,altimail_smtp=debug`, ...).
+    pub log_level: String,
 }
+
+/// The server's log level when the file sets none.
+pub const DEFAULT_LOG_LEVEL: &str = "info";
 
 impl Config {
     /// Reads `path`, or returns the embedded defaults when `path` is `None`.
@@ -181,10 +199,15 @@ impl Config {
             Some(other) => bail!("[storage] flush = {other:?}: expected \"filesystem\" or \"each-file\""),
         };
         let api_listen = raw.api.listen.as_deref().map(parse_api_listen).transpose()?;
+        let log_level = raw.log.level.unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned());
+        if let Err(e) = crate::logging::parse(&log_level) {
+            bail!("[log] level = {log_level:?}: {e}");
+        }
         Ok(Config {
             api_listen,
             dns_servers,
             flush,
+            log_level,
             source,
             data_dir: resolve(d.data, "data"),
             logs_dir: resolve(d.logs, "logs"),
@@ -306,6 +329,14 @@ mod tests {
         assert_eq!(parse("[storage]\nflush = \"FileSystem\"\n").unwrap().flush, Flush::FileSystem);
         let e = format!("{:#}", parse("[storage]\nflush = \"never\"\n").unwrap_err());
         assert!(e.contains("[storage] flush = \"never\""), "{e}");
+    }
+
+    #[test]
+    fn log_level() {
+        assert_eq!(Config::load(None).unwrap().log_level, "info");
+        assert_eq!(parse("[log]\nlevel = \"warn,altimail=debug\"\n").unwrap().log_level, "warn,altimail=debug");
+        let e = format!("{:#}", parse("[log]\nlevel = \"x=loud\"\n").unwrap_err());
+        assert!(e.contains("[log] level"), "{e}");
     }
 
     #[test]

@@ -3,8 +3,12 @@
 
 mod cli;
 mod config;
+mod doctor;
 mod init;
+mod logging;
+mod reload;
 mod serve;
+mod systemd;
 
 use std::process::ExitCode;
 
@@ -38,7 +42,7 @@ fn main() -> ExitCode {
         }
     };
     let serving = matches!(cli.command, Command::Serve { .. });
-    init_tracing(serving);
+    logging::init(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -83,20 +87,6 @@ fn one_line_chain(chain: impl Iterator<Item = String>) -> String {
     line
 }
 
-/// Human-readable logs on stderr (`RUST_LOG` overrides the level). Administration commands only
-/// print warnings, so their output stays clean for scripts.
-fn init_tracing(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let out = Output { json: cli.json };
@@ -116,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(config, serve::Options { allow_missing_listeners }).await
         }
         Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
+        Command::Doctor => doctor::run(&config, &out).await,
         command => {
             let store = open_existing(&config).await?;
             let result = cli::run_admin(command, &store, &out).await;

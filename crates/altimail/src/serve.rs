@@ -1,5 +1,8 @@
 //! `altimail serve`: open the store (initialising an empty database), start the listeners,
-//! run until SIGTERM or SIGINT, then stop gracefully.
+//! run until SIGTERM or SIGINT, then stop gracefully. SIGHUP reads altimail.toml and the TLS
+//! certificates again ([`crate::reload`]). Under systemd (`Type=notify`) the service manager is
+//! told when the server is ready, reloading and stopping, and gets watchdog pings while the
+//! runtime and the database answer ([`crate::systemd`]).
 //!
 //! The start fails, with the cause in words, when something the server needs is missing: a
 //! data directory it cannot write, another server on the same data directory (an exclusive
@@ -10,6 +13,7 @@
 use std::fs::File;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -27,6 +31,7 @@ use altimail_store::repo::settings::Settings;
 use altimail_store::{Store, schema};
 
 use crate::config::Config;
+use crate::systemd::{self, Notifier};
 
 /// How `serve` was asked to run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,9 +40,15 @@ pub struct Options {
     pub allow_missing_listeners: bool,
 }
 
-pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     // Listen for SIGTERM from the start: a stop requested during start-up is a graceful stop too.
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    // SIGHUP would end the process by default: from now on it only reloads.
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    let notifier = Arc::new(Notifier::from_env());
+    if !crate::logging::from_environment() {
+        crate::logging::apply(&config.log_level);
+    }
     config.create_dirs()?;
     // Held until the process ends (the kernel releases it then, after a crash or kill -9 too).
     let _lock = DataDirLock::acquire(&config.data_dir)?;
@@ -120,6 +131,11 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
     if listeners.bound().await.is_empty() {
         tracing::warn!("listening on no port: add one with `altimail port add`");
     }
+    let bound = listeners.bound().await.len();
+    notifier.notify(&format!("READY=1\nSTATUS=Listening on {bound} port(s)"));
+    let watchdog = systemd::watchdog_interval()
+        .filter(|_| notifier.is_active())
+        .map(|every| tokio::spawn(watchdog(notifier.clone(), store.db.clone(), every)));
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     // The administration REST API, on its own listener (loopback unless configured otherwise).
     let api = match config.api_listen {
@@ -154,7 +170,21 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
     // Expired greylisting triplets are removed every GreylistingRecordExpirationInterval.
     let greylist_purge = altimail_antispam::greylist::spawn_purge(store.db.clone(), GREYLIST_PURGE_INTERVAL);
 
-    shutdown_signal(term).await;
+    let mut signals = Signals::new(term, hangup);
+    while signals.next().await == Signal::Reload {
+        notifier.reloading();
+        let outcome = crate::reload::reload(&mut config, &listeners, &log).await;
+        let status = match (&outcome.config_error, outcome.certificate_errors.len()) {
+            (None, 0) => "Reloaded".to_owned(),
+            (Some(_), _) => "Reload failed: the configuration file has errors (see the log)".to_owned(),
+            (None, n) => format!("Reloaded; {n} port(s) kept their previous certificate (see the log)"),
+        };
+        notifier.notify(&format!("READY=1\nSTATUS={status}"));
+    }
+    notifier.notify("STOPPING=1\nSTATUS=Stopping");
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     cleanup.abort();
     greylist_purge.abort();
     let aborted = listeners.shutdown(SHUTDOWN_GRACE).await;
@@ -286,17 +316,97 @@ async fn expire_ranges(db: altimail_store::Db) {
     }
 }
 
-async fn shutdown_signal(term: std::io::Result<tokio::signal::unix::Signal>) {
-    let mut term = match term {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("cannot listen for SIGTERM: {e}");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// What a signal asks of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Stop,
+    Reload,
+}
+
+/// SIGTERM and SIGINT (stop) and SIGHUP (reload).
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new(
+        term: std::io::Result<tokio::signal::unix::Signal>,
+        hangup: std::io::Result<tokio::signal::unix::Signal>,
+    ) -> Signals {
+        let term = term.map_err(|e| tracing::error!("cannot listen for SIGTERM: {e}")).ok();
+        let hangup = hangup.map_err(|e| tracing::error!("cannot listen for SIGHUP: {e}; reloads need a restart")).ok();
+        Signals { term, hangup }
+    }
+
+    async fn next(&mut self) -> Signal {
+        let Signals { term, hangup } = self;
+        let term = async {
+            match term {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let hangup = async {
+            match hangup {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = term => {
+                tracing::info!("SIGTERM: stopping");
+                Signal::Stop
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("SIGINT: stopping");
+                Signal::Stop
+            }
+            _ = hangup => {
+                tracing::info!("SIGHUP: reloading the configuration and the certificates");
+                Signal::Reload
+            }
         }
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+    }
+}
+
+/// Sends `WATCHDOG=1` every `every` while the server is healthy. A hung runtime sends nothing
+/// by itself; a database that stops answering stops the pings too, and systemd restarts the
+/// service after `WatchdogSec`.
+async fn watchdog(notifier: Arc<Notifier>, db: altimail_store::Db, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_healthy = true;
+    loop {
+        tick.tick().await;
+        match healthy(&db, every).await {
+            Ok(()) => {
+                if !was_healthy {
+                    tracing::info!("healthy again: watchdog pings resume");
+                }
+                notifier.notify("WATCHDOG=1");
+                was_healthy = true;
+            }
+            Err(why) => {
+                if was_healthy {
+                    tracing::error!("not healthy ({why}): no watchdog ping until it recovers");
+                }
+                was_healthy = false;
+            }
+        }
+    }
+}
+
+/// The runtime runs a new task, and the database answers, each within `limit`.
+async fn healthy(db: &altimail_store::Db, limit: Duration) -> Result<(), String> {
+    match tokio::time::timeout(limit, tokio::spawn(async {})).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(format!("the runtime: {e}")),
+        Err(_) => return Err(format!("the runtime did not run a task within {limit:?}")),
+    }
+    match tokio::time::timeout(limit, schema::inspect(db)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("the database: {e}")),
+        Err(_) => Err(format!("the database did not answer within {limit:?}")),
     }
 }

@@ -205,6 +205,27 @@ impl Listeners {
         reconcile(&self.ctx, &mut *self.state.lock().await).await;
     }
 
+    /// Reads the certificate and key of every TLS port again (even files whose modification
+    /// time did not change) and runs a pass: new handshakes use the new certificates, running
+    /// sessions keep theirs. A port whose new files cannot be loaded keeps serving with its
+    /// previous certificate; the failure is logged again even if it was reported before.
+    ///
+    /// # Returns
+    ///
+    /// The failures of this pass (ports not listening, certificates not loaded), one line each.
+    pub async fn reload_certificates(&self) -> Vec<String> {
+        let mut state = self.state.lock().await;
+        state.tls.forget();
+        state.failures.clear();
+        reconcile(&self.ctx, &mut state).await;
+        // The missing IPv6 of the machine is no failure of the reload.
+        let tolerable = |id: &i64| state.problems.get(id).is_some_and(PortProblem::is_tolerable);
+        let mut failures: Vec<(i64, String)> =
+            state.failures.iter().filter(|(id, _)| !tolerable(id)).map(|(id, t)| (*id, t.clone())).collect();
+        failures.sort();
+        failures.into_iter().map(|(_, text)| text).collect()
+    }
+
     /// The configured ports that are not being listened on after the last pass, ordered by port
     /// id: their bind failed or their certificate could not be loaded.
     pub async fn problems(&self) -> Vec<PortProblem> {

@@ -44,6 +44,13 @@ impl TlsConfigs {
         TlsConfigs { self_signed_dir, loaded: HashMap::new(), warned_missing: HashSet::new() }
     }
 
+    /// Forgets every loaded configuration, so the next pass reads each certificate and key
+    /// again even when their modification times look unchanged (a reload on SIGHUP).
+    pub(crate) fn forget(&mut self) {
+        self.loaded.clear();
+        self.warned_missing.clear();
+    }
+
     /// The configuration for a TLS port; `host_name` names the self-signed certificate when one
     /// has to be generated, `versions` is the `SslVersions` setting.
     pub(crate) async fn for_port(

@@ -59,6 +59,10 @@ pub enum Command {
         #[arg(long)]
         allow_missing_listeners: bool,
     },
+    /// Check a running installation: database, disk space, ports and their TLS certificates,
+    /// certificate expiry, and the DNS records of the host name and each domain. Exits 1 when
+    /// anything needs attention, with what to do.
+    Doctor,
     /// Set up a new server in one step: host name, domain, first account, DKIM key; prints the
     /// DNS records to publish and the client settings.
     Quickstart(quickstart::QuickstartArgs),
@@ -145,7 +149,7 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,
         Command::Rule(c) => rule::run(c, store, out).await,
-        Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
+        Command::Init | Command::Serve { .. } | Command::Quickstart(_) | Command::Doctor => {
             unreachable!("init, serve and quickstart are handled by main")
         }
     }

@@ -360,7 +360,7 @@ fn generate_dkim_key() -> anyhow::Result<(String, String)> {
 }
 
 /// The base64 public key of a PEM private key (RSA or Ed25519) for the `p=` tag.
-fn public_key_of(pem: &[u8]) -> anyhow::Result<String> {
+pub(crate) fn public_key_of(pem: &[u8]) -> anyhow::Result<String> {
     let text = std::str::from_utf8(pem).context("not a PEM file")?;
     let key = rcgen::KeyPair::from_pem(text).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(rcgen::PublicKeyData::subject_public_key_info(&key)))

@@ -112,6 +112,34 @@ impl Install {
         }
         (server, numbers)
     }
+
+    /// Replaces every port by `(protocol, security)` listeners on free loopback ports, without
+    /// starting the server; returns the port numbers.
+    pub fn ports_on(&self, listeners: &[(&str, &str)]) -> Vec<u16> {
+        for p in self.json(&["port", "list"]).as_array().unwrap() {
+            self.ok(&["port", "remove", &p["id"].to_string()]);
+        }
+        let mut numbers = Vec::new();
+        for (protocol, security) in listeners {
+            let n = free_port();
+            let port = n.to_string();
+            let args = [
+                "port",
+                "add",
+                "--protocol",
+                protocol,
+                "--port",
+                &port,
+                "--address",
+                "127.0.0.1",
+                "--security",
+                security,
+            ];
+            self.ok(&args);
+            numbers.push(n);
+        }
+        numbers
+    }
 }
 
 /// Runs a Python 3 script with arguments; returns (exit code, stdout, stderr).
@@ -152,10 +180,23 @@ impl Server {
 
     /// `altimail serve ARGS`.
     pub fn start_with(i: &Install, args: &[&str]) -> Server {
+        Server::start_with_env(i, args, &[])
+    }
+
+    /// `altimail serve ARGS` with the environment variables `env` added (and `RUST_LOG` unset).
+    pub fn start_with_env(i: &Install, args: &[&str], env: &[(&str, &str)]) -> Server {
         let log = i.path("serve.stderr");
         let err = std::fs::File::create(&log).unwrap();
-        let child = i.command().arg("serve").args(args).stdout(Stdio::null()).stderr(err).spawn().unwrap();
+        let mut command = i.command();
+        command.env_remove("RUST_LOG").envs(env.iter().copied());
+        let child = command.arg("serve").args(args).stdout(Stdio::null()).stderr(err).spawn().unwrap();
         Server(child, log)
+    }
+
+    /// Sends `signal` (`HUP`, `TERM`, ...) without waiting.
+    pub fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(self.0.id().to_string()).status();
+        assert!(sent.unwrap().success(), "kill -{signal}");
     }
 
     pub fn pid(&self) -> u32 {
