@@ -54,6 +54,7 @@ struct RawConfig {
     storage: RawStorage,
     #[serde(default)]
     api: RawApi,
+    #[serde(default)]
     log: RawLog,
 }
 

@@ -23,9 +23,13 @@ pub enum RuleCmd {
         account: Option<String>,
     },
     /// Show a rule with its criteria and actions.
-    Show { id: i64 },
+    Show {
+        /// The rule's id (as `rule list` shows it).
+        id: i64,
+    },
     /// Add a rule at the end of the list; then add criteria and actions to it.
     Add {
+        /// The rule's name.
         name: String,
         /// The account the rule belongs to (default: a global rule).
         #[arg(long)]
@@ -39,9 +43,12 @@ pub enum RuleCmd {
     },
     /// Change a rule's name, whether it is on, and whether all or any criteria must match.
     Set {
+        /// The rule's id.
         id: i64,
+        /// A new name.
         #[arg(long)]
         name: Option<String>,
+        /// Switch the rule on (true) or off (false).
         #[arg(long)]
         active: Option<bool>,
         /// "all" or "any" criteria must match.
@@ -49,9 +56,17 @@ pub enum RuleCmd {
         matching: Option<Matching>,
     },
     /// Delete a rule with its criteria and actions.
-    Remove { id: i64 },
+    Remove {
+        /// The rule's id.
+        id: i64,
+    },
     /// Move a rule one place up or down in its list.
-    Move { id: i64, direction: Way },
+    Move {
+        /// The rule's id.
+        id: i64,
+        /// up or down.
+        direction: Way,
+    },
     /// A rule's criteria.
     #[command(subcommand)]
     Criterion(CriterionCmd),
@@ -86,23 +101,44 @@ pub enum CriterionCmd {
     /// Add a criterion: FIELD is from, to, cc, subject, body, size, recipients, attempts or
     /// header:NAME; MATCH is equals, not-equals, contains, not-contains, less-than,
     /// greater-than, wildcard or regex.
-    Add { rule: i64, field: String, r#match: String, value: String },
+    Add {
+        /// The rule's id.
+        rule: i64,
+        /// What is compared: from, to, cc, subject, body, size, recipients, attempts or header:NAME.
+        field: String,
+        /// How: equals, not-equals, contains, not-contains, less-than, greater-than, wildcard or regex.
+        r#match: String,
+        /// What it is compared with.
+        value: String,
+    },
     /// Delete a criterion (its id as `rule show` lists it).
-    Remove { id: i64 },
+    Remove {
+        /// The criterion's id.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ActionCmd {
     /// Add an action at the end of a rule's actions.
     Add {
+        /// The rule's id.
         rule: i64,
         #[command(subcommand)]
         kind: ActionKind,
     },
     /// Delete an action (its id as `rule show` lists it).
-    Remove { id: i64 },
+    Remove {
+        /// The action's id.
+        id: i64,
+    },
     /// Move an action one place up or down among its rule's actions.
-    Move { id: i64, direction: Way },
+    Move {
+        /// The action's id.
+        id: i64,
+        /// up or down.
+        direction: Way,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -110,33 +146,57 @@ pub enum ActionKind {
     /// Do not deliver the message (a global rule: to anyone; an account rule: to the account).
     Delete,
     /// Send a copy to an address.
-    Forward { to: String },
+    Forward {
+        /// The address the copy goes to.
+        to: String,
+    },
     /// Answer the sender.
     Reply {
+        /// The reply's sender address.
         #[arg(long)]
         from_address: String,
+        /// The reply's sender name.
         #[arg(long, default_value = "")]
         from_name: String,
+        /// The reply's subject.
         #[arg(long, default_value = "")]
         subject: String,
+        /// The reply's text.
         #[arg(long, default_value = "")]
         body: String,
     },
     /// Deliver into an IMAP folder (levels joined by the hierarchy delimiter, e.g. INBOX.Spam),
     /// created when missing.
-    Move { folder: String },
+    Move {
+        /// The folder's path, e.g. INBOX.Spam.
+        folder: String,
+    },
     /// Call a function of the event script with the message.
-    RunFunction { function: String },
+    RunFunction {
+        /// The function's name in the event script.
+        function: String,
+    },
     /// Evaluate no further rule.
     Stop,
     /// Set a header; %MACRO_ORIGINAL_HEADER% stands for its value before.
-    SetHeader { header: String, value: String },
+    SetHeader {
+        /// The header's name.
+        header: String,
+        /// Its new value.
+        value: String,
+    },
     /// Deliver remote recipients through a route (its id).
-    Route { route: i64 },
+    Route {
+        /// The route's id.
+        route: i64,
+    },
     /// Send a copy to the same recipients, marked with X-CopyRule.
     Copy,
     /// Connect from this local IP address for remote delivery.
-    Bind { address: String },
+    Bind {
+        /// The local IP address.
+        address: String,
+    },
 }
 
 impl ActionKind {
