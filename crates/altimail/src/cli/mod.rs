@@ -5,6 +5,7 @@
 
 mod account;
 mod alias;
+pub mod backup;
 mod ban;
 mod bayes;
 mod blocked_attachment;
@@ -112,6 +113,11 @@ pub enum Command {
     /// Greylisting: the white list and the stored triplets.
     #[command(subcommand)]
     Greylist(greylist::GreylistCmd),
+    /// Back up settings, domains and messages into an hMailServer backup archive, while the
+    /// server runs.
+    Backup(backup::BackupArgs),
+    /// Restore an hMailServer or Altimail backup archive (or only check it with --verify).
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs an administration command against an opened store.
@@ -134,8 +140,8 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Dnsbl(c) => dnsbl::run_dnsbl(c, store, out).await,
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,
-        Command::Init | Command::Serve { .. } | Command::Quickstart(_) => {
-            unreachable!("init, serve and quickstart are handled by main")
+        Command::Init | Command::Serve { .. } | Command::Quickstart(_) | Command::Backup(_) | Command::Restore(_) => {
+            unreachable!("init, serve, quickstart, backup and restore are handled by main")
         }
     }
 }
