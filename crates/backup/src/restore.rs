@@ -390,7 +390,8 @@ impl<'a, 'r> Pass<'a, 'r> {
         Ok(())
     }
 
-    /// hMailServer replaces each settings collection as a whole, present in the backup or not.
+    /// hMailServer replaces each settings collection as a whole, present in the backup or not
+    /// (IP ranges excepted, see [`Pass::enter`]).
     async fn clear_settings(&mut self) -> Result<(), BackupError> {
         for rule in self.loader.keys("hm_rules", "ruleaccountid", 0).await? {
             self.loader.clear_where("hm_rule_criterias", "criteriaruleid", rule).await?;
@@ -398,7 +399,6 @@ impl<'a, 'r> Pass<'a, 'r> {
         }
         self.loader.clear_where("hm_rules", "ruleaccountid", 0).await?;
         for table in [
-            "hm_securityranges",
             "hm_tcpipports",
             "hm_sslcertificates",
             "hm_blocked_attachments",
@@ -449,7 +449,12 @@ impl<'a, 'r> Pass<'a, 'r> {
             (Backup, _) if domains => Skip,
             (Backup, "BackupInformation" | "Domains") => Skip,
             (Backup, "Properties") => Properties,
-            (Backup, "SecurityRanges") => Flat { kind: &format::SECURITY_RANGE, parent: 0 },
+            (Backup, "SecurityRanges") => {
+                // Replaced only when the backup has some: a server without IP ranges lets no
+                // client in, the administrator included.
+                self.loader.clear("hm_securityranges").await?;
+                Flat { kind: &format::SECURITY_RANGE, parent: 0 }
+            }
             (Backup, "Rules") => Rules { account: 0 },
             (Backup, "TCPIPPorts") => Ports,
             (Backup, "Routes") => Routes,
