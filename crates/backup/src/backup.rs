@@ -417,7 +417,7 @@ impl Job<'_> {
                 self.xml.empty(format::MESSAGE.element, &attrs).map_err(|e| self.xml_err(e))?;
                 self.summary.messages += 1;
                 self.summary.bytes += bytes;
-                if self.summary.messages % 500 == 0 {
+                if self.summary.messages.is_multiple_of(500) {
                     (reporter.progress)(Progress::Messages { done: self.summary.messages, bytes: self.summary.bytes });
                 }
             }

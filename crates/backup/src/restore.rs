@@ -116,7 +116,7 @@ async fn restore(
         if want_files && parts.len() > 1 && parts[0].eq_ignore_ascii_case(format::DATA_DIR_NAME) {
             let target = parts[1..].iter().fold(data_dir.clone(), |p, c| p.join(c));
             extracted += 1;
-            if extracted % 1000 == 0 {
+            if extracted.is_multiple_of(1000) {
                 (reporter.progress)(Progress::Step(format!("{extracted} files read from the archive")));
             }
             return copy_to(data, &target);
@@ -217,7 +217,7 @@ fn read_info(xml_path: &Path) -> Result<Info, BackupError> {
     let mut info = Info::default();
     let mut first = true;
     let mut in_info = false;
-    while let Some(node) = reader.next()? {
+    while let Some(node) = reader.next_node()? {
         match &node {
             Node::Open { name, .. } if first => {
                 if name != "Backup" {
@@ -422,7 +422,7 @@ impl<'a, 'r> Pass<'a, 'r> {
         let file = File::open(xml_path).map_err(|e| BackupError::io(xml_path, e))?;
         let mut reader = XmlReader::new(file);
         let mut stack: Vec<Frame> = Vec::new();
-        while let Some(node) = reader.next()? {
+        while let Some(node) = reader.next_node()? {
             let name = match &node {
                 Node::Close { .. } => {
                     stack.pop();
@@ -680,7 +680,7 @@ impl<'a, 'r> Pass<'a, 'r> {
         }
         self.insert(&format::MESSAGE, &node, Some(folder), &extra).await?;
         self.summary.messages += 1;
-        if self.summary.messages % 500 == 0 {
+        if self.summary.messages.is_multiple_of(500) {
             (self.reporter.progress)(Progress::Messages { done: self.summary.messages, bytes: 0 });
         }
         Ok(())

@@ -55,7 +55,7 @@ fn check(archive_path: &Path, xml_path: &Path) -> Result<Report, BackupError> {
     let mut report = Report::default();
     let mut reader = XmlReader::new(File::open(xml_path).map_err(|e| BackupError::io(xml_path, e))?);
     let mut raw_dir = None;
-    while let Some(node) = reader.next()? {
+    while let Some(node) = reader.next_node()? {
         let Node::Open { name, .. } = &node else { continue };
         if name == "DataFiles" && node.attr("Format").eq_ignore_ascii_case("raw") {
             let folder = node.attr("FolderName");

@@ -45,7 +45,7 @@ impl<R: Read> XmlReader<R> {
     }
 
     /// The next element opening or closing; `None` at the end of the document.
-    pub fn next(&mut self) -> Result<Option<Node>, BackupError> {
+    pub fn next_node(&mut self) -> Result<Option<Node>, BackupError> {
         if let Some(name) = self.queued_close.take() {
             self.depth -= 1;
             return Ok(Some(Node::Close { name }));
@@ -198,7 +198,7 @@ impl<R: Read> Read for Utf8<R> {
 pub fn read_all(source: impl BufRead) -> Result<Vec<Node>, BackupError> {
     let mut r = XmlReader::new(source);
     let mut nodes = Vec::new();
-    while let Some(n) = r.next()? {
+    while let Some(n) = r.next_node()? {
         nodes.push(n);
     }
     Ok(nodes)

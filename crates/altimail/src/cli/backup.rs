@@ -78,7 +78,7 @@ fn printer() -> impl FnMut(Progress) {
             counting = true;
         }
         Progress::Messages { done, bytes } => {
-            if done % 10_000 == 0 {
+            if done.is_multiple_of(10_000) {
                 println!("{done} messages, {:.1} MB", bytes as f64 / 1_048_576.0);
             }
         }
