@@ -241,11 +241,15 @@ fn utf16le_with_bom(text: &str) -> Vec<u8> {
 /// The archive hMailServer makes: the XML and the data folder's copy, solid LZMA2 (7-Zip's
 /// default), the data files under `DataBackup\`.
 fn hmailserver_archive(dir: &Path) -> PathBuf {
-    let src = dir.join("src");
     let hash = altimail_core::password::hash(altimail_core::password::PasswordScheme::Sha256, "secret-pw");
+    hmailserver_archive_with(dir, &hmailserver_xml(&hash))
+}
+
+fn hmailserver_archive_with(dir: &Path, xml: &str) -> PathBuf {
+    let src = dir.join("src");
     std::fs::create_dir_all(src.join("DataBackup/old.test/ann/0A")).unwrap();
     std::fs::create_dir_all(src.join("DataBackup/old.test/ann/B0")).unwrap();
-    std::fs::write(src.join("hMailServerBackup.xml"), utf16le_with_bom(&hmailserver_xml(&hash))).unwrap();
+    std::fs::write(src.join("hMailServerBackup.xml"), utf16le_with_bom(xml)).unwrap();
     let mut f =
         std::fs::File::create(src.join("DataBackup/old.test/ann/0A/{0A1B2C3D-0000-1111-2222-333344445555}.eml"))
             .unwrap();
@@ -317,6 +321,42 @@ async fn refuses_what_the_archive_does_not_hold_and_garbage() {
     i.fails(&["restore", "junk.7z"]);
     let err = i.fails(&["backup", "--destination", "missing-folder", "--domains"]);
     assert!(err.contains("not accessible"), "{err}");
+}
+
+/// A domains restore that fails half-way (the second domain's account exists in the first)
+/// leaves no domain, no account and no message file behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_restore_leaves_nothing_behind() {
+    let i = Install::new(ScratchDb::sqlite());
+    i.ok(&["init"]);
+    let xml = hmailserver_xml("x");
+    let start = xml.find("<Domain ").unwrap();
+    let end = xml.find("</Domain>").unwrap() + "</Domain>".len();
+    let second = xml[start..end].replace("Name=\"old.test\"", "Name=\"other.test\"");
+    let broken = format!("{}\r\n\t\t{second}{}", &xml[..end], &xml[end..]);
+    let archive = hmailserver_archive_with(i.dir.path(), &broken);
+    let (code, out, err) = i.run(&["restore", archive.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("nothing was restored"), "{out}");
+    assert!(i.ok(&["domain", "list"]).lines().all(|l| !l.contains("old.test")), "rows were left behind");
+    let files: Vec<_> =
+        walk(&i.path("data")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    assert!(files.is_empty(), "files were left behind: {files:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                pending.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
 }
 
 /// Sends `count` messages in the background over one SMTP session per 10.

@@ -126,6 +126,7 @@ async fn make(
         XmlWriter::new(BufWriter::with_capacity(256 * 1024, xml_file)).map_err(|e| BackupError::io(&xml_path, e))?;
     let zip = archive::Writer::create(&archive_path, options.compress)?;
     let snap = Snapshot::begin(&store.db).await?;
+    let raw_copy = raw_dir.clone();
     let mut job = Job {
         store,
         snap,
@@ -152,6 +153,9 @@ async fn make(
     let _ = fs::remove_file(&xml_path);
     if let Err(e) = finished {
         let _ = fs::remove_file(&archive_path);
+        if let Some(dir) = raw_copy {
+            let _ = fs::remove_dir_all(dir);
+        }
         return Err(e);
     }
     Ok(summary)
