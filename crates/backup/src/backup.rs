@@ -460,7 +460,9 @@ impl Job<'_> {
         match &self.raw_dir {
             None => {
                 let entry = format!("{}/{relative}", format::DATA_DIR_NAME);
-                self.zip.add(&entry, std::io::BufReader::with_capacity(64 * 1024, file), modified).map(Some)
+                let size = file.metadata().map_err(|e| BackupError::io(&source, e))?.len();
+                self.zip.add_file(&entry, file, size, modified)?;
+                Ok(Some(size))
             }
             Some(dir) => {
                 let target = dir.join(&relative);
