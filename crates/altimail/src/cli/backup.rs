@@ -32,6 +32,7 @@ pub struct BackupArgs {
     /// backupoptions.
     #[arg(long, conflicts_with = "no_compress")]
     pub compress: bool,
+    /// Do not compress: leave the message files in a DataBackup folder beside the archive.
     #[arg(long)]
     pub no_compress: bool,
     /// Read the archive back when it is written and check every message.
