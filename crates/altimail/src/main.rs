@@ -107,6 +107,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
         Command::Doctor => doctor::run(&config, &out).await,
+        Command::Backup(args) => {
+            let store = open_existing(&config).await?;
+            let result = cli::backup::backup(args, &config, &store).await;
+            store.db.close().await;
+            result
+        }
+        Command::Restore(args) => {
+            let store = open_existing(&config).await?;
+            let result = cli::backup::restore(args, &config, &store).await;
+            store.db.close().await;
+            result
+        }
         command => {
             let store = open_existing(&config).await?;
             let result = cli::run_admin(command, &store, &out).await;

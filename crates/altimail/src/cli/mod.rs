@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod alias;
+pub mod backup;
 mod ban;
 mod bayes;
 mod blocked_attachment;
@@ -125,6 +126,11 @@ pub enum Command {
     /// copies), with their criteria and actions.
     #[command(subcommand)]
     Rule(rule::RuleCmd),
+    /// Back up settings, domains and messages into an hMailServer backup archive, while the
+    /// server runs.
+    Backup(backup::BackupArgs),
+    /// Restore an hMailServer or Altimail backup archive (or only check it with --verify).
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs an administration command against an opened store.
@@ -149,8 +155,13 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,
         Command::Rule(c) => rule::run(c, store, out).await,
-        Command::Init | Command::Serve { .. } | Command::Quickstart(_) | Command::Doctor => {
-            unreachable!("init, serve and quickstart are handled by main")
+        Command::Init
+        | Command::Serve { .. }
+        | Command::Quickstart(_)
+        | Command::Doctor
+        | Command::Backup(_)
+        | Command::Restore(_) => {
+            unreachable!("init, serve, quickstart, doctor, backup and restore are handled by main")
         }
     }
 }

@@ -177,6 +177,22 @@ impl Db {
         }
     }
 
+    /// A read-only transaction that sees one consistent state of the whole database while
+    /// writers go on: a deferred SQLite transaction (WAL keeps the snapshot of its first read),
+    /// PostgreSQL REPEATABLE READ, MySQL/MariaDB InnoDB's consistent snapshot. Used by backups.
+    pub(crate) async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
+        let engine = match self {
+            Db::Sqlite(p) => TxEngine::Sqlite(SqliteTx { tx: p.begin_with("BEGIN DEFERRED").await?, _writer: None }),
+            Db::Postgres(p) => {
+                TxEngine::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
+            Db::MySql(p) => {
+                TxEngine::MySql(p.begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await?)
+            }
+        };
+        Ok(Tx { engine, directory_changed: false })
+    }
+
     pub async fn close(&self) {
         on_engine!(self, p => p.close().await)
     }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod acl;
 pub mod aliases;
 pub mod auto_replies;
+pub mod backup;
 pub mod bayes;
 pub mod blocked_attachments;
 pub mod certificates;
