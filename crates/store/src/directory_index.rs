@@ -1,7 +1,9 @@
 //! An in-memory index of the directory: domains, domain aliases, routes (with their listed
-//! addresses) and, for every account, its address, id, domain and active flag. Recipient
-//! resolution and logons look names up here instead of searching the SQL indexes, so a lookup
-//! costs a hash probe however many accounts or domains there are.
+//! addresses), for every account its address, id, domain and active flag, and aliases and
+//! distribution lists whole (with the lists' members). Recipient resolution and logons look
+//! names up here instead of searching the SQL indexes, so a lookup costs a hash probe however
+//! many accounts, domains, aliases or lists there are, and an unknown address is answered
+//! without any statement.
 //!
 //! The database stays the truth; the index follows it:
 //!
@@ -12,8 +14,11 @@
 //!   *fingerprint*: one statement with the row count, largest id and a checksum over the indexed
 //!   columns (numbers and text lengths) of each table. It runs when a lookup finds the last
 //!   check older than [`REFRESH`] (an idle server sends nothing); a table whose fingerprint moved
-//!   is read again. An account added, removed, (de)activated or moved to another domain is
-//!   therefore seen within [`REFRESH`] of its commit.
+//!   is read again. An account, alias or list added, removed, (de)activated or moved to another
+//!   domain, or a list member added or removed, is therefore seen within [`REFRESH`] (plus the
+//!   time of one check) of its commit. The check runs in the background while the snapshot is
+//!   younger than twice [`REFRESH`] (a busy server: lookups never wait for it), and before
+//!   answering when it is older (the first lookup after an idle spell).
 //! - A change the fingerprint cannot see (a rename keeping every length, say `bob@` to `tom@`)
 //!   is picked up by a full reload at most [`FULL_RELOAD`] after the previous one.
 //!
@@ -24,13 +29,15 @@
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::StoreError;
 use crate::db::{Db, Dialect, Row};
+use crate::repo::aliases::{self, Alias};
 use crate::repo::domains::{self, Domain, NamedDomain};
+use crate::repo::lists::{self, List};
 use crate::repo::routes::{self, Route};
 
 /// How old the last check against the database may be before a lookup checks again.
@@ -42,7 +49,8 @@ pub const FULL_RELOAD: Duration = Duration::from_secs(60);
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// Whether `sql` writes a table the index mirrors (`hm_accounts`, `hm_domains`,
-/// `hm_domain_aliases`, `hm_routes`, `hm_routeaddresses`). The logon bookkeeping updates of
+/// `hm_domain_aliases`, `hm_routes`, `hm_routeaddresses`, `hm_aliases`, `hm_distributionlists`,
+/// `hm_distributionlistsrecipients`). The logon bookkeeping updates of
 /// `hm_accounts` (logon time, re-hashed password) change nothing the index holds.
 pub(crate) fn changes_directory(sql: &str) -> bool {
     let head = sql.trim_start();
@@ -58,7 +66,7 @@ pub(crate) fn changes_directory(sql: &str) -> bool {
     {
         return false;
     }
-    ["hm_accounts", "hm_domain", "hm_route"].iter().any(|t| lower.contains(t))
+    ["hm_accounts", "hm_domain", "hm_route", "hm_aliases", "hm_distributionlist"].iter().any(|t| lower.contains(t))
 }
 
 /// Tells every index of this process that the directory changed (after the commit).
@@ -83,31 +91,29 @@ struct IndexedRoute {
 }
 
 /// The directory at one moment. Lookups take one snapshot and keep it, so a resolution sees
-/// one consistent state.
+/// one consistent state. Each group of tables is shared with the next snapshot when its
+/// tables did not move, so a reload copies nothing it does not read again.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    domains_by_name: HashMap<String, Arc<Domain>>,
-    domains_by_id: HashMap<i64, Arc<Domain>>,
-    /// Domain alias name → domain id of the first added alias of that name.
-    domain_aliases: HashMap<String, i64>,
-    accounts: HashMap<String, AccountKey>,
-    /// In hMailServer's order (see [`routes::list`]).
-    routes: Vec<IndexedRoute>,
+    small: Arc<SmallTables>,
+    accounts: Arc<HashMap<String, AccountKey>>,
+    aliases: Arc<Aliases>,
+    lists: Arc<Lists>,
 }
 
 impl Snapshot {
     /// The domain named `name` (its own name, not an alias).
     pub fn domain(&self, name: &str) -> Option<&Domain> {
-        self.domains_by_name.get(&name.to_lowercase()).map(|d| &**d)
+        self.small.domains_by_name.get(&name.to_lowercase()).map(|d| &**d)
     }
 
     pub fn domain_by_id(&self, id: i64) -> Option<&Domain> {
-        self.domains_by_id.get(&id).map(|d| &**d)
+        self.small.domains_by_id.get(&id).map(|d| &**d)
     }
 
     /// The domain the domain alias `alias` points to, when both exist.
     pub fn domain_of_alias(&self, alias: &str) -> Option<&Domain> {
-        self.domain_aliases.get(&alias.to_lowercase()).and_then(|id| self.domain_by_id(*id))
+        self.small.domain_aliases.get(&alias.to_lowercase()).and_then(|id| self.domain_by_id(*id))
     }
 
     /// What a domain name stands for, as [`domains::find_by_name_or_alias`] answers it: the
@@ -127,7 +133,7 @@ impl Snapshot {
     /// The first route, in hMailServer's order, whose pattern `matches`, carrying only its
     /// listed addresses equal to `address` (so [`Route::covers`] answers for `address`).
     pub fn route_for(&self, address: &str, mut matches: impl FnMut(&str) -> bool) -> Option<Route> {
-        let indexed = self.routes.iter().find(|r| matches(&r.route.domain))?;
+        let indexed = self.small.routes.iter().find(|r| matches(&r.route.domain))?;
         let mut route = indexed.route.clone();
         if indexed.addresses.contains(&address.to_lowercase()) {
             route.addresses = vec![address.to_owned()];
@@ -138,6 +144,22 @@ impl Snapshot {
     pub fn account_count(&self) -> usize {
         self.accounts.len()
     }
+
+    /// The alias named `name`, without case (of several, the first added).
+    pub fn alias(&self, name: &str) -> Option<&Alias> {
+        self.aliases.by_name.get(&name.to_lowercase())
+    }
+
+    /// The distribution list with this address, without case (of several, the first added).
+    pub fn list(&self, address: &str) -> Option<&List> {
+        self.lists.by_address.get(&address.to_lowercase())
+    }
+
+    /// The member addresses of the list `list_id` as stored (empty ones included), in the order
+    /// they were added.
+    pub fn members(&self, list_id: i64) -> &[String] {
+        self.lists.members.get(&list_id).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 /// Per table, what [`fingerprint_sql`] returns.
@@ -145,6 +167,8 @@ impl Snapshot {
 struct Prints {
     small: [i64; 8],
     accounts: [i64; 3],
+    aliases: [i64; 3],
+    lists: [i64; 6],
 }
 
 /// One statement reading every table's fingerprint: row count, largest id and a checksum of
@@ -188,6 +212,25 @@ fn fingerprint_sql(d: Dialect) -> String {
             "routeaddressid",
             "routeaddressid + 3 * routeaddressrouteid + 7 * LENGTH(routeaddressaddress)",
         ),
+        part(
+            "hm_aliases",
+            "aliasid",
+            "aliasid * (1 + aliasactive) + 3 * aliasdomainid + 7 * LENGTH(aliasname) \
+             + 11 * COALESCE(LENGTH(aliasvalue), 0)",
+        ),
+        part(
+            "hm_distributionlists",
+            "distributionlistid",
+            "distributionlistid * (1 + distributionlistenabled + 2 * distributionlistrequireauth) \
+             + 3 * distributionlistdomainid + 5 * LENGTH(distributionlistaddress) \
+             + 7 * COALESCE(LENGTH(distributionlistrequireaddress), 0) + 11 * distributionlistmode",
+        ),
+        part(
+            "hm_distributionlistsrecipients",
+            "distributionlistrecipientid",
+            "distributionlistrecipientid + 3 * distributionlistrecipientlistid \
+             + 7 * COALESCE(LENGTH(distributionlistrecipientaddress), 0)",
+        ),
     ];
     format!("SELECT {}", parts.join(", "))
 }
@@ -209,7 +252,13 @@ fn read_prints(row: &Row) -> Result<Prints, StoreError> {
         r[2],
         ra[0] ^ ra[1] ^ ra[2].rotate_left(17),
     ];
-    Ok(Prints { small, accounts: three("hm_accounts")? })
+    let [l, m] = [three("hm_distributionlists")?, three("hm_distributionlistsrecipients")?];
+    Ok(Prints {
+        small,
+        accounts: three("hm_accounts")?,
+        aliases: three("hm_aliases")?,
+        lists: [l[0], l[1], l[2], m[0], m[1], m[2]],
+    })
 }
 
 async fn fingerprints(db: &Db) -> Result<Prints, StoreError> {
@@ -218,11 +267,26 @@ async fn fingerprints(db: &Db) -> Result<Prints, StoreError> {
 }
 
 /// Domains, domain aliases and routes: small even with 10,000 domains.
+#[derive(Debug, Default)]
 struct SmallTables {
     domains_by_name: HashMap<String, Arc<Domain>>,
     domains_by_id: HashMap<i64, Arc<Domain>>,
     domain_aliases: HashMap<String, i64>,
+    /// In hMailServer's order (see [`routes::list`]).
     routes: Vec<IndexedRoute>,
+}
+
+/// `hm_aliases`, by lower-cased name.
+#[derive(Debug, Default)]
+struct Aliases {
+    by_name: HashMap<String, Alias>,
+}
+
+/// `hm_distributionlists` by lower-cased address, and their members by list id.
+#[derive(Debug, Default)]
+struct Lists {
+    by_address: HashMap<String, List>,
+    members: HashMap<i64, Vec<String>>,
 }
 
 async fn load_small(db: &Db) -> Result<SmallTables, StoreError> {
@@ -249,6 +313,27 @@ async fn load_small(db: &Db) -> Result<SmallTables, StoreError> {
     Ok(SmallTables { domains_by_name, domains_by_id, domain_aliases, routes })
 }
 
+async fn load_aliases(db: &Db) -> Result<Aliases, StoreError> {
+    let mut by_name = HashMap::new();
+    // In id order: the first added alias of a name counts, as a search by name finds it.
+    for alias in aliases::all(db).await? {
+        by_name.entry(alias.name.to_lowercase()).or_insert(alias);
+    }
+    Ok(Aliases { by_name })
+}
+
+async fn load_lists(db: &Db) -> Result<Lists, StoreError> {
+    let mut by_address = HashMap::new();
+    for list in lists::all(db).await? {
+        by_address.entry(list.address.to_lowercase()).or_insert(list);
+    }
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    for (list_id, address) in lists::all_members(db).await? {
+        members.entry(list_id).or_default().push(address);
+    }
+    Ok(Lists { by_address, members })
+}
+
 async fn load_accounts(db: &Db) -> Result<HashMap<String, AccountKey>, StoreError> {
     let keys = crate::repo::accounts::keys(db).await?;
     let mut accounts = HashMap::with_capacity(keys.len());
@@ -267,14 +352,24 @@ struct State {
     generation: u64,
 }
 
+/// The last snapshot checked: what lookups get without touching the database.
+#[derive(Clone)]
+struct Published {
+    snapshot: Arc<Snapshot>,
+    /// The value of [`GENERATION`] the check started from.
+    generation: u64,
+    /// When the check ended.
+    checked: Instant,
+}
+
 /// The index of one database. Get it with [`DirectoryIndex::of`].
 #[derive(Default)]
 pub struct DirectoryIndex {
-    /// Held while checking or loading, so concurrent lookups wait for one check.
+    /// Held while checking or loading, so that one check runs at a time.
     state: tokio::sync::Mutex<State>,
-    /// The last snapshot checked, with the generation it saw: what lookups get while another
-    /// lookup runs a check that only the clock asked for.
-    published: Mutex<Option<(Arc<Snapshot>, u64)>>,
+    published: Mutex<Option<Published>>,
+    /// A background check is under way.
+    checking: AtomicBool,
 }
 
 impl std::fmt::Debug for DirectoryIndex {
@@ -291,6 +386,16 @@ fn pool_identity(db: &Db) -> Arc<dyn Any + Send + Sync> {
         Db::Sqlite(p) => p.connect_options(),
         Db::Postgres(p) => p.connect_options(),
         Db::MySql(p) => p.connect_options(),
+    }
+}
+
+/// Clears [`DirectoryIndex::checking`] when the background check ends, or is dropped with its
+/// runtime.
+struct CheckingFlag(Arc<DirectoryIndex>);
+
+impl Drop for CheckingFlag {
+    fn drop(&mut self) {
+        self.0.checking.store(false, Ordering::Release);
     }
 }
 
@@ -312,78 +417,98 @@ impl DirectoryIndex {
         index
     }
 
-    /// The current snapshot of `db`'s directory, checked against the database first when the
-    /// last check is older than [`REFRESH`] or this process changed the directory since.
-    pub async fn snapshot(&self, db: &Db) -> Result<Arc<Snapshot>, StoreError> {
+    /// The current snapshot of `db`'s directory. It is checked against the database before
+    /// answering when this process changed the directory since the last check, or when that
+    /// check is older than twice [`REFRESH`]; when it is only older than [`REFRESH`], the check
+    /// starts in the background and the lookup is answered at once.
+    pub async fn snapshot(self: &Arc<Self>, db: &Db) -> Result<Arc<Snapshot>, StoreError> {
         let generation = GENERATION.load(Ordering::Acquire);
-        let mut state = match self.state.try_lock() {
-            Ok(state) => state,
-            Err(_) => {
-                // Another lookup is checking. Unless this process changed the directory since
-                // the last check, its snapshot is at most REFRESH plus one check old: use it
-                // rather than wait (the fingerprint of 100,000 accounts takes milliseconds).
-                let published = self.published.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                match published {
-                    Some((snapshot, seen)) if seen == generation => return Ok(snapshot),
-                    _ => self.state.lock().await,
-                }
+        let published = self.published.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(published) = published
+            && published.generation == generation
+        {
+            let age = published.checked.elapsed();
+            if age < REFRESH {
+                return Ok(published.snapshot);
             }
-        };
+            if age < 2 * REFRESH && self.check_in_background(db) {
+                return Ok(published.snapshot);
+            }
+        }
+        let mut state = self.state.lock().await;
+        // Another lookup may have checked while this one waited.
         if let (Some(snapshot), Some(checked)) = (&state.snapshot, state.checked)
             && checked.elapsed() < REFRESH
             && generation == state.generation
         {
             return Ok(snapshot.clone());
         }
-        match refresh(db, &mut state).await {
-            Ok(()) => {
-                state.generation = generation;
-                state.checked = Some(Instant::now());
+        self.check(db, &mut state, generation).await
+    }
+
+    /// Starts a check on the runtime's threads unless one is under way; `false` when there is
+    /// no runtime to run it on.
+    fn check_in_background(self: &Arc<Self>, db: &Db) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
+        if self.checking.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        let flag = CheckingFlag(self.clone());
+        let db = db.clone();
+        runtime.spawn(async move {
+            let index = flag.0.clone();
+            let mut state = index.state.lock().await;
+            let fresh = state.checked.is_some_and(|at| at.elapsed() < REFRESH);
+            if !fresh {
+                let generation = GENERATION.load(Ordering::Acquire);
+                // An error is logged by `check`; the previous snapshot stays published.
+                let _ = index.check(&db, &mut state, generation).await;
             }
+            drop(state);
+            drop(flag);
+        });
+        true
+    }
+
+    /// Checks the database (reloading what moved), records and publishes the result. On an
+    /// error the previous snapshot stays in use until the next check.
+    async fn check(&self, db: &Db, state: &mut State, generation: u64) -> Result<Arc<Snapshot>, StoreError> {
+        match refresh(db, state).await {
+            Ok(()) => state.generation = generation,
             Err(e) => match &state.snapshot {
-                Some(_) => {
-                    tracing::warn!("checking the directory index: {e}; using the previous snapshot");
-                    state.checked = Some(Instant::now());
-                }
+                Some(_) => tracing::warn!("checking the directory index: {e}; using the previous snapshot"),
                 None => return Err(e),
             },
         }
+        let checked = Instant::now();
+        state.checked = Some(checked);
         let snapshot = state.snapshot.clone().ok_or_else(|| StoreError::Decode("directory index not loaded".into()))?;
-        *self.published.lock().unwrap_or_else(PoisonError::into_inner) = Some((snapshot.clone(), state.generation));
+        *self.published.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Published { snapshot: snapshot.clone(), generation: state.generation, checked });
         Ok(snapshot)
     }
 }
 
-/// Reads the fingerprints and reloads what moved (everything when the snapshot is older than
-/// [`FULL_RELOAD`]).
+/// Reads the fingerprints and reloads the groups of tables whose fingerprint moved (everything
+/// when the snapshot is older than [`FULL_RELOAD`]).
 async fn refresh(db: &Db, state: &mut State) -> Result<(), StoreError> {
     let prints = fingerprints(db).await?;
     let full = state.snapshot.is_none() || state.loaded.is_none_or(|at| at.elapsed() >= FULL_RELOAD);
     let old = state.prints.unwrap_or_default();
     let small_moved = full || old.small != prints.small;
     let accounts_moved = full || old.accounts != prints.accounts;
-    if !small_moved && !accounts_moved {
+    let aliases_moved = full || old.aliases != prints.aliases;
+    let lists_moved = full || old.lists != prints.lists;
+    if !(small_moved || accounts_moved || aliases_moved || lists_moved) {
         return Ok(());
     }
     let previous = state.snapshot.clone().unwrap_or_default();
-    let mut next = Snapshot::default();
-    if small_moved {
-        let small = load_small(db).await?;
-        next.domains_by_name = small.domains_by_name;
-        next.domains_by_id = small.domains_by_id;
-        next.domain_aliases = small.domain_aliases;
-        next.routes = small.routes;
-    } else {
-        next.domains_by_name = previous.domains_by_name.clone();
-        next.domains_by_id = previous.domains_by_id.clone();
-        next.domain_aliases = previous.domain_aliases.clone();
-        next.routes = previous
-            .routes
-            .iter()
-            .map(|r| IndexedRoute { route: r.route.clone(), addresses: r.addresses.clone() })
-            .collect();
-    }
-    next.accounts = if accounts_moved { load_accounts(db).await? } else { previous.accounts.clone() };
+    let next = Snapshot {
+        small: if small_moved { Arc::new(load_small(db).await?) } else { previous.small.clone() },
+        accounts: if accounts_moved { Arc::new(load_accounts(db).await?) } else { previous.accounts.clone() },
+        aliases: if aliases_moved { Arc::new(load_aliases(db).await?) } else { previous.aliases.clone() },
+        lists: if lists_moved { Arc::new(load_lists(db).await?) } else { previous.lists.clone() },
+    };
     // The fingerprints were read before the tables: a change committed in between is seen
     // again by the next check.
     state.prints = Some(prints);
@@ -404,6 +529,9 @@ mod tests {
         assert!(changes_directory("  delete from hm_domain_aliases WHERE daid = ?"));
         assert!(changes_directory("UPDATE hm_routes SET routedomainname = ?"));
         assert!(changes_directory("DELETE FROM hm_routeaddresses WHERE routeaddressrouteid = ?"));
+        assert!(changes_directory("UPDATE hm_aliases SET aliasactive = ? WHERE aliasid = ?"));
+        assert!(changes_directory("INSERT INTO hm_distributionlists (a) VALUES (?)"));
+        assert!(changes_directory("DELETE FROM hm_distributionlistsrecipients WHERE distributionlistrecipientid = ?"));
         assert!(changes_directory("UPDATE hm_accounts SET accountactive = ? WHERE accountid = ?"));
         assert!(!changes_directory("SELECT * FROM hm_accounts"));
         assert!(!changes_directory("INSERT INTO hm_messages (a) VALUES (?)"));

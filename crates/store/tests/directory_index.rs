@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use altimail_core::password::PasswordScheme;
 use altimail_store::directory_index::{DirectoryIndex, REFRESH};
-use altimail_store::repo::{accounts, domain_aliases, domains};
+use altimail_store::repo::{accounts, aliases, domain_aliases, domains, lists};
 use altimail_store::{Db, LogonRefused, Store};
 use altimail_testkit::backends;
 
@@ -100,6 +100,137 @@ async fn index_sees_changes_of_another_process_within_refresh() {
 
         external(db, "DELETE FROM hm_domain_aliases WHERE dadomainid = ?", &[d.id.into()]).await;
         within_refresh(e, async || index.snapshot(db).await.unwrap().domain_of_alias("other.test").is_none()).await;
+        store.db.close().await;
+        scratch.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn index_follows_aliases_and_lists_of_this_process_at_once() {
+    for scratch in backends("dirindex_groups_local").await {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(&scratch.config, data.path(), true).await.unwrap();
+        let (db, e) = (&store.db, scratch.engine);
+        let index = DirectoryIndex::of(db);
+        let d = domains::create(db, &domains::Domain::new("example.com")).await.unwrap();
+        assert!(index.snapshot(db).await.unwrap().alias("info@example.com").is_none(), "{e}");
+
+        let alias = aliases::Alias {
+            id: 0,
+            domain_id: d.id,
+            name: "Info@Example.com".into(),
+            value: "x@example.com".into(),
+            active: true,
+        };
+        let mut alias = aliases::create(db, &alias).await.unwrap();
+        let list = lists::create(db, &lists::List::new(d.id, "Team@Example.com")).await.unwrap();
+        lists::add_member(db, list.id, "b@example.com").await.unwrap();
+        lists::add_member(db, list.id, "a@example.com").await.unwrap();
+        let snap = index.snapshot(db).await.unwrap();
+        assert_eq!(
+            snap.alias("info@EXAMPLE.com").map(|a| (a.id, a.value.as_str(), a.active)),
+            Some((alias.id, "x@example.com", true)),
+            "{e}"
+        );
+        assert_eq!(snap.list("team@example.com").map(|l| (l.id, l.enabled)), Some((list.id, true)), "{e}");
+        assert_eq!(snap.members(list.id), ["b@example.com", "a@example.com"], "{e}: members in the order added");
+        assert!(snap.list("nobody@example.com").is_none() && snap.alias("nobody@example.com").is_none(), "{e}");
+
+        alias.active = false;
+        alias.value = "y@example.com".into();
+        aliases::update(db, &alias).await.unwrap();
+        let snap = index.snapshot(db).await.unwrap();
+        assert_eq!(
+            snap.alias("info@example.com").map(|a| (a.value.as_str(), a.active)),
+            Some(("y@example.com", false)),
+            "{e}"
+        );
+
+        lists::remove_member(db, list.id, "b@example.com").await.unwrap();
+        lists::add_member(db, list.id, "c@example.com").await.unwrap();
+        assert_eq!(index.snapshot(db).await.unwrap().members(list.id), ["a@example.com", "c@example.com"], "{e}");
+        let mut disabled = list.clone();
+        disabled.enabled = false;
+        lists::update(db, &disabled).await.unwrap();
+        assert_eq!(index.snapshot(db).await.unwrap().list("team@example.com").map(|l| l.enabled), Some(false), "{e}");
+
+        aliases::delete(db, alias.id).await.unwrap();
+        lists::delete(db, list.id).await.unwrap();
+        let snap = index.snapshot(db).await.unwrap();
+        assert!(snap.alias("info@example.com").is_none(), "{e}: deleted alias");
+        assert!(snap.list("team@example.com").is_none() && snap.members(list.id).is_empty(), "{e}: deleted list");
+        store.db.close().await;
+        scratch.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn index_sees_aliases_and_lists_of_another_process_within_refresh() {
+    for scratch in backends("dirindex_groups_external").await {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(&scratch.config, data.path(), true).await.unwrap();
+        let (db, e) = (&store.db, scratch.engine);
+        let d = domains::create(db, &domains::Domain::new("example.com")).await.unwrap();
+        let alias = aliases::Alias {
+            id: 0,
+            domain_id: d.id,
+            name: "info@example.com".into(),
+            value: "x@example.com".into(),
+            active: true,
+        };
+        let alias = aliases::create(db, &alias).await.unwrap();
+        let list = lists::create(db, &lists::List::new(d.id, "team@example.com")).await.unwrap();
+        lists::add_member(db, list.id, "a@example.com").await.unwrap();
+        let index = DirectoryIndex::of(db);
+        assert!(index.snapshot(db).await.unwrap().alias("info@example.com").is_some(), "{e}");
+
+        external(db, "UPDATE hm_aliases SET aliasactive = 0 WHERE aliasid = ?", &[alias.id.into()]).await;
+        within_refresh(e, async || {
+            index.snapshot(db).await.unwrap().alias("info@example.com").is_some_and(|a| !a.active)
+        })
+        .await;
+        external(db, "DELETE FROM hm_aliases WHERE aliasid = ?", &[alias.id.into()]).await;
+        let took =
+            within_refresh(e, async || index.snapshot(db).await.unwrap().alias("info@example.com").is_none()).await;
+        eprintln!("{e}: removed alias gone from the index after {took:?}");
+        external(
+            db,
+            "INSERT INTO hm_aliases (aliasdomainid, aliasname, aliasvalue, aliasactive) VALUES (?, ?, ?, 1)",
+            &[d.id.into(), "new@example.com".into(), "a@example.com".into()],
+        )
+        .await;
+        within_refresh(e, async || index.snapshot(db).await.unwrap().alias("new@example.com").is_some()).await;
+
+        external(
+            db,
+            "INSERT INTO hm_distributionlistsrecipients (distributionlistrecipientlistid, distributionlistrecipientaddress) \
+             VALUES (?, ?)",
+            &[list.id.into(), "b@example.com".into()],
+        )
+        .await;
+        let took = within_refresh(e, async || index.snapshot(db).await.unwrap().members(list.id).len() == 2).await;
+        eprintln!("{e}: added list member in the index after {took:?}");
+        external(
+            db,
+            "DELETE FROM hm_distributionlistsrecipients WHERE distributionlistrecipientlistid = ? \
+             AND distributionlistrecipientaddress = ?",
+            &[list.id.into(), "a@example.com".into()],
+        )
+        .await;
+        within_refresh(e, async || index.snapshot(db).await.unwrap().members(list.id) == ["b@example.com"]).await;
+
+        external(
+            db,
+            "UPDATE hm_distributionlists SET distributionlistenabled = 0 WHERE distributionlistid = ?",
+            &[list.id.into()],
+        )
+        .await;
+        within_refresh(e, async || {
+            index.snapshot(db).await.unwrap().list("team@example.com").is_some_and(|l| !l.enabled)
+        })
+        .await;
+        external(db, "DELETE FROM hm_distributionlists WHERE distributionlistid = ?", &[list.id.into()]).await;
+        within_refresh(e, async || index.snapshot(db).await.unwrap().list("team@example.com").is_none()).await;
         store.db.close().await;
         scratch.cleanup().await;
     }

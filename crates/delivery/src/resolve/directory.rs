@@ -1,8 +1,8 @@
-//! The lookups recipient resolution needs: domains with their aliases, accounts and routes from
-//! the store's in-memory directory index ([`DirectoryIndex`], kept current with the database
-//! within a second), aliases and distribution lists by key from the database (an index search;
-//! see `altimail_store::schema`'s lookup indexes). A resolution therefore costs the same however
-//! many accounts, domains or routes there are.
+//! The lookups recipient resolution needs: domains with their aliases, accounts, aliases,
+//! distribution lists with their members and routes, all from the store's in-memory directory
+//! index ([`DirectoryIndex`], kept current with the database within a second). A resolution
+//! therefore sends no statement and costs the same however many accounts, domains, aliases,
+//! lists or routes there are; an unknown address too is answered from the index.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use altimail_store::directory_index::{AccountKey, DirectoryIndex, Snapshot};
 use altimail_store::repo::domains;
 use altimail_store::repo::{aliases, lists};
 use altimail_store::{Db, StoreError};
+
 use tokio::sync::OnceCell;
 
 use super::address::{domain_of, mailbox_of, sort_key, strip_plus, wildcard_match};
@@ -26,7 +27,7 @@ pub(crate) struct Primary {
 pub(crate) struct Directory<'a> {
     db: &'a Db,
     /// The directory index's snapshot, taken at the first lookup and kept for the whole
-    /// resolution (one consistent view; domains, accounts and routes cost no statement).
+    /// resolution (one consistent view; no lookup costs a statement).
     snapshot: OnceCell<Arc<Snapshot>>,
 }
 
@@ -80,16 +81,16 @@ impl<'a> Directory<'a> {
     }
 
     pub async fn alias(&self, address: &str) -> Result<Option<aliases::Alias>, StoreError> {
-        aliases::find(self.db, address).await
+        Ok(self.index().await?.alias(address).cloned())
     }
 
     pub async fn list(&self, address: &str) -> Result<Option<lists::List>, StoreError> {
-        lists::find(self.db, address).await
+        Ok(self.index().await?.list(address).cloned())
     }
 
     /// A list's member addresses in hMailServer's order (by address; NULL reads as empty).
     pub async fn members(&self, list_id: i64) -> Result<Vec<String>, StoreError> {
-        let mut members = lists::members_as_stored(self.db, list_id).await?;
+        let mut members = self.index().await?.members(list_id).to_vec();
         members.sort_by_cached_key(|m| sort_key(m));
         Ok(members)
     }

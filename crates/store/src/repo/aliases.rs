@@ -55,6 +55,12 @@ pub async fn list(db: &Db, domain_id: Option<i64>) -> Result<Vec<Alias>, StoreEr
     rows.iter().map(Alias::from_row).collect()
 }
 
+/// Every alias, the first added first (what the directory index loads).
+pub async fn all(db: &Db) -> Result<Vec<Alias>, StoreError> {
+    let rows = db.fetch_all(&format!("SELECT {COLUMNS} FROM hm_aliases ORDER BY aliasid"), &[]).await?;
+    rows.iter().map(Alias::from_row).collect()
+}
+
 pub async fn find(db: &Db, name: &str) -> Result<Option<Alias>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM hm_aliases WHERE {}", db.dialect().ci_eq("aliasname"));
     let row = db.fetch_optional(&sql, &[name.into()]).await?;

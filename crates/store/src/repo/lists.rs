@@ -80,6 +80,13 @@ pub async fn list(db: &Db, domain_id: Option<i64>) -> Result<Vec<List>, StoreErr
     rows.iter().map(List::from_row).collect()
 }
 
+/// Every list, the first added first (what the directory index loads).
+pub async fn all(db: &Db) -> Result<Vec<List>, StoreError> {
+    let rows =
+        db.fetch_all(&format!("SELECT {COLUMNS} FROM hm_distributionlists ORDER BY distributionlistid"), &[]).await?;
+    rows.iter().map(List::from_row).collect()
+}
+
 pub async fn find(db: &Db, address: &str) -> Result<Option<List>, StoreError> {
     let sql =
         format!("SELECT {COLUMNS} FROM hm_distributionlists WHERE {}", db.dialect().ci_eq("distributionlistaddress"));
@@ -145,6 +152,21 @@ pub async fn members_as_stored(db: &Db, list_id: i64) -> Result<Vec<String>, Sto
         )
         .await?;
     rows.iter().map(|r| r.text("distributionlistrecipientaddress")).collect()
+}
+
+/// Every member of every list as stored (list id, address; NULL reads as empty), in the order
+/// they were added (what the directory index loads).
+pub async fn all_members(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT distributionlistrecipientlistid, distributionlistrecipientaddress \
+             FROM hm_distributionlistsrecipients ORDER BY distributionlistrecipientid",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.int("distributionlistrecipientlistid")?, r.text("distributionlistrecipientaddress")?)))
+        .collect()
 }
 
 /// Adds a member; adding one twice is refused.

@@ -84,9 +84,14 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Message>, StoreError> {
 }
 
 /// The messages of one folder in UID order.
+///
+/// `+messagetype` (here and in the per-account sums below) keeps SQLite's planner from choosing
+/// `idx_hm_messages_type`, which it prefers over `idx_hm_messages` for a constant type and which
+/// walks every delivered message of the server; the unary plus changes nothing on PostgreSQL
+/// and MySQL.
 pub async fn in_folder(db: &Db, account_id: i64, folder_id: i64) -> Result<Vec<Message>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? AND messagetype = {} ORDER BY messageuid",
+        "SELECT {COLUMNS} FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? AND +messagetype = {} ORDER BY messageuid",
         message_type::DELIVERED
     );
     let rows = db.fetch_all(&sql, &[account_id.into(), folder_id.into()]).await?;
@@ -131,7 +136,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
 /// The number of messages in an account's mailbox.
 pub async fn account_count(db: &Db, account_id: i64) -> Result<i64, StoreError> {
     let sql = format!(
-        "SELECT COUNT(*) AS n FROM hm_messages WHERE messageaccountid = ? AND messagetype = {}",
+        "SELECT COUNT(*) AS n FROM hm_messages WHERE messageaccountid = ? AND +messagetype = {}",
         message_type::DELIVERED
     );
     Ok(db.fetch_optional(&sql, &[account_id.into()]).await?.map(|r| r.int("n")).transpose()?.unwrap_or(0))
@@ -140,7 +145,7 @@ pub async fn account_count(db: &Db, account_id: i64) -> Result<i64, StoreError> 
 /// Total size in bytes of an account's mailbox (for quotas).
 pub async fn account_size(db: &Db, account_id: i64) -> Result<i64, StoreError> {
     let sql = format!(
-        "SELECT {} AS n FROM hm_messages WHERE messageaccountid = ? AND messagetype = {}",
+        "SELECT {} AS n FROM hm_messages WHERE messageaccountid = ? AND +messagetype = {}",
         db.dialect().sum_int("messagesize"),
         message_type::DELIVERED
     );
