@@ -110,7 +110,9 @@ fn clean_keywords(keywords: &[String]) -> Result<Vec<String>, StoreError> {
 }
 
 /// The owner account of a folder (0 for public folders), for queries that use
-/// `idx_hm_messages (messageaccountid, messagefolderid)`.
+/// `idx_hm_messages (messageaccountid, messagefolderid)`. Those queries write `+messagetype`:
+/// without the unary plus SQLite's planner prefers `idx_hm_messages_type` for a constant type
+/// and walks every delivered message of the server (PostgreSQL and MySQL ignore the plus).
 async fn folder_account(db: &Db, folder_id: i64) -> Result<i64, StoreError> {
     db.fetch_optional("SELECT folderaccountid FROM hm_imapfolders WHERE folderid = ?", &[folder_id.into()])
         .await?
@@ -187,7 +189,7 @@ async fn load(db: &Db, account_id: i64, folder_id: i64, since: Option<u64>) -> R
          m.messagesize AS messagesize, m.messagecreatetime AS messagecreatetime, m.messagemodseq AS messagemodseq, \
          m.messagefilename AS messagefilename, k.keyword AS keyword \
          FROM hm_messages m LEFT JOIN altimail_keywords k ON k.messageid = m.messageid \
-         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}{filter} \
+         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND +m.messagetype = {}{filter} \
          ORDER BY m.messageuid, m.messageid",
         message_type::DELIVERED
     );
@@ -232,7 +234,7 @@ pub async fn status(db: &Db, folder: &Folder) -> Result<FolderStatus, StoreError
     let count_if = |cond: &str| d.sum_int(&format!("CASE WHEN {cond} THEN 1 ELSE 0 END"));
     let sql = format!(
         "SELECT COUNT(*) AS n, {} AS recent, {} AS unseen, {} AS deleted, {} AS size FROM hm_messages \
-         WHERE messageaccountid = ? AND messagefolderid = ? AND messagetype = {}",
+         WHERE messageaccountid = ? AND messagefolderid = ? AND +messagetype = {}",
         count_if(&format!("(messageflags & {}) <> 0", flag::RECENT)),
         count_if(&format!("(messageflags & {}) = 0", flag::SEEN)),
         count_if(&format!("(messageflags & {}) <> 0", flag::DELETED)),
@@ -283,7 +285,7 @@ pub async fn claim_recent(db: &Db, folder_id: i64) -> Result<Vec<u32>, StoreErro
         .unwrap_or(0);
     let sql = format!(
         "SELECT messageid, messageuid FROM hm_messages WHERE messageaccountid = ? AND messagefolderid = ? \
-         AND messagetype = {} AND (messageflags & {}) <> 0 ORDER BY messageuid",
+         AND +messagetype = {} AND (messageflags & {}) <> 0 ORDER BY messageuid",
         message_type::DELIVERED,
         flag::RECENT
     );
@@ -672,7 +674,7 @@ pub async fn keywords_in_use(db: &Db, folder_id: i64) -> Result<Vec<String>, Sto
     let account_id = folder_account(db, folder_id).await?;
     let sql = format!(
         "SELECT DISTINCT k.keyword AS keyword FROM altimail_keywords k JOIN hm_messages m ON m.messageid = k.messageid \
-         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND m.messagetype = {}",
+         WHERE m.messageaccountid = ? AND m.messagefolderid = ? AND +m.messagetype = {}",
         message_type::DELIVERED
     );
     let mut out: Vec<String> = Vec::new();
