@@ -148,3 +148,14 @@ proptest! {
         exercise::list_pattern(&reference, &pattern, &name, if slash { '/' } else { '.' });
     }
 }
+
+/// A digest whose one part has no headers and whose body looks like a header block followed by
+/// an empty encapsulated message: mail-parser reaches an internal `debug_assert!` on it (its
+/// release code recovers and returns what it parsed). Found by `messages` above.
+#[test]
+fn digest_part_without_headers() {
+    let m = b"Content-Type: multipart/digest; boundary=b\r\n\r\n--b\r\n\r\nContent-Type: message/rfc822\r\n\r\n\r\n--b--\r\n";
+    for chunk in [1, 7, 4096] {
+        exercise::message(m, chunk);
+    }
+}
