@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import random
 import socket
 import sqlite3
@@ -406,6 +407,16 @@ def queued(db_path):
         db.close()
 
 
+def server_cpu_ms(pid):
+    """CPU time (user + system, every thread) the server process has used so far, in ms."""
+    if not pid:
+        return None
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args):
     """One phase of one round against one server; its figures are added to the side's file."""
     try:
@@ -430,6 +441,7 @@ def measure(args):
             "pop3_logon": measure_logons(args, args.pop3, pop3_logon),
         }
     else:
+        cpu0 = server_cpu_ms(args.pid)
         figures = {"smtp": asyncio.run(throughput(args))}
         # Wait until the accepted messages are delivered, so the next run starts on an idle server.
         t = time.monotonic()
@@ -438,6 +450,10 @@ def measure(args):
                 sys.exit("the queue did not drain within 600 s")
             time.sleep(0.2)
         figures["smtp"]["drained_s"] = round(time.monotonic() - t, 1)
+        if cpu0 is not None:
+            # What acceptance and delivery of one message cost the server, whatever else the
+            # machine was doing: a figure that a busy machine disturbs far less than msg/s.
+            figures["smtp"]["server_cpu_ms_per_msg"] = round((server_cpu_ms(args.pid) - cpu0) / args.messages, 3)
     result["rounds"].append({"round": args.round, **figures})
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
@@ -492,6 +508,10 @@ def report(args):
     ys = statistics.median(y["msg_per_s"] for y in cb["smtp"])
     tratio = ys / xs
     print(f"{'SMTP accepted msg/s':28} {xs:>11.1f} {ys:>11.1f} {'':>9} {'':>9} {tratio:>6.2f}")
+    cpu = [[x.get("server_cpu_ms_per_msg") for x in c["smtp"]] for c in (ca, cb)]
+    if all(v is not None for side in cpu for v in side):
+        xc, yc = statistics.median(cpu[0]), statistics.median(cpu[1])
+        print(f"{'SMTP server CPU ms/msg':28} {xc:>11.3f} {yc:>11.3f} {'':>9} {'':>9} {yc / xc:>6.2f}")
     print(f"(b)/(a): worst latency ratio {worst:.2f}, throughput ratio {tratio:.2f} "
           f"(target: latency at most 1.10, throughput at least 0.90)")
 
@@ -524,6 +544,7 @@ def main():
     q.add_argument("--senders", type=int, default=20)
     q.add_argument("--db", required=True, help="the server's SQLite database (to wait for its queue)")
     q.add_argument("--phase", choices=("rcpt", "logons", "smtp"), required=True)
+    q.add_argument("--pid", type=int, help="the server's process id, for its CPU time per message")
     q.add_argument("--round", type=int, default=1)
     q.add_argument("--out", required=True)
     q = sub.add_parser("report")

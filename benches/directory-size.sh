@@ -112,7 +112,7 @@ measure() { # side phase round
 	local before after
 	before=$(cpu_ticks)
 	# shellcheck disable=SC2086 # ports and sizes are words
-	python3 "$HELPER" measure --phase "$2" --round "$3" ${PORTS[$1]} --db "${DBS[$1]}" ${SIZES[$1]} \
+	python3 "$HELPER" measure --phase "$2" --round "$3" ${PORTS[$1]} --db "${DBS[$1]}" --pid "${PIDS[$1]}" ${SIZES[$1]} \
 		--rcpts "${BENCH_RCPTS:-5000}" --warmup "${BENCH_WARMUP:-500}" --logons "${BENCH_LOGONS:-1000}" \
 		--messages "${BENCH_MESSAGES:-2000}" --senders "${BENCH_SENDERS:-20}" --out "$TMP/$1.json" ||
 		die "$1: measuring $2 failed (see $TMP/$1/serve.stderr)"

@@ -142,3 +142,31 @@ async fn list_changes_of_another_process_are_seen_within_a_second() {
         env.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_rename_by_another_altimail_process_is_seen_within_a_second() {
+    for env in engines("ri_rename").await {
+        let e = env.engine;
+        let d = env.domain("example.com").await;
+        let bob = env.account(&d, "bob@example.com").await;
+        assert!(rcpt(env.db(), "bob@example.com").await.starts_with("accepted"), "{e}");
+        assert!(rcpt(env.db(), "tom@example.com").await.starts_with("550"), "{e}");
+
+        // Same length, same domain, same id: no checksum moves. The other process bumps the
+        // directory version, and that alone makes this one read the directory again.
+        let other = env.another_process().await;
+        other
+            .db
+            .execute(
+                "UPDATE hm_accounts SET accountaddress = ? WHERE accountid = ?",
+                &["tom@example.com".into(), bob.id.into()],
+            )
+            .await
+            .unwrap();
+        let took = refused_within_refresh(&env, "bob@example.com", "550").await;
+        eprintln!("{e}: account renamed by another Altimail process seen after {took:?}");
+        assert!(rcpt(env.db(), "tom@example.com").await.starts_with("accepted"), "{e}");
+        other.db.close().await;
+        env.finish().await;
+    }
+}

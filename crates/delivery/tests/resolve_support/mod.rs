@@ -35,6 +35,14 @@ impl Env {
         &self.store.db
     }
 
+    /// The same database opened again, as another Altimail process sharing it would (its own
+    /// pool, so its own directory index).
+    pub async fn another_process(&self) -> Store {
+        Store::open(&self.scratch.config, self._data.path(), false)
+            .await
+            .unwrap_or_else(|e| panic!("{}: open again: {e}", self.engine))
+    }
+
     pub async fn finish(self) {
         self.store.db.close().await;
         self.scratch.cleanup().await;

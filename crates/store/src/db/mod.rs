@@ -31,6 +31,8 @@ pub struct Tx {
     engine: TxEngine,
     /// A statement changed a table the directory index mirrors: tell it after the commit.
     directory_changed: bool,
+    /// The pool the transaction came from, for the directory's change counter after the commit.
+    db: Db,
 }
 
 enum TxEngine {
@@ -129,7 +131,7 @@ impl Db {
             let sql = self.dialect().placeholders(sql);
             let n = on_engine!(self, p => eng::execute(p, &sql, args).await)?;
             if changed {
-                crate::directory_index::note_change();
+                self.directory_changed().await;
             }
             Ok(n)
         }
@@ -155,7 +157,7 @@ impl Db {
             let sql = self.dialect().placeholders(sql);
             let id = on_engine!(self, p => eng::insert(p, &sql, args, pk).await)?;
             if changed {
-                crate::directory_index::note_change();
+                self.directory_changed().await;
             }
             Ok(id)
         }
@@ -173,7 +175,7 @@ impl Db {
                 Db::Postgres(p) => TxEngine::Postgres(p.begin().await?),
                 Db::MySql(p) => TxEngine::MySql(p.begin().await?),
             };
-            Ok(Tx { engine, directory_changed: false })
+            Ok(Tx { engine, directory_changed: false, db: self.clone() })
         }
     }
 
@@ -190,7 +192,20 @@ impl Db {
                 TxEngine::MySql(p.begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await?)
             }
         };
-        Ok(Tx { engine, directory_changed: false })
+        Ok(Tx { engine, directory_changed: false, db: self.clone() })
+    }
+
+    /// After a committed write to a table the directory index mirrors: tells this process's
+    /// indexes, and bumps the database's counter so that other processes' indexes see it at
+    /// their next check. The counter is a hint on top of their checksums: a bump that fails
+    /// (a database whose schema predates the counter, a crash right after the commit) delays
+    /// other processes until their next checksum, and is only logged.
+    async fn directory_changed(&self) {
+        crate::directory_index::note_change();
+        let sql = crate::directory_index::BUMP_VERSION_SQL;
+        if let Err(e) = on_engine!(self, p => eng::execute(p, sql, &[]).await) {
+            tracing::debug!("bumping the directory version: {e}");
+        }
     }
 
     pub async fn close(&self) {
@@ -240,7 +255,7 @@ impl Tx {
         async fn commit(self) -> Result<(), StoreError> {
             on_engine!(TxEngine, self.engine, t => t.commit().await?);
             if self.directory_changed {
-                crate::directory_index::note_change();
+                self.db.directory_changed().await;
             }
             Ok(())
         }

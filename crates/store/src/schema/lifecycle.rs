@@ -15,7 +15,7 @@ use super::tables::{HM_TABLES, table};
 pub const HM_SCHEMA_VERSION: i64 = 5704;
 
 /// Altimail's own schema version; bump it with each step added to [`OUR_STEPS`].
-pub const ALTIMAIL_SCHEMA_VERSION: i64 = 7;
+pub const ALTIMAIL_SCHEMA_VERSION: i64 = 8;
 
 /// hMailServer versions whose databases are used unchanged: official 5.6.x (5601), the
 /// community 5.6.9 build (5605/5606, which numbered its own additions), and 5.7 (5700–5704).
@@ -136,12 +136,21 @@ const OUR_STEPS: &[&str] = &[
         routeid BIGINT NOT NULL,
         bindaddress VARCHAR(45) NOT NULL
     )",
+    // 8: a counter every Altimail process bumps after it changes a table the directory index
+    //    mirrors, so the servers sharing the database see the change with one indexed read
+    //    instead of a checksum over every account (see `directory_index`).
+    "CREATE TABLE altimail_directory_version (
+        id BIGINT NOT NULL PRIMARY KEY,
+        version BIGINT NOT NULL
+    );
+    INSERT INTO altimail_directory_version (id, version) VALUES (1, 0)",
 ];
 
 /// Whether a statement of a step still has to run. Engines differ in `IF NOT EXISTS` support
 /// (MySQL has none for indexes) and MySQL commits DDL one statement at a time, so a step
 /// interrupted half-way, or run again on a database whose version row was lost, skips what is
-/// already there: a column that exists, a table that exists, and the indexes of such a table.
+/// already there: a column that exists, a table that exists, and the indexes and first rows of
+/// such a table.
 async fn still_needed(db: &Db, statement: &str, existing_tables: &mut Vec<String>) -> Result<bool, StoreError> {
     let words: Vec<String> = statement.split_whitespace().take(6).map(str::to_ascii_lowercase).collect();
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
@@ -156,6 +165,8 @@ async fn still_needed(db: &Db, statement: &str, existing_tables: &mut Vec<String
             Ok(true)
         }
         ("create", "index") if w(3) == "on" => Ok(!existing_tables.iter().any(|t| t == w(4))),
+        // The first rows of a table this step made; a table that was already there has them.
+        ("insert", "into") => Ok(!existing_tables.iter().any(|t| t == w(2))),
         _ => Ok(true),
     }
 }
