@@ -110,14 +110,16 @@ pub fn parse(text: &str) -> anyhow::Result<HmIni> {
     if !all.iter().any(|(s, _, _)| s == "database") {
         bail!("no [Database] section: is this hMailServer's hMailServer.ini?");
     }
-    let kind = match get("database", "type").map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+    let written = get("database", "type").map(|t| t.trim().to_owned());
+    let kind = match written.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("mysql") => HmDbType::MySql,
         Some("postgresql" | "pgsql" | "postgres") => HmDbType::PostgreSql,
         Some("mssql") => HmDbType::MsSql,
         Some("mssqlce") => HmDbType::MsSqlCe,
-        Some(other) => {
-            bail!("[Database] Type={other:?} is not one hMailServer knows (MySQL, MSSQL, PostgreSQL, MSSQLCE)")
-        }
+        Some(_) => bail!(
+            "[Database] Type={:?} is not one hMailServer knows (MySQL, MSSQL, PostgreSQL, MSSQLCE)",
+            written.unwrap_or_default()
+        ),
         // hMailServer's built-in database has Internal=1 and may carry no type.
         None if get("database", "internal").as_deref().map(str::trim) == Some("1") => HmDbType::MsSqlCe,
         None => bail!("[Database] has no Type"),
