@@ -18,7 +18,11 @@ fn altimail(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .env_remove("ALTIMAIL_CONFIG")
         .output()
         .expect("run altimail");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 /// An hMailServer database as hMailServer itself leaves it: its tables, none of Altimail's.
@@ -162,14 +166,16 @@ async fn dry_run_and_configuration_on_mysql_and_postgresql() {
         let e = s.engine;
         let db = hmailserver_database(&s.config).await;
         let password = "Pa55;w=rd";
-        let login = if e == "mysql" { mysql_user_with_password(&db, &s.config, password).await } else { s.config.clone() };
+        let login =
+            if e == "mysql" { mysql_user_with_password(&db, &s.config, password).await } else { s.config.clone() };
         let ini = ini_for(&login, &altimail_core::blowfish::hm_encrypt(password));
         let dir = tempfile::tempdir().unwrap();
         let layout = populate(&db, dir.path(), &ini).await;
         let ini_arg = layout.ini.to_str().unwrap();
 
         // The dry run reports and writes nothing.
-        let (code, out, err) = altimail(dir.path(), &["--json", "import", "hmailserver", "--ini", ini_arg, "--dry-run"]);
+        let (code, out, err) =
+            altimail(dir.path(), &["--json", "import", "hmailserver", "--ini", ini_arg, "--dry-run"]);
         assert_eq!(code, 0, "{e}: {err}");
         let report: Value = serde_json::from_str(&out).unwrap();
         let inv = &report["inventory"];
@@ -194,7 +200,8 @@ async fn dry_run_and_configuration_on_mysql_and_postgresql() {
         assert!(text.contains("domains 1, accounts 2"), "{e}: {text}");
 
         // The configuration, then the server's own commands on it: the database as it is.
-        let (code, out, err) = altimail(dir.path(), &["import", "hmailserver", "--ini", ini_arg, "--out", "altimail.toml"]);
+        let (code, out, err) =
+            altimail(dir.path(), &["import", "hmailserver", "--ini", ini_arg, "--out", "altimail.toml"]);
         assert_eq!(code, 0, "{e}: {err}");
         assert!(out.contains("wrote"), "{e}: {out}");
         let written = std::fs::read_to_string(dir.path().join("altimail.toml")).unwrap();
@@ -224,7 +231,10 @@ fn sql_server_databases_point_to_backup_and_restore() {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         ("mssql.ini", "[Database]\nType=MSSQL\nServer=SQL01\\HMAIL\nDatabase=hmail\nUsername=sa\nPassword=x\n"),
-        ("sdf.ini", "[Directories]\nDatabaseFolder=C:\\hMailServer\\Database\n[Database]\nType=MSSQLCE\nDatabase=hMailServer.sdf\nInternal=1\n"),
+        (
+            "sdf.ini",
+            "[Directories]\nDatabaseFolder=C:\\hMailServer\\Database\n[Database]\nType=MSSQLCE\nDatabase=hMailServer.sdf\nInternal=1\n",
+        ),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
         for extra in [&["--dry-run"][..], &[][..]] {
