@@ -78,6 +78,8 @@ async fn every_engine_to_every_other_then_served() {
             let out = src.ok(&["db", "copy", "--to", to_arg]);
             assert!(out.contains("row counts match in every table"), "{e}: {out}");
             assert!(out.contains("the message files are still in"), "{e}: {out}");
+            // Not on a terminal: a plain line per table.
+            assert!(out.lines().any(|l| l == "hm_accounts: 2 rows"), "{e}: {out}");
 
             // A target with content is kept unless --force.
             let err = src.fails(&["db", "copy", "--to", to_arg]);

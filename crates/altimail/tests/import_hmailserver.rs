@@ -199,6 +199,37 @@ async fn dry_run_and_configuration_on_mysql_and_postgresql() {
         assert!(text.contains("message files missing on disk: 1"), "{e}: {text}");
         assert!(text.contains("domains 1, accounts 2"), "{e}: {text}");
 
+        // The data folder elsewhere, under another name.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(layout.root.join("Data"))
+            .arg(elsewhere.join("MailData"))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let root_arg = elsewhere.join("MailData");
+        let (code, out, err) = altimail(
+            dir.path(),
+            &[
+                "--json",
+                "import",
+                "hmailserver",
+                "--ini",
+                ini_arg,
+                "--dry-run",
+                "--data-root",
+                root_arg.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{e}: {err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let moved = std::fs::canonicalize(&root_arg).unwrap();
+        assert_eq!(report["folders"]["data"], moved.to_str().unwrap(), "{e}");
+        assert_eq!(report["inventory"]["missing_files"], 1, "{e}");
+        assert_eq!(report["inventory"]["bytes_on_disk"].as_u64(), Some(layout.present_bytes), "{e}");
+
         // The configuration, then the server's own commands on it: the database as it is.
         let (code, out, err) =
             altimail(dir.path(), &["import", "hmailserver", "--ini", ini_arg, "--out", "altimail.toml"]);
