@@ -32,6 +32,15 @@ fn accounts(i: &Install) -> Vec<(i64, String)> {
     out
 }
 
+/// The rows of altimail_keywords, sorted byte for byte.
+async fn keywords(db: &altimail_store::Db) -> Vec<(i64, String)> {
+    let rows = db.fetch_all("SELECT messageid, keyword FROM altimail_keywords", &[]).await.unwrap();
+    let mut out: Vec<(i64, String)> =
+        rows.iter().map(|r| (r.int("messageid").unwrap(), r.text("keyword").unwrap())).collect();
+    out.sort();
+    out
+}
+
 /// Reads message 1 of john's INBOX over IMAP.
 fn imap_first_message(port: u16) -> String {
     let (mut c, greeting) = LineClient::connect(port);
@@ -61,6 +70,19 @@ async fn every_engine_to_every_other_then_served() {
         common::send_numbered(ports[0], "john@example.com", "copied", 2, template);
         let store = Store::open(&src.db.config, src.path("data"), false).await.unwrap();
         common::wait_inbox(&store, "john@example.com", 2).await;
+        // A keyless table over several pages, with rows that differ only in case.
+        for k in 0..1500i64 {
+            let keyword = if k % 2 == 0 { "Project" } else { "project" };
+            store
+                .db
+                .execute(
+                    "INSERT INTO altimail_keywords (messageid, keyword) VALUES (?, ?)",
+                    &[(1_000_000 + k / 2).into(), keyword.into()],
+                )
+                .await
+                .unwrap();
+        }
+        let expected = keywords(&store.db).await;
         store.db.close().await;
 
         // Not while a server runs on the source's data directory.
@@ -96,6 +118,10 @@ async fn every_engine_to_every_other_then_served() {
             assert_eq!(rows("hm_accounts")["target"], 2, "{e}");
             assert!(tables.iter().any(|t| t["table"] == "altimail_schema"), "{e}: {report}");
             assert!(tables.iter().any(|t| t["table"] == "hm_dbversion"), "{e}");
+
+            let copied = altimail_store::Db::connect(&dst.db.config).await.unwrap();
+            assert_eq!(keywords(&copied).await, expected, "{e}: every keyword row once");
+            copied.close().await;
 
             // Keys kept; new rows get keys after the copied ones.
             let before = accounts(&src);

@@ -302,10 +302,11 @@ async fn copy_rows(
                 snapshot.fetch_all(&sql, &[after.into()]).await?
             }
             None => {
+                let order: Vec<String> = shared.iter().map(|c| order_term(sd, c)).collect();
                 let sql = format!(
                     "SELECT {} FROM {table} ORDER BY {} LIMIT {PAGE} OFFSET {offset}",
                     select_list.join(", "),
-                    select_list.join(", ")
+                    order.join(", ")
                 );
                 snapshot.fetch_all(&sql, &[]).await?
             }
@@ -323,6 +324,19 @@ async fn copy_rows(
         if (rows.len() as i64) < PAGE {
             return Ok(());
         }
+    }
+}
+
+/// A column of a keyless table's ORDER BY. Text compares byte for byte: under a case-blind
+/// collation `Foo` and `foo` tie, and rows that tie may come back in another order on the next
+/// page, one read twice and the other never.
+fn order_term(dialect: Dialect, c: &Column) -> String {
+    let name = quote(dialect, &c.name);
+    match (c.kind, dialect) {
+        (Kind::Text, Dialect::Sqlite) => format!("{name} COLLATE BINARY"),
+        (Kind::Text, Dialect::Postgres) => format!("{name} COLLATE \"C\""),
+        (Kind::Text, Dialect::MySql) => format!("CAST({name} AS BINARY)"),
+        _ => name,
     }
 }
 
