@@ -454,6 +454,15 @@ mod tests {
     }
 
     #[test]
+    fn a_table_whose_counts_differ_is_a_mismatch() {
+        let count = |table: &str, source, target| TableCount { table: table.into(), source, target };
+        let report = CopyReport { tables: vec![count("hm_accounts", 2, 2), count("hm_messages", 5, 4)] };
+        let bad: Vec<&str> = report.mismatches().map(|t| t.table.as_str()).collect();
+        assert_eq!(bad, ["hm_messages"]);
+        assert_eq!(report.total_rows(), 6);
+    }
+
+    #[test]
     fn values_take_the_target_columns_type() {
         let col = |kind, required| Column { name: "c".into(), kind, required, generated_key: false };
         let t = parse_time("2024-05-06 07:08:09").unwrap();
