@@ -237,6 +237,9 @@ async fn dry_run_and_configuration_on_mysql_and_postgresql() {
         assert!(out.contains("wrote"), "{e}: {out}");
         let written = std::fs::read_to_string(dir.path().join("altimail.toml")).unwrap();
         assert!(written.contains(password), "{e}: the decrypted password: {written}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("altimail.toml")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{e}: a file with a password is the owner's only");
         let (code, _, err) = altimail(dir.path(), &["import", "hmailserver", "--ini", ini_arg]);
         assert_eq!(code, 1, "{e}: an existing file is kept");
         assert!(err.contains("--force"), "{e}: {err}");

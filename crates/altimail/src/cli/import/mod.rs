@@ -127,7 +127,7 @@ async fn hmailserver(args: HmArgs, out: &Output) -> anyhow::Result<()> {
         bail!("{} exists; give --force to replace it, or --out for another file", out_file.display());
     }
     let text = config_text(&ini_path, &db_config, &folders);
-    std::fs::write(&out_file, text).with_context(|| format!("cannot write {}", out_file.display()))?;
+    write_private(&out_file, &text).with_context(|| format!("cannot write {}", out_file.display()))?;
     if !folders.data.is_dir() {
         eprintln!(
             "warning: the data folder {} does not exist: copy hMailServer's data folder there, or give --data-root",
@@ -146,6 +146,17 @@ async fn hmailserver(args: HmArgs, out: &Output) -> anyhow::Result<()> {
         out_file.display()
     ))?;
     Ok(())
+}
+
+/// Writes the configuration readable by its owner only: it holds the database password.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    // An existing file (--force) keeps its mode otherwise.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// The database the INI names, or why it cannot be used from here.
