@@ -58,6 +58,17 @@ async fn copy_to(args: CopyArgs, config: &Config, out: &Output) -> anyhow::Resul
             return Err(anyhow::Error::new(e).context(format!("cannot open {}", target_config.database.describe())));
         }
     };
+    // Refused before anything is said or done (the copy checks again).
+    if !args.force {
+        let in_use = copy::target_in_use(&target).await;
+        if !matches!(in_use, Ok(None)) {
+            source.close().await;
+            target.close().await;
+        }
+        if let Some(why) = in_use? {
+            bail!("the target database is not empty ({why}); use --force to replace its contents");
+        }
+    }
     if !out.json {
         emit(&format!("copying {} to {}", config.database.describe(), target_config.database.describe()))?;
     }
