@@ -119,6 +119,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.db.close().await;
             result
         }
+        Command::Import(cmd) => cli::import::run(cmd, &out).await,
+        Command::Db(cmd) => cli::db::run(cmd, &config, &out).await,
         command => {
             let store = open_existing(&config).await?;
             let result = cli::run_admin(command, &store, &out).await;

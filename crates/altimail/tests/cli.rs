@@ -172,6 +172,8 @@ fn every_command_has_help() {
         vec!["certificate", "--help"],
         vec!["setting", "set", "--help"],
         vec!["range", "add", "--help"],
+        vec!["import", "hmailserver", "--help"],
+        vec!["db", "copy", "--help"],
     ] {
         let (code, out, _) = i.run(&cmd);
         assert_eq!(code, 0, "{cmd:?}");

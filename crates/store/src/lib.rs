@@ -6,7 +6,8 @@
 //! the IMAP views in `repo::mailbox`, `repo::acl` and `repo::special_use`);
 //! [`files`] places message files where hMailServer puts them and writes them durably.
 //! [`Store`] ties a database to a data directory and a [`ChangeBus`] that wakes sessions
-//! watching a folder.
+//! watching a folder. [`copy`] moves a whole database to another engine and [`inventory`]
+//! surveys one (objects, messages, files missing on disk) before a move.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), altimail_store::StoreError> {
@@ -18,11 +19,13 @@
 
 mod challenge;
 mod changes;
+pub mod copy;
 pub mod db;
 pub mod directory_index;
 mod error;
 pub mod files;
 pub mod group_sync;
+pub mod inventory;
 mod logon;
 mod logon_cache;
 mod password_workers;

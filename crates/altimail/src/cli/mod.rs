@@ -11,10 +11,12 @@ mod ban;
 mod bayes;
 mod blocked_attachment;
 mod certificate;
+pub mod db;
 mod dnsbl;
 mod domain;
 mod fetch;
 mod greylist;
+pub mod import;
 mod list;
 mod output;
 mod port;
@@ -131,6 +133,12 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore an hMailServer or Altimail backup archive (or only check it with --verify).
     Restore(backup::RestoreArgs),
+    /// Take over another mail server's installation.
+    #[command(subcommand)]
+    Import(import::ImportCmd),
+    /// The database as a whole: copy it to another engine or server.
+    #[command(subcommand)]
+    Db(db::DbCmd),
 }
 
 /// Runs an administration command against an opened store.
@@ -160,8 +168,10 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         | Command::Quickstart(_)
         | Command::Doctor
         | Command::Backup(_)
-        | Command::Restore(_) => {
-            unreachable!("init, serve, quickstart, doctor, backup and restore are handled by main")
+        | Command::Restore(_)
+        | Command::Import(_)
+        | Command::Db(_) => {
+            unreachable!("init, serve, quickstart, doctor, backup, restore, import and db are handled by main")
         }
     }
 }
