@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod clients;
+pub mod ui;
 
 use std::future::Future;
 use std::pin::Pin;
