@@ -7,9 +7,11 @@ administrator password. Prints "ok" when every step passed; fails with the step 
 import sys
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, admin_password = sys.argv[1], sys.argv[2]
 
@@ -33,6 +35,14 @@ def go(path):
 
 def by_id(i):
     return driver.find_element(By.ID, i)
+
+
+def click(element, how="click"):
+    """Clicks (or submits) and waits for the next page: a form's answer is a new page."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    getattr(element, how)()
+    # While the page changes, the driver may fail to look at the old one: ask again.
+    WebDriverWait(driver, 30, ignored_exceptions=[WebDriverException]).until(expected_conditions.staleness_of(old))
 
 
 def fill(name, value, form=None):
@@ -63,11 +73,11 @@ def log_on(user, password):
     go("/admin/logon")
     by_id("user").send_keys(user)
     by_id("password").send_keys(password)
-    by_id("logon").click()
+    click(by_id("logon"))
 
 
 def log_out():
-    by_id("logout").click()
+    click(by_id("logout"))
     if "/admin/logon" not in driver.current_url:
         fail("log out", "not back at the logon form")
 
@@ -90,7 +100,7 @@ try:
     for name in ["webadmin.test", "other.test"]:
         go("/admin/domains")
         fill("name", name, by_id("add-domain"))
-        by_id("add-domain").submit()
+        click(by_id("add-domain"), "submit")
         expect_notice("add domain " + name, f"Domain {name} added")
     go("/admin/domains")
     rows = by_id("domains").text
@@ -98,19 +108,19 @@ try:
         fail("domain list", rows)
     # The service's rules, word for word: the same name twice is refused.
     fill("name", "WEBADMIN.test", by_id("add-domain"))
-    by_id("add-domain").submit()
+    click(by_id("add-domain"), "submit")
     expect_error("duplicate domain", "already exists")
 
     # Edit the domain: a largest account size.
     go("/admin/domains/webadmin.test")
     fill("max_account_size_mb", "200")
-    by_id("save-domain").click()
+    click(by_id("save-domain"))
     expect_notice("save domain", "saved")
     if by_id("max_account_size_mb").get_attribute("value") != "200":
         fail("save domain", "the size did not stay")
     # A domain alias.
     fill("alias", "webadmin-alias.test")
-    by_id("new-domain-alias").submit()
+    click(by_id("new-domain-alias"), "submit")
     expect_notice("domain alias", "another name")
     if "webadmin-alias.test" not in by_id("domain-aliases").text:
         fail("domain alias", "not listed")
@@ -120,7 +130,7 @@ try:
     fill("address", "big@webadmin.test")
     fill("password", "big-secret-1")
     fill("quota_mb", "500")
-    by_id("create-account").click()
+    click(by_id("create-account"))
     expect_error("quota above the domain's", "at most 200 MB")
     for address, level in [("john@webadmin.test", "0"), ("boss@webadmin.test", "1")]:
         go("/admin/domains/webadmin.test/accounts")
@@ -128,12 +138,12 @@ try:
         fill("password", "secret-pw-1")
         fill("quota_mb", "100")
         Select(by_id("new-level")).select_by_value(level)
-        by_id("create-account").click()
+        click(by_id("create-account"))
         expect_notice("add account " + address, f"Account {address} added")
     go("/admin/domains/other.test/accounts")
     fill("address", "mary@other.test")
     fill("password", "secret-pw-2")
-    by_id("create-account").click()
+    click(by_id("create-account"))
     expect_notice("add account mary", "added")
 
     # Edit john: auto-reply, forwarding, name.
@@ -148,7 +158,7 @@ try:
     if not by_id("forward_on").is_selected():
         by_id("forward_on").click()
     fill("forward_address", "john@elsewhere.test")
-    by_id("save-account").click()
+    click(by_id("save-account"))
     expect_notice("save account", "saved")
     if not by_id("vacation_on").is_selected() or by_id("vacation_subject").get_attribute("value") != "Away":
         fail("save account", "the auto-reply did not stay")
@@ -159,14 +169,14 @@ try:
     go("/admin/domains/webadmin.test/aliases")
     fill("name", "sales@webadmin.test")
     fill("target", "john@webadmin.test")
-    by_id("create-alias").click()
+    click(by_id("create-alias"))
     expect_notice("add alias", "added")
     go("/admin/domains/webadmin.test/lists")
     fill("address", "all@webadmin.test")
-    by_id("create-list").click()
+    click(by_id("create-list"))
     expect_notice("add list", "added")
     fill("address", "john@webadmin.test", by_id("add-member"))
-    by_id("add-member-button").click()
+    click(by_id("add-member-button"))
     expect_notice("add member", "added")
     if "john@webadmin.test" not in by_id("members").text:
         fail("add member", "not listed")
@@ -187,7 +197,7 @@ try:
         expect_error("domain admin on " + path, "may not")
     go("/admin/accounts/john@webadmin.test")
     fill("last_name", "Doe")
-    by_id("save-account").click()
+    click(by_id("save-account"))
     expect_notice("domain admin edits an account", "saved")
     log_out()
 
@@ -198,7 +208,7 @@ try:
     if driver.find_elements(By.ID, "quota_mb") or driver.find_elements(By.ID, "admin_level"):
         fail("user's page", "offers quota or level")
     by_id("vacation_on").click()  # off
-    by_id("save-account").click()
+    click(by_id("save-account"))
     expect_notice("user edits itself", "saved")
     for path in ["/admin/domains", "/admin/domains/webadmin.test", "/admin/accounts/boss@webadmin.test"]:
         go(path)
@@ -210,16 +220,16 @@ try:
     go("/admin/accounts/john@webadmin.test/remove")
     if "0 message(s)" not in by_id("contents").text:
         fail("account removal", by_id("contents").text)
-    by_id("confirm-remove").click()
+    click(by_id("confirm-remove"))
     expect_notice("remove account", "removed")
     go("/admin/domains/webadmin.test/remove")
     if "1 account(s)" not in by_id("contents").text:
         fail("domain removal page", by_id("contents").text)
     # Without the box ticked, a domain with accounts stays (the command line's --force).
-    by_id("confirm-remove").click()
+    click(by_id("confirm-remove"))
     expect_error("domain removal without force", "nothing removed")
     by_id("force").click()
-    by_id("confirm-remove").click()
+    click(by_id("confirm-remove"))
     expect_notice("domain removal", "removed")
     go("/admin/domains")
     if "webadmin.test" in by_id("domains").text:
