@@ -202,7 +202,13 @@ async fn permissions_cookies_and_csrf_over_http() {
         assert_eq!(dom.get("/admin/").header("location"), Some("/admin/domains/example.com"), "{e}");
         let list = dom.get("/admin/domains");
         assert!(list.body.contains("example.com") && !list.body.contains("other.test"), "{e}: {}", list.body);
-        for path in ["/admin/status", "/admin/password", "/admin/domains/other.test", "/admin/domains/other.test/accounts", "/admin/accounts/mary@other.test"] {
+        for path in [
+            "/admin/status",
+            "/admin/password",
+            "/admin/domains/other.test",
+            "/admin/domains/other.test/accounts",
+            "/admin/accounts/mary@other.test",
+        ] {
             assert_eq!(dom.get(path).status, 403, "{e}: {path}");
         }
         let csrf = dom.get("/admin/domains/example.com").csrf();
@@ -217,7 +223,8 @@ async fn permissions_cookies_and_csrf_over_http() {
         let john = Client::new(&i, port, "john");
         assert_eq!(john.log_on("john@example.com", "john-pw").status, 303, "{e}");
         assert_eq!(john.get("/admin/").header("location"), Some("/admin/accounts/john@example.com"), "{e}");
-        for path in ["/admin/domains", "/admin/domains/example.com", "/admin/accounts/dom@example.com", "/admin/status"] {
+        for path in ["/admin/domains", "/admin/domains/example.com", "/admin/accounts/dom@example.com", "/admin/status"]
+        {
             assert_eq!(john.get(path).status, 403, "{e}: {path}");
         }
         let page = john.get("/admin/accounts/john@example.com");
@@ -278,7 +285,8 @@ async fn the_first_start_prints_the_administrator_password() {
     child.wait().unwrap();
 
     // Once: the next start finds it set and prints no password.
-    let mut child = i.command().arg("serve").stdout(std::fs::File::create(&out).unwrap()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        i.command().arg("serve").stdout(std::fs::File::create(&out).unwrap()).stderr(Stdio::null()).spawn().unwrap();
     wait_listening(port);
     assert_eq!(client.get("/admin/logon").status, 200);
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();

@@ -319,7 +319,10 @@ async fn set_up(
     let admin = altimail_admin::Admin::new(store.clone());
     let admin_password = crate::webadmin::ensure_administrator_password(&admin, "quickstart").await?;
     if admin_password.is_none() {
-        notes.push("the administrator password was already set: it is unchanged (`altimail admin password` changes it)".to_owned());
+        notes.push(
+            "the administrator password was already set: it is unchanged (`altimail admin password` changes it)"
+                .to_owned(),
+        );
     }
     if config.api_listen.is_none() {
         notes.push(

@@ -54,12 +54,7 @@ pub(crate) fn is_secure(parts: &Parts) -> bool {
 }
 
 pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| session::cookie(h, name))
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| session::cookie(h, name))
 }
 
 /// The origin the audit log names for the browser's requests.

@@ -34,7 +34,9 @@ impl Fields {
     pub(crate) fn number(&self, name: &str, what: &str) -> Result<Option<i64>, AdminError> {
         match self.0.get(name).map(|s| s.trim()) {
             None | Some("") => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| AdminError::Invalid(format!("{what}: {s:?} is not a whole number"))),
+            Some(s) => {
+                s.parse().map(Some).map_err(|_| AdminError::Invalid(format!("{what}: {s:?} is not a whole number")))
+            }
         }
     }
 }

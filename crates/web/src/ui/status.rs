@@ -50,10 +50,12 @@ impl ServerStatus {
         let now = altimail_core::time::now_local();
         let up = (now - self.started).num_seconds().max(0);
         let sessions = match &self.policy {
-            Some(p) => [("SMTP", Protocol::Smtp), ("POP3", Protocol::Pop3), ("IMAP", Protocol::Imap), ("HTTP", Protocol::Http)]
-                .into_iter()
-                .map(|(name, protocol)| (name, p.connections(protocol)))
-                .collect(),
+            Some(p) => {
+                [("SMTP", Protocol::Smtp), ("POP3", Protocol::Pop3), ("IMAP", Protocol::Imap), ("HTTP", Protocol::Http)]
+                    .into_iter()
+                    .map(|(name, protocol)| (name, p.connections(protocol)))
+                    .collect()
+            }
             None => Vec::new(),
         };
         let queue = messages::queue_and_held(&self.store.db).await.map(|q| q.len()).map_err(|e| {

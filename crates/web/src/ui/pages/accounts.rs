@@ -23,15 +23,19 @@ struct AccountsPage {
 }
 
 pub(super) async fn list(State(ui): State<WebAdmin>, me: Me, Path(domain): Path<String>) -> Response {
-    let page = ui
-        .admin
-        .list_accounts(&me.caller, Some(&domain))
-        .await
-        .map(|accounts| AccountsPage { nav: ui.nav(&me), domain, accounts });
+    let page = ui.admin.list_accounts(&me.caller, Some(&domain)).await.map(|accounts| AccountsPage {
+        nav: ui.nav(&me),
+        domain,
+        accounts,
+    });
     render(&ui, &me, page)
 }
 
-pub(super) async fn create(State(ui): State<WebAdmin>, Path(domain): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn create(
+    State(ui): State<WebAdmin>,
+    Path(domain): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let new = || -> Result<NewAccount, AdminError> {
         Ok(NewAccount {
             address: form.trimmed("address").unwrap_or_default(),
@@ -47,7 +51,11 @@ pub(super) async fn create(State(ui): State<WebAdmin>, Path(domain): Path<String
         Err(e) => Err(e),
     };
     match created {
-        Ok(a) => ui.after(&me, &format!("/admin/accounts/{}", segment(&a.address)), Ok(format!("Account {} added.", a.address))),
+        Ok(a) => ui.after(
+            &me,
+            &format!("/admin/accounts/{}", segment(&a.address)),
+            Ok(format!("Account {} added.", a.address)),
+        ),
         Err(e) => ui.after(&me, &back, Err(e)),
     }
 }
@@ -86,7 +94,11 @@ async fn account_page(ui: &WebAdmin, me: &Me, address: &str) -> Result<AccountPa
     let domain = altimail_core::address::split(&a.address).map(|(_, d)| d.to_owned()).unwrap_or_default();
     // Users see their own page without state, level and quota, which the service keeps from them.
     let admin = me.level >= 1;
-    let percent = if a.max_size_mb > 0 { contents.bytes.saturating_mul(100) / a.max_size_mb.saturating_mul(1024 * 1024) } else { 0 };
+    let percent = if a.max_size_mb > 0 {
+        contents.bytes.saturating_mul(100) / a.max_size_mb.saturating_mul(1024 * 1024)
+    } else {
+        0
+    };
     let vacation_until =
         if a.vacation_expires { a.vacation_expire_date.format("%Y-%m-%d").to_string() } else { String::new() };
     Ok(AccountPage {
@@ -107,7 +119,11 @@ pub(super) async fn show(State(ui): State<WebAdmin>, me: Me, Path(address): Path
     render(&ui, &me, page)
 }
 
-pub(super) async fn update(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn update(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let changes = || -> Result<AccountChanges, AdminError> {
         let vacation_until = match form.trimmed("vacation_until") {
             None => None,
@@ -141,7 +157,9 @@ pub(super) async fn update(State(ui): State<WebAdmin>, Path(address): Path<Strin
         })
     };
     let result = match changes() {
-        Ok(c) => ui.admin.update_account(&me.caller, &address, &c).await.map(|a| format!("Account {} saved.", a.address)),
+        Ok(c) => {
+            ui.admin.update_account(&me.caller, &address, &c).await.map(|a| format!("Account {} saved.", a.address))
+        }
         Err(e) => Err(e),
     };
     ui.after(&me, &format!("/admin/accounts/{}", segment(&address)), result)
@@ -163,11 +181,16 @@ pub(super) async fn confirm_remove(State(ui): State<WebAdmin>, me: Me, Path(addr
     render(&ui, &me, page)
 }
 
-pub(super) async fn remove(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn remove(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let force = form.0.contains_key("force");
     match ui.admin.delete_account(&me.caller, &address, force).await {
         Ok(r) => {
-            let domain = altimail_core::address::split(&r.removed.address).map(|(_, d)| d.to_owned()).unwrap_or_default();
+            let domain =
+                altimail_core::address::split(&r.removed.address).map(|(_, d)| d.to_owned()).unwrap_or_default();
             let notice = format!("Account {} removed with {} message(s).", r.removed.address, r.contents.messages);
             ui.after(&me, &format!("/admin/domains/{}/accounts", segment(&domain)), Ok(notice))
         }

@@ -20,15 +20,19 @@ struct AliasesPage {
 }
 
 pub(super) async fn list(State(ui): State<WebAdmin>, me: Me, Path(domain): Path<String>) -> Response {
-    let page = ui
-        .admin
-        .list_aliases(&me.caller, Some(&domain))
-        .await
-        .map(|aliases| AliasesPage { nav: ui.nav(&me), domain, aliases });
+    let page = ui.admin.list_aliases(&me.caller, Some(&domain)).await.map(|aliases| AliasesPage {
+        nav: ui.nav(&me),
+        domain,
+        aliases,
+    });
     render(&ui, &me, page)
 }
 
-pub(super) async fn create(State(ui): State<WebAdmin>, Path(domain): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn create(
+    State(ui): State<WebAdmin>,
+    Path(domain): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let new = NewAlias {
         name: form.trimmed("name").unwrap_or_default(),
         target: form.trimmed("target").unwrap_or_default(),
@@ -51,17 +55,29 @@ fn domain_of(address: &str) -> String {
 }
 
 pub(super) async fn show(State(ui): State<WebAdmin>, me: Me, Path(name): Path<String>) -> Response {
-    let page = ui.admin.get_alias(&me.caller, &name).await.map(|a| AliasPage { nav: ui.nav(&me), domain: domain_of(&a.name), a });
+    let page = ui.admin.get_alias(&me.caller, &name).await.map(|a| AliasPage {
+        nav: ui.nav(&me),
+        domain: domain_of(&a.name),
+        a,
+    });
     render(&ui, &me, page)
 }
 
-pub(super) async fn update(State(ui): State<WebAdmin>, Path(name): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn update(
+    State(ui): State<WebAdmin>,
+    Path(name): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let changes = AliasChanges { target: form.trimmed("target"), active: form.flag("active") };
     let result = ui.admin.update_alias(&me.caller, &name, &changes).await.map(|a| format!("Alias {} saved.", a.name));
     ui.after(&me, &format!("/admin/aliases/{}", segment(&name)), result)
 }
 
-pub(super) async fn remove(State(ui): State<WebAdmin>, Path(name): Path<String>, Posted { me, .. }: Posted) -> Response {
+pub(super) async fn remove(
+    State(ui): State<WebAdmin>,
+    Path(name): Path<String>,
+    Posted { me, .. }: Posted,
+) -> Response {
     match ui.admin.delete_alias(&me.caller, &name).await {
         Ok(a) => ui.after(
             &me,

@@ -28,7 +28,9 @@ pub(super) async fn list(State(ui): State<WebAdmin>, me: Me) -> Response {
 pub(super) async fn create(State(ui): State<WebAdmin>, Posted { me, form }: Posted) -> Response {
     let new = NewDomain { name: form.trimmed("name").unwrap_or_default(), active: form.flag("active").unwrap_or(true) };
     match ui.admin.create_domain(&me.caller, &new).await {
-        Ok(d) => ui.after(&me, &format!("/admin/domains/{}", segment(&d.name)), Ok(format!("Domain {} added.", d.name))),
+        Ok(d) => {
+            ui.after(&me, &format!("/admin/domains/{}", segment(&d.name)), Ok(format!("Domain {} added.", d.name)))
+        }
         Err(e) => ui.after(&me, "/admin/domains", Err(e)),
     }
 }
@@ -54,7 +56,11 @@ pub(super) async fn show(State(ui): State<WebAdmin>, me: Me, Path(name): Path<St
     render(&ui, &me, page)
 }
 
-pub(super) async fn update(State(ui): State<WebAdmin>, Path(name): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn update(
+    State(ui): State<WebAdmin>,
+    Path(name): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let changes = || -> Result<DomainChanges, AdminError> {
         Ok(DomainChanges {
             active: form.flag("active"),
@@ -80,7 +86,11 @@ pub(super) async fn update(State(ui): State<WebAdmin>, Path(name): Path<String>,
     ui.after(&me, &format!("/admin/domains/{}", segment(&name)), result)
 }
 
-pub(super) async fn add_name(State(ui): State<WebAdmin>, Path(name): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn add_name(
+    State(ui): State<WebAdmin>,
+    Path(name): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let alias = form.trimmed("alias").unwrap_or_default();
     let result = ui
         .admin
@@ -95,7 +105,8 @@ pub(super) async fn remove_name(
     Path((name, alias)): Path<(String, String)>,
     Posted { me, .. }: Posted,
 ) -> Response {
-    let result = ui.admin.remove_domain_alias(&me.caller, &alias).await.map(|a| format!("Domain alias {} removed.", a.alias));
+    let result =
+        ui.admin.remove_domain_alias(&me.caller, &alias).await.map(|a| format!("Domain alias {} removed.", a.alias));
     ui.after(&me, &format!("/admin/domains/{}", segment(&name)), result)
 }
 
@@ -128,13 +139,20 @@ pub(super) async fn confirm_remove(State(ui): State<WebAdmin>, me: Me, Path(name
     render(&ui, &me, page)
 }
 
-pub(super) async fn remove(State(ui): State<WebAdmin>, Path(name): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn remove(
+    State(ui): State<WebAdmin>,
+    Path(name): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let force = form.0.contains_key("force");
     match ui.admin.delete_domain(&me.caller, &name, force).await {
         Ok(r) => ui.after(
             &me,
             "/admin/domains",
-            Ok(format!("Domain {} removed with {} account(s), {} message(s).", r.removed.name, r.contents.accounts, r.contents.messages)),
+            Ok(format!(
+                "Domain {} removed with {} account(s), {} message(s).",
+                r.removed.name, r.contents.accounts, r.contents.messages
+            )),
         ),
         Err(e) => ui.after(&me, &format!("/admin/domains/{}/remove", segment(&name)), Err(e)),
     }

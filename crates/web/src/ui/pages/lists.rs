@@ -13,12 +13,8 @@ use crate::ui::forms::Fields;
 use crate::ui::{WebAdmin, segment};
 
 /// The modes as the forms offer them: (hMailServer's code, what it means).
-const MODES: [(i64, &str); 4] = [
-    (0, "Anyone (public)"),
-    (1, "Members only"),
-    (2, "One address (announcements)"),
-    (3, "Accounts of the domain"),
-];
+const MODES: [(i64, &str); 4] =
+    [(0, "Anyone (public)"), (1, "Members only"), (2, "One address (announcements)"), (3, "Accounts of the domain")];
 
 fn mode_name(mode: ListMode) -> &'static str {
     MODES.iter().find(|(code, _)| *code == mode.code()).map_or("?", |(_, name)| name)
@@ -50,13 +46,23 @@ pub(super) async fn list(State(ui): State<WebAdmin>, me: Me, Path(domain): Path<
     let page = ui.admin.list_lists(&me.caller, Some(&domain)).await.map(|all| ListsPage {
         nav: ui.nav(&me),
         domain,
-        lists: all.into_iter().map(|l| { let m = mode_name(l.list.mode); (l, m) }).collect(),
+        lists: all
+            .into_iter()
+            .map(|l| {
+                let m = mode_name(l.list.mode);
+                (l, m)
+            })
+            .collect(),
         modes: MODES,
     });
     render(&ui, &me, page)
 }
 
-pub(super) async fn create(State(ui): State<WebAdmin>, Path(domain): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn create(
+    State(ui): State<WebAdmin>,
+    Path(domain): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let result = match mode(&form) {
         Ok(m) => {
             let new = NewList {
@@ -71,7 +77,9 @@ pub(super) async fn create(State(ui): State<WebAdmin>, Path(domain): Path<String
         Err(e) => Err(e),
     };
     match result {
-        Ok(l) => ui.after(&me, &format!("/admin/lists/{}", segment(&l.address)), Ok(format!("List {} added.", l.address))),
+        Ok(l) => {
+            ui.after(&me, &format!("/admin/lists/{}", segment(&l.address)), Ok(format!("List {} added.", l.address)))
+        }
         Err(e) => ui.after(&me, &format!("/admin/domains/{}/lists", segment(&domain)), Err(e)),
     }
 }
@@ -97,7 +105,11 @@ pub(super) async fn show(State(ui): State<WebAdmin>, me: Me, Path(address): Path
     render(&ui, &me, page)
 }
 
-pub(super) async fn update(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn update(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let result = match mode(&form) {
         Ok(m) => {
             let changes = ListChanges {
@@ -113,19 +125,31 @@ pub(super) async fn update(State(ui): State<WebAdmin>, Path(address): Path<Strin
     ui.after(&me, &format!("/admin/lists/{}", segment(&address)), result)
 }
 
-pub(super) async fn add_member(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn add_member(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let member = form.trimmed("address").unwrap_or_default();
     let result = ui.admin.add_member(&me.caller, &address, &member).await.map(|m| format!("{m} added."));
     ui.after(&me, &format!("/admin/lists/{}", segment(&address)), result)
 }
 
-pub(super) async fn remove_member(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, form }: Posted) -> Response {
+pub(super) async fn remove_member(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, form }: Posted,
+) -> Response {
     let member = form.trimmed("address").unwrap_or_default();
     let result = ui.admin.remove_member(&me.caller, &address, &member).await.map(|()| format!("{member} removed."));
     ui.after(&me, &format!("/admin/lists/{}", segment(&address)), result)
 }
 
-pub(super) async fn remove(State(ui): State<WebAdmin>, Path(address): Path<String>, Posted { me, .. }: Posted) -> Response {
+pub(super) async fn remove(
+    State(ui): State<WebAdmin>,
+    Path(address): Path<String>,
+    Posted { me, .. }: Posted,
+) -> Response {
     match ui.admin.delete_list(&me.caller, &address).await {
         Ok(l) => ui.after(
             &me,

@@ -7,9 +7,9 @@ use axum::response::Response;
 use altimail_admin::AdminError;
 
 use super::{Nav, render};
+use crate::ui::WebAdmin;
 use crate::ui::auth::{Me, Posted};
 use crate::ui::status::Snapshot;
-use crate::ui::WebAdmin;
 
 #[derive(Template)]
 #[template(path = "status.html")]
@@ -19,11 +19,7 @@ struct StatusPage {
 }
 
 fn servers_only(me: &Me, what: &str) -> Result<(), AdminError> {
-    if me.is_server() {
-        Ok(())
-    } else {
-        Err(AdminError::Forbidden(format!("{} may not see {what}", me.caller.name())))
-    }
+    if me.is_server() { Ok(()) } else { Err(AdminError::Forbidden(format!("{} may not see {what}", me.caller.name()))) }
 }
 
 pub(super) async fn status(State(ui): State<WebAdmin>, me: Me) -> Response {
@@ -50,7 +46,10 @@ pub(super) async fn set_password(State(ui): State<WebAdmin>, Posted { me, form }
     let result = if form.text("again").unwrap_or_default() != new {
         Err(AdminError::Invalid("the two passwords differ".into()))
     } else {
-        ui.admin.set_administrator_password(&me.caller, &new).await.map(|()| "The administrator password is set.".to_owned())
+        ui.admin
+            .set_administrator_password(&me.caller, &new)
+            .await
+            .map(|()| "The administrator password is set.".to_owned())
     };
     ui.after(&me, "/admin/password", result)
 }
