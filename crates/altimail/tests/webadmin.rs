@@ -293,3 +293,22 @@ async fn the_first_start_prints_the_administrator_password() {
     child.wait().unwrap();
     assert!(!std::fs::read_to_string(&out).unwrap().contains("password"), "printed twice");
 }
+
+#[tokio::test]
+async fn quickstart_names_the_web_admin_and_its_password() {
+    let i = Install::new(ScratchDb::sqlite());
+    let port = install_with_api(&i, None);
+    let report = i.json(&["quickstart", "alice@quick.test"]);
+    let url = format!("http://127.0.0.1:{port}/admin/");
+    assert_eq!(report["web_admin"]["url"], url.as_str(), "{report}");
+    assert_eq!(report["web_admin"]["user"], "Administrator", "{report}");
+    let password = report["web_admin"]["password"].as_str().expect("a generated password").to_owned();
+    // The text form says the same; a second run keeps the password and says so.
+    let text = i.ok(&["quickstart", "alice@quick.test"]);
+    assert!(text.contains(&format!("address   {url}")), "{text}");
+    assert!(text.contains("administrator password was already set"), "{text}");
+    let mut server = Server::start(&i);
+    wait_listening(port);
+    assert_eq!(Client::new(&i, port, "quick").log_on("Administrator", &password).status, 303);
+    server.stop(Duration::from_secs(30));
+}
