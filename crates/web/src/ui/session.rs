@@ -161,6 +161,24 @@ mod tests {
     }
 
     #[test]
+    fn sessions_expire_when_idle_and_after_their_lifetime() {
+        let start = Instant::now();
+        let e = Entry {
+            caller: Caller::administrator("web"),
+            csrf: String::new(),
+            started: start,
+            last: start,
+            flash: None,
+        };
+        assert!(alive(&e, start + IDLE_LIMIT - Duration::from_secs(1)));
+        assert!(!alive(&e, start + IDLE_LIMIT));
+        // Busy all along: still over after its lifetime.
+        let busy = Entry { last: start + SESSION_LIFETIME - Duration::from_secs(1), ..e };
+        assert!(alive(&busy, start + SESSION_LIFETIME - Duration::from_secs(1)));
+        assert!(!alive(&busy, start + SESSION_LIFETIME));
+    }
+
+    #[test]
     fn cookies_are_found_by_name_and_written_strict() {
         assert_eq!(cookie("a=1; altimail_admin=xyz; b=2", SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie("altimail_admin_x=1", SESSION_COOKIE), None);
