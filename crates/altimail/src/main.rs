@@ -9,6 +9,7 @@ mod logging;
 mod reload;
 mod serve;
 mod systemd;
+mod webadmin;
 
 use std::process::ExitCode;
 

@@ -84,6 +84,8 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     log.set_awstats(settings.bool("awstatsenabled"));
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
+    // The web administration counts failed logons with the mail listeners' auto-ban.
+    let admin_policy = policy.clone();
     let spool = Spool::start(store.clone());
     // No delivery runs yet: messages a stopped server had claimed are released, once, before
     // any worker can claim one.
@@ -150,8 +152,17 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
                 }
             };
             tracing::info!("administration API on http://{addr}/api/v1/");
-            let api = altimail_web::api::Api::new(altimail_admin::Admin::new(store.clone()));
-            Some(tokio::spawn(altimail_web::api::serve(listener, api, delivery_stopped.clone())))
+            let admin = altimail_admin::Admin::new(store.clone());
+            crate::webadmin::greet(&admin, addr).await;
+            let api = altimail_web::api::Api::new(admin.clone());
+            // The web administration (/admin/) shares the API's listener.
+            let status = altimail_web::ui::ServerStatus::new(
+                store.clone(),
+                Some(admin_policy.clone()),
+                Some(config.logs_dir.clone()),
+            );
+            let ui = altimail_web::ui::WebAdmin::new(admin, status, Some(admin_policy));
+            Some(tokio::spawn(altimail_web::ui::serve(listener, api, ui, delivery_stopped.clone())))
         }
         None => None,
     };

@@ -1,6 +1,6 @@
-//! The web listener of Altimail Server: today, the documents mail clients fetch to configure
-//! themselves, and ([`api`]) the administration REST API on a listener of its own; later, the
-//! administration web.
+//! The web listener of Altimail Server: the documents mail clients fetch to configure
+//! themselves, and, on a listener of its own, the administration REST API ([`api`]) and the
+//! web administration ([`ui`]) beside it.
 //!
 //! [`WebServer`] is the [`SessionHandler`] for `hm_tcpipports` rows of protocol `http` (plain
 //! or implicit TLS, through the same listeners, IP ranges and certificates as the mail ports).
@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod clients;
+pub mod ui;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -90,8 +90,19 @@ struct Report {
     clients: Vec<ClientView>,
     autoconfig_urls: Vec<String>,
     certificate: CertificateView,
+    /// Where and how to log on to the web administration.
+    web_admin: WebAdminView,
     /// What this run did not do because it was already done, and other remarks.
     notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct WebAdminView {
+    /// `null` while `[api] listen` is not set (the administration is off).
+    url: Option<String>,
+    user: &'static str,
+    /// Set when this run generated the administrator password (there was none).
+    password: Option<String>,
 }
 
 /// Runs `quickstart`: opens the configured store (creating the schema in an empty database, as
@@ -304,6 +315,26 @@ async fn set_up(
         );
     }
     let certificate = certificate_view(store, config, &all_ports).await?;
+    // The web administration: a password for Administrator when there is none yet.
+    let admin = altimail_admin::Admin::new(store.clone());
+    let admin_password = crate::webadmin::ensure_administrator_password(&admin, "quickstart").await?;
+    if admin_password.is_none() {
+        notes.push(
+            "the administrator password was already set: it is unchanged (`altimail admin password` changes it)"
+                .to_owned(),
+        );
+    }
+    if config.api_listen.is_none() {
+        notes.push(
+            "the web administration is off: add `[api] listen = \"8180\"` to altimail.toml and restart to reach it at http://127.0.0.1:8180/admin/"
+                .to_owned(),
+        );
+    }
+    let web_admin = WebAdminView {
+        url: config.api_listen.map(crate::webadmin::admin_url),
+        user: altimail_admin::ADMINISTRATOR,
+        password: admin_password,
+    };
     Ok(Report {
         hostname,
         domain: domain.name.clone(),
@@ -328,6 +359,7 @@ async fn set_up(
             .collect(),
         autoconfig_urls,
         certificate,
+        web_admin,
         notes,
     })
 }
@@ -390,7 +422,7 @@ fn write_new_key(path: &Path, pem: &[u8]) -> anyhow::Result<()> {
 }
 
 /// 20 characters from an alphabet without look-alikes (about 114 bits).
-fn generate_password() -> anyhow::Result<String> {
+pub(crate) fn generate_password() -> anyhow::Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut random = std::fs::File::open("/dev/urandom").context("opening /dev/urandom")?;
     let mut out = String::new();
@@ -546,6 +578,17 @@ fn print_text(r: &Report) {
         "  Also ask your hosting provider to set the reverse DNS (PTR) of the server's addresses to {}.",
         r.hostname
     );
+    println!();
+    println!("Web administration");
+    match &r.web_admin.url {
+        Some(url) => println!("  address   {url}"),
+        None => println!("  address   off until altimail.toml has [api] listen (see the notes)"),
+    }
+    println!("  user      {}", r.web_admin.user);
+    match &r.web_admin.password {
+        Some(p) => println!("  password  {p}   <- shown this once; keep it"),
+        None => println!("  password  unchanged (`altimail admin password` sets it)"),
+    }
     println!();
     println!("Mail client settings (login name: the full address):");
     for c in &r.clients {

@@ -61,7 +61,17 @@ impl Api {
 }
 
 /// Serves the API on `listener` until `stop` turns true.
-pub async fn serve(listener: TcpListener, api: Api, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, api: Api, stop: tokio::sync::watch::Receiver<bool>) {
+    serve_routes(listener, move |peer| api.router(peer), stop).await;
+}
+
+/// Serves the routes `routes` makes for each connection's peer on `listener` until `stop`
+/// turns true (the API alone, or with the web administration beside it).
+pub async fn serve_routes(
+    listener: TcpListener,
+    routes: impl Fn(SocketAddr) -> Router + Send + 'static,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -74,7 +84,7 @@ pub async fn serve(listener: TcpListener, api: Api, mut stop: tokio::sync::watch
             },
             _ = stop.changed() => return,
         };
-        let service = TowerToHyperService::new(api.router(peer));
+        let service = TowerToHyperService::new(routes(peer));
         tokio::spawn(async move {
             let http = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
