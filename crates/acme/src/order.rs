@@ -108,7 +108,9 @@ async fn run(
             ChallengeKind::Http01 => challenges.add_http(&challenge.token, key_authorization.as_str()),
             ChallengeKind::TlsAlpn01 => {
                 let (cert, key) = validation_certificate(&name, key_authorization.digest().as_ref())?;
-                challenges.add_tls_alpn(&name, &cert, &key).map_err(AcmeError::Files)?;
+                challenges
+                    .add_tls_alpn(&name, &cert, &key)
+                    .map_err(|e| AcmeError::Files(format!("cannot answer tls-alpn-01 for {name}: {e}")))?;
             }
         }
         ready.push(challenge.url.clone());

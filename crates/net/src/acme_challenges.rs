@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls::server::Acceptor;
+use rustls::sign::CertifiedKey;
 use tokio::net::TcpStream;
 use tokio_rustls::LazyConfigAcceptor;
 
@@ -64,13 +65,16 @@ impl AcmeChallenges {
         let cert = CertificateDer::from_pem_slice(certificate_pem.as_bytes()).map_err(|e| e.to_string())?;
         let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| e.to_string())?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let signing_key = provider.key_provider.load_private_key(key).map_err(|e| e.to_string())?;
+        // Not `with_single_cert`: it parses the certificate with webpki, which refuses the
+        // critical acmeIdentifier extension every validation certificate carries.
+        let certified = Arc::new(CertifiedKey::new(vec![cert], signing_key));
         // RFC 8737 §4: TLS 1.2 or later; the validation server decides which.
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| e.to_string())?
             .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .map_err(|e| e.to_string())?;
+            .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
         config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
         self.write().tls_alpn.insert(name.trim_end_matches('.').to_ascii_lowercase(), Arc::new(config));
         Ok(())

@@ -10,6 +10,7 @@ pub mod backup;
 mod ban;
 mod bayes;
 mod blocked_attachment;
+pub mod cert;
 mod certificate;
 mod dnsbl;
 mod domain;
@@ -88,6 +89,10 @@ pub enum Command {
     /// TLS certificates (PEM files) for ports.
     #[command(subcommand)]
     Certificate(certificate::CertificateCmd),
+    /// The server's certificate from an ACME CA such as Let's Encrypt ([acme] in
+    /// altimail.toml): its status, renewing it now.
+    #[command(subcommand)]
+    Cert(cert::CertCmd),
     /// Server settings (hm_settings).
     #[command(subcommand)]
     Setting(setting::SettingCmd),
@@ -159,9 +164,10 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         | Command::Serve { .. }
         | Command::Quickstart(_)
         | Command::Doctor
+        | Command::Cert(_)
         | Command::Backup(_)
         | Command::Restore(_) => {
-            unreachable!("init, serve, quickstart, doctor, backup and restore are handled by main")
+            unreachable!("init, serve, quickstart, doctor, cert, backup and restore are handled by main")
         }
     }
 }
