@@ -77,7 +77,18 @@ async fn run(
     let account = account(settings, data_dir).await?;
     let identifiers: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
     let refused = |what: &'static str| move |e: instant_acme::Error| AcmeError::Refused { what, problem: describe(&e) };
-    let mut order = account.new_order(&NewOrder::new(&identifiers)).await.map_err(refused("the order"))?;
+    let mut order = match account.new_order(&NewOrder::new(&identifiers)).await {
+        Ok(order) => order,
+        Err(instant_acme::Error::Api(problem))
+            if problem.r#type.as_deref().is_some_and(|t| t.ends_with(":accountDoesNotExist")) =>
+        {
+            // The CA forgot the account (a test CA restarted, an account deactivated): the
+            // next attempt creates a new one.
+            let _ = std::fs::remove_file(crate::files::account_path(data_dir));
+            return Err(AcmeError::Refused { what: "the order", problem: problem_text(&problem) });
+        }
+        Err(e) => return Err(refused("the order")(e)),
+    };
     let (kind, wanted) = match settings.challenge {
         ChallengeKind::Http01 => ("http-01", ChallengeType::Http01),
         ChallengeKind::TlsAlpn01 => ("tls-alpn-01", ChallengeType::TlsAlpn01),
@@ -116,7 +127,6 @@ async fn run(
         ready.push(challenge.url.clone());
         tracing::info!("{kind} answer for {name} in place");
     }
-    drop(authorizations);
     let mut authorizations = order.authorizations();
     while let Some(authorization) = authorizations.next().await {
         let mut authorization = authorization.map_err(refused("an authorization"))?;
@@ -126,7 +136,6 @@ async fn run(
             challenge.set_ready().await.map_err(refused("the challenge"))?;
         }
     }
-    drop(authorizations);
 
     let retries = RetryPolicy::new().initial_delay(Duration::from_millis(500)).timeout(VALIDATION_LIMIT);
     let status = match order.poll_ready(&retries).await {
@@ -162,7 +171,6 @@ async fn why_invalid(order: &mut instant_acme::Order, kind: &'static str) -> Acm
             };
         }
     }
-    drop(authorizations);
     let problem = match order.refresh().await {
         Ok(state) => state.error.as_ref().map(problem_text),
         Err(e) => Some(describe(&e)),

@@ -405,4 +405,21 @@ mod tests {
         let e = parse("[directorys]\n").unwrap_err().to_string();
         assert!(e.contains("directorys"), "{e}");
     }
+
+    #[test]
+    fn acme_section() {
+        assert_eq!(Config::load(None).unwrap().acme, None);
+        assert_eq!(parse("[acme]\nenabled = false\nnames = [\"mail.example.com\"]\n").unwrap().acme, None);
+        let c = parse(
+            "[acme]\nenabled = true\ncontact = [\"admin@example.com\"]\nnames = [\"mail.example.com\"]\nchallenge = \"tls-alpn-01\"\ndirectory_ca = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let acme = c.acme.unwrap();
+        assert_eq!(acme.names, ["mail.example.com"]);
+        assert_eq!(acme.challenge, altimail_acme::ChallengeKind::TlsAlpn01);
+        assert_eq!(acme.directory, altimail_acme::LETS_ENCRYPT);
+        assert!(acme.directory_ca.unwrap().is_absolute(), "relative to the file's folder");
+        let e = format!("{:#}", parse("[acme]\nenabled = true\nchallenge = \"dns-01\"\n").unwrap_err());
+        assert!(e.contains("[acme] challenge"), "{e}");
+    }
 }
