@@ -147,3 +147,129 @@ pub(crate) async fn accept(
         Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+    use tokio::net::TcpListener;
+
+    /// Accepts whatever the server presents: the test compares the certificate itself. (The
+    /// signature checks are skipped too: webpki would refuse to parse the validation
+    /// certificate for its critical acmeIdentifier extension, as it does on the server side.)
+    #[derive(Debug)]
+    struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &CertificateDer<'_>,
+            _: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &CertificateDer<'_>,
+            _: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    fn pem_pair(name: &str, acme_digest: Option<&[u8]>) -> (CertificateDer<'static>, String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        if let Some(digest) = acme_digest {
+            params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
+        }
+        let cert = params.self_signed(&key).unwrap();
+        (cert.der().clone(), cert.pem(), key.serialize_pem())
+    }
+
+    /// One handshake against `accept`: what the client saw (certificate, ALPN) and what the
+    /// server made of it.
+    async fn handshake(
+        challenges: &AcmeChallenges,
+        config: Arc<ServerConfig>,
+        name: &str,
+        alpn: &[&[u8]],
+    ) -> (CertificateDer<'static>, Option<Vec<u8>>, bool) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let challenges = challenges.clone();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            match accept(tcp, config, &challenges, Duration::from_secs(10)).await.unwrap() {
+                Accepted::Validation => true,
+                Accepted::Session(mut stream) => {
+                    tokio::io::AsyncWriteExt::write_all(&mut stream, b"* OK\r\n").await.unwrap();
+                    false
+                }
+            }
+        });
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth();
+        client.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let tls = connector.connect(ServerName::try_from(name.to_owned()).unwrap(), tcp).await.unwrap();
+        let (_, conn) = tls.get_ref();
+        let presented = conn.peer_certificates().unwrap()[0].clone().into_owned();
+        let alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
+        (presented, alpn, server.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn only_acme_tls_handshakes_for_a_pending_name_see_the_validation_certificate() {
+        let (normal_der, normal_pem, normal_key) = pem_pair("mail.example.com", None);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.pem"), &normal_pem).unwrap();
+        std::fs::write(dir.path().join("k.pem"), &normal_key).unwrap();
+        let config = crate::tls::server_config(&dir.path().join("c.pem"), &dir.path().join("k.pem"), 24).unwrap();
+        let (validation_der, validation_pem, validation_key) = pem_pair("mail.example.com", Some(&[7u8; 32]));
+        let challenges = AcmeChallenges::new();
+        challenges.add_tls_alpn("Mail.Example.com.", &validation_pem, &validation_key).unwrap();
+        assert!(challenges.has_tls_alpn());
+
+        let acme = handshake(&challenges, config.clone(), "mail.example.com", &[ACME_TLS_ALPN]).await;
+        assert_eq!(acme, (validation_der, Some(ACME_TLS_ALPN.to_vec()), true));
+        // A client speaking its own protocol, or asking for another name, is an ordinary one.
+        let imap = handshake(&challenges, config.clone(), "mail.example.com", &[b"imap"]).await;
+        assert_eq!(imap, (normal_der.clone(), None, false));
+        let other = handshake(&challenges, config.clone(), "other.example.com", &[ACME_TLS_ALPN]).await;
+        assert_eq!(other, (normal_der, None, false));
+
+        challenges.add_http("token", "token.thumbprint");
+        assert_eq!(challenges.http("token").as_deref(), Some("token.thumbprint"));
+        challenges.clear();
+        assert!(!challenges.has_tls_alpn());
+        assert_eq!(challenges.http("token"), None);
+    }
+}
