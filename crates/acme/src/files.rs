@@ -34,7 +34,7 @@ fn files_error(path: &Path, e: impl std::fmt::Display) -> AcmeError {
 /// What a certificate file holds, as far as renewal and `cert status` care.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateInfo {
-    /// The DNS names of its subject alternative names.
+    /// The DNS names of its subject alternative names, sorted.
     pub names: Vec<String>,
     /// The issuer's distinguished name.
     pub issuer: String,
@@ -81,6 +81,7 @@ impl CertificateInfo {
                 }
             }
         }
+        names.sort();
         Ok(CertificateInfo {
             names,
             issuer: cert.issuer().to_string(),

@@ -141,6 +141,9 @@ async fn run(
     let status = match order.poll_ready(&retries).await {
         Ok(status) => status,
         Err(instant_acme::Error::Timeout(_)) => return Err(AcmeError::TimedOut(VALIDATION_LIMIT.as_secs())),
+        // An invalid order comes back as its problem document; the challenge's own problem
+        // says which name failed.
+        Err(instant_acme::Error::Api(_)) => OrderStatus::Invalid,
         Err(e) => return Err(refused("the order")(e)),
     };
     if status != OrderStatus::Ready {

@@ -248,7 +248,7 @@ fn http_01_certificate_is_obtained_renewed_into_live_listeners_and_kept_when_the
     assert!(imap(&mut session, "a1 LOGIN john@example.com secret-pw").contains("a1 OK"));
     assert_eq!(connect(smtps, std::slice::from_ref(&root), "220").1, first, "SMTPS too");
     let status = i.json(&["cert", "status"]);
-    assert_eq!(status["certificate_names"], format!("{}, {}", NAMES[1], NAMES[0]), "{status}");
+    assert_eq!(status["certificate_names"], "autoconfig.example.com, mail.example.com", "{status}");
     assert!(status["last_result"].as_str().unwrap().starts_with("succeeded"), "{status}");
     assert!(server.stderr().contains("answered an HTTP-01 validation request"), "{}", server.stderr());
 
@@ -322,4 +322,35 @@ fn tls_alpn_01_renews_an_expiring_certificate_on_a_live_server() {
     let status = i.json(&["cert", "status"]);
     assert!(status["last_result"].as_str().unwrap().starts_with("succeeded"), "{status}");
     assert!(status["issuer"].as_str().unwrap().contains("Pebble"), "{status}");
+}
+
+#[test]
+fn a_name_that_does_not_validate_is_reported_with_the_cas_problem() {
+    let (_runtime, dns) = dns();
+    let i = Install::new(ScratchDb::sqlite());
+    example_com(&i, &[]);
+    let ports = i.ports_on(&[("http", "none"), ("imap", "tls")]);
+    let mut pebble = Pebble::configure(&dns.addr.to_string(), ports[0], free_port());
+    pebble.start();
+    // nowhere.example.com is not in the DNS.
+    let section = acme_section(&pebble, "http-01").replace(NAMES[1], "nowhere.example.com");
+    append_config(&i, &section);
+    let server = Server::start(&i);
+    for p in &ports {
+        wait_listening(*p);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !server.stderr().contains("ACME: http-01 validation of nowhere.example.com failed: ") {
+        assert!(std::time::Instant::now() < deadline, "no failure logged:\n{}\n{}", server.stderr(), pebble.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = server.stderr();
+    assert!(log.contains("urn:ietf:params:acme:error:"), "the CA's problem type: {log}");
+    assert!(log.contains("next attempt in 300s"), "{log}");
+    assert!(!acme_file(&i).exists());
+    let status = i.json(&["cert", "status"]);
+    assert!(status["last_result"].as_str().unwrap().contains("nowhere.example.com failed"), "{status}");
+    // The TLS port goes on with the self-signed certificate.
+    wait_listening(ports[1]);
+    assert!(log.contains("self-signed.crt"), "{log}");
 }
