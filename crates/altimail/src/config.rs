@@ -22,6 +22,14 @@
 //!
 //! [log]                  # optional
 //! level = "info"         # the server's own log (stderr/journal); RUST_LOG wins when set
+//!
+//! [acme]                 # optional: certificates from Let's Encrypt or another ACME CA
+//! enabled = true
+//! contact = ["postmaster@example.com"]
+//! names = ["mail.example.com", "autoconfig.example.com"]   # default: the host name
+//! challenge = "http-01"  # or "tls-alpn-01"
+//! # directory = "https://acme-v02.api.letsencrypt.org/directory"   (the default)
+//! # directory_ca = "ca.pem"  # trust only this root for the directory's HTTPS (a private CA)
 //! ```
 //!
 //! `altimail serve` reads the file again on SIGHUP: `[log]` applies at once, the other
@@ -35,6 +43,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use altimail_acme::AcmeSettings;
 use altimail_store::DbConfig;
 use altimail_store::files::Flush;
 
@@ -56,6 +65,21 @@ struct RawConfig {
     api: RawApi,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    acme: RawAcme,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAcme {
+    enabled: Option<bool>,
+    directory: Option<String>,
+    #[serde(default)]
+    contact: Vec<String>,
+    #[serde(default)]
+    names: Vec<String>,
+    challenge: Option<String>,
+    directory_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +146,8 @@ pub struct Config {
     pub api_listen: Option<SocketAddr>,
     /// The filter of the server's own log (`info`, `warn,altimail_smtp=debug`, ...).
     pub log_level: String,
+    /// Certificates from an ACME CA (`[acme]` with `enabled = true`); none = off.
+    pub acme: Option<AcmeSettings>,
 }
 
 /// The server's log level when the file sets none.
@@ -204,7 +230,18 @@ impl Config {
         if let Err(e) = crate::logging::parse(&log_level) {
             bail!("[log] level = {log_level:?}: {e}");
         }
+        let a = raw.acme;
+        let acme = if a.enabled.unwrap_or(false) {
+            let directory_ca = a.directory_ca.map(|p| if p.is_absolute() { p } else { base.join(p) });
+            Some(
+                AcmeSettings::new(a.directory, a.contact, a.names, a.challenge, directory_ca)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        } else {
+            None
+        };
         Ok(Config {
+            acme,
             api_listen,
             dns_servers,
             flush,
@@ -367,5 +404,22 @@ mod tests {
         assert!(format!("{e:#}").contains("name is required"), "{e:#}");
         let e = parse("[directorys]\n").unwrap_err().to_string();
         assert!(e.contains("directorys"), "{e}");
+    }
+
+    #[test]
+    fn acme_section() {
+        assert_eq!(Config::load(None).unwrap().acme, None);
+        assert_eq!(parse("[acme]\nenabled = false\nnames = [\"mail.example.com\"]\n").unwrap().acme, None);
+        let c = parse(
+            "[acme]\nenabled = true\ncontact = [\"admin@example.com\"]\nnames = [\"mail.example.com\"]\nchallenge = \"tls-alpn-01\"\ndirectory_ca = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let acme = c.acme.unwrap();
+        assert_eq!(acme.names, ["mail.example.com"]);
+        assert_eq!(acme.challenge, altimail_acme::ChallengeKind::TlsAlpn01);
+        assert_eq!(acme.directory, altimail_acme::LETS_ENCRYPT);
+        assert!(acme.directory_ca.unwrap().is_absolute(), "relative to the file's folder");
+        let e = format!("{:#}", parse("[acme]\nenabled = true\nchallenge = \"dns-01\"\n").unwrap_err());
+        assert!(e.contains("[acme] challenge"), "{e}");
     }
 }

@@ -108,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Quickstart(args) => cli::quickstart::run(args, &config, &out).await,
         Command::Doctor => doctor::run(&config, &out).await,
+        Command::Cert(c) => cli::cert::run(c, &config, &out).await,
         Command::Backup(args) => {
             let store = open_existing(&config).await?;
             let result = cli::backup::backup(args, &config, &store).await;

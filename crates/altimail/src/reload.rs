@@ -91,6 +91,7 @@ fn compare(old: &Config, new: &Config) -> (Vec<String>, Vec<String>) {
     check(old.dns_servers != new.dns_servers, "[dns] servers");
     check(old.flush != new.flush, "[storage] flush");
     check(old.api_listen != new.api_listen, "[api] listen");
+    check(old.acme != new.acme, "[acme]");
     (applied, restart)
 }
 

@@ -99,7 +99,9 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     // name servers through mail-auth's own resolver (see altimail_antispam::auth).
     let dns = HickoryDns::resolver(&config.dns_servers);
     let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
+    let challenges = altimail_acme::AcmeChallenges::new();
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
+        .with_acme_challenges(challenges.clone())
         .with_handler(
             Protocol::Smtp,
             SmtpServer::new(store.clone(), spool.clone())
@@ -108,7 +110,10 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
         )
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
-        .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
+        .with_handler(
+            Protocol::Http,
+            altimail_web::WebServer::new(store.clone()).with_acme_challenges(challenges.clone()),
+        )
         .start()
         .await;
     let missing: Vec<String> =
@@ -181,16 +186,40 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     // Expired greylisting triplets are removed every GreylistingRecordExpirationInterval.
     let greylist_purge = altimail_antispam::greylist::spawn_purge(store.db.clone(), GREYLIST_PURGE_INTERVAL);
 
+    let (acme, mut renewed) = start_acme(&config, &settings, challenges);
+
     let mut signals = Signals::new(term, hangup);
-    while signals.next().await == Signal::Reload {
-        notifier.reloading();
-        let outcome = crate::reload::reload(&mut config, &listeners, &log).await;
-        let status = match (&outcome.config_error, outcome.certificate_errors.len()) {
-            (None, 0) => "Reloaded".to_owned(),
-            (Some(_), _) => "Reload failed: the configuration file has errors (see the log)".to_owned(),
-            (None, n) => format!("Reloaded; {n} port(s) kept their previous certificate (see the log)"),
-        };
-        notifier.notify(&format!("READY=1\nSTATUS={status}"));
+    loop {
+        tokio::select! {
+            signal = signals.next() => {
+                if signal == Signal::Stop {
+                    break;
+                }
+                notifier.reloading();
+                let outcome = crate::reload::reload(&mut config, &listeners, &log).await;
+                let status = match (&outcome.config_error, outcome.certificate_errors.len()) {
+                    (None, 0) => "Reloaded".to_owned(),
+                    (Some(_), _) => "Reload failed: the configuration file has errors (see the log)".to_owned(),
+                    (None, n) => format!("Reloaded; {n} port(s) kept their previous certificate (see the log)"),
+                };
+                notifier.notify(&format!("READY=1\nSTATUS={status}"));
+            }
+            Some(()) = renewed.recv() => {
+                // The same reload as SIGHUP's: new handshakes get the new certificate, running
+                // sessions keep theirs.
+                let errors = listeners.reload_certificates().await;
+                if errors.is_empty() {
+                    tracing::info!("ACME: the TLS ports present the new certificate");
+                    log.application("New certificate from the ACME CA in place");
+                } else {
+                    tracing::error!("ACME: after the new certificate: {}", errors.join("; "));
+                }
+            }
+        }
+    }
+    if let Some((stop, task)) = acme {
+        let _ = stop.send(true);
+        task.abort();
     }
     notifier.notify("STOPPING=1\nSTATUS=Stopping");
     if let Some(watchdog) = watchdog {
@@ -227,6 +256,36 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
 /// servers on one data directory would deliver every queued message twice and fight over the
 /// message files. The lock is the kernel's, so it goes with the process, however it ends; the
 /// file stays.
+/// The ACME manager, when `[acme]` is on: its stop switch and task, and the channel that says
+/// a new certificate is in place.
+#[allow(clippy::type_complexity)]
+fn start_acme(
+    config: &Config,
+    settings: &Settings,
+    challenges: altimail_acme::AcmeChallenges,
+) -> (Option<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)>, tokio::sync::mpsc::UnboundedReceiver<()>)
+{
+    let (tell, renewed) = tokio::sync::mpsc::unbounded_channel();
+    let Some(acme) = config.acme.clone() else {
+        return (None, renewed);
+    };
+    let names = if acme.names.is_empty() {
+        let host = settings.string("hostname").trim().trim_end_matches('.').to_ascii_lowercase();
+        if host.is_empty() { Vec::new() } else { vec![host] }
+    } else {
+        acme.names.clone()
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let manager = altimail_acme::Manager::new(acme, names, config.data_dir.clone(), challenges);
+    let task = tokio::spawn(manager.run(
+        move || {
+            let _ = tell.send(());
+        },
+        stopped,
+    ));
+    (Some((stop, task)), renewed)
+}
+
 struct DataDirLock {
     _file: File,
 }

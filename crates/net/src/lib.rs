@@ -36,12 +36,15 @@
 //! * `connection`: [`Connection`], [`Stream`] (plain or TLS, with STARTTLS), [`SessionHandler`].
 //! * `policy`: [`Policy`], [`Admission`], [`ConnectionGuard`], auto-ban.
 //! * [`tls`]: rustls server configurations from PEM files, the self-signed certificate.
+//! * `acme_challenges`: [`AcmeChallenges`], the pending ACME validation answers (HTTP-01 for
+//!   the web listener, TLS-ALPN-01 answered here on every implicit-TLS port).
 //! * [`deadline`]: read deadlines that trickled bytes cannot extend, write limits.
 //! * `hmlog`: [`HmLog`], hMailServer's log files; `hmlog_writer`, the thread that writes them.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod acme_challenges;
 mod connection;
 pub mod deadline;
 mod error;
@@ -53,6 +56,7 @@ mod sessions;
 pub mod tls;
 mod tls_configs;
 
+pub use acme_challenges::{ACME_TLS_ALPN, AcmeChallenges};
 pub use connection::{Connection, SessionHandler, Stream, next_session_id};
 pub use error::NetError;
 pub use hmlog::{HmLog, SessionKind, Severity, log_mask};

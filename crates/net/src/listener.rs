@@ -43,6 +43,7 @@ use altimail_store::repo::ports::{self, Port};
 use altimail_store::repo::settings::Settings;
 
 use crate::NetError;
+use crate::acme_challenges::{self, AcmeChallenges};
 use crate::connection::{Connection, SessionHandler, Stream, next_session_id, service_unavailable};
 use crate::deadline::write_all_by;
 use crate::hmlog::{HmLog, SessionKind, Severity};
@@ -66,6 +67,7 @@ pub struct ListenersBuilder {
     reconcile_interval: Duration,
     handshake_timeout: Duration,
     sync_log_settings: bool,
+    acme: AcmeChallenges,
 }
 
 impl std::fmt::Debug for ListenersBuilder {
@@ -94,6 +96,12 @@ impl ListenersBuilder {
         self
     }
 
+    /// Answers the TLS-ALPN-01 validations pending in `challenges` on every implicit-TLS port.
+    pub fn with_acme_challenges(mut self, challenges: AcmeChallenges) -> Self {
+        self.acme = challenges;
+        self
+    }
+
     /// Sets the TLS handshake limit ([`HANDSHAKE_TIMEOUT`] by default).
     pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
@@ -118,6 +126,7 @@ impl ListenersBuilder {
             handshake_timeout: self.handshake_timeout,
             shutdown,
             sessions: Sessions::default(),
+            acme: self.acme,
         });
         let state = Arc::new(Mutex::new(State {
             bound: HashMap::new(),
@@ -156,6 +165,7 @@ struct Context {
     handshake_timeout: Duration,
     shutdown: watch::Sender<bool>,
     sessions: Sessions,
+    acme: AcmeChallenges,
 }
 
 /// What only the reconcile pass touches.
@@ -197,6 +207,7 @@ impl Listeners {
             reconcile_interval: RECONCILE_INTERVAL,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             sync_log_settings: true,
+            acme: AcmeChallenges::default(),
         }
     }
 
@@ -623,8 +634,9 @@ async fn serve(
     let (stream, starttls) = match (port.security, tls) {
         (Security::None, _) => (plain, None),
         (Security::StartTlsOptional | Security::StartTlsRequired, tls) => (plain, tls),
-        (Security::Tls, Some(config)) => match plain.accept_tls(config, ctx.handshake_timeout).await {
-            Ok(stream) => (stream, None),
+        (Security::Tls, Some(config)) => match accept_implicit_tls(&ctx, plain, config).await {
+            Ok(Some(stream)) => (stream, None),
+            Ok(None) => return,
             Err(e) => {
                 ctx.log.tcpip(&format!(
                     "TCPConnection - TLS handshake with client failed. Session: {session_id}, Message: {e}, Remote IP: {peer_ip}"
@@ -659,6 +671,20 @@ async fn serve(
         None => service_unavailable(conn).await,
     }
     tracing::debug!("session ended");
+}
+
+/// The handshake of an implicit-TLS port; `None` when it was a TLS-ALPN-01 validation, which
+/// ends with the handshake.
+async fn accept_implicit_tls(ctx: &Context, plain: Stream, config: Arc<ServerConfig>) -> io::Result<Option<Stream>> {
+    match plain {
+        Stream::Plain(tcp) if ctx.acme.has_tls_alpn() => {
+            match acme_challenges::accept(tcp, config, &ctx.acme, ctx.handshake_timeout).await? {
+                acme_challenges::Accepted::Session(stream) => Ok(Some(stream)),
+                acme_challenges::Accepted::Validation => Ok(None),
+            }
+        }
+        plain => plain.accept_tls(config, ctx.handshake_timeout).await.map(Some),
+    }
 }
 
 /// Tells a refused client why in one line (a busy server or a banned address: SMTP `421`, POP3

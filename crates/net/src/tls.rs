@@ -31,6 +31,11 @@ pub const SSL_VERSION_TLS13: i64 = 16;
 /// [`ensure_self_signed`].
 pub const SELF_SIGNED_FILES: (&str, &str) = ("self-signed.crt", "self-signed.key");
 
+/// File name, in the same directory, of the certificate obtained from an ACME CA: the chain
+/// and then the private key in one PEM file, so that one rename replaces both at once. When it
+/// exists, it takes the self-signed certificate's place.
+pub const ACME_FILE: &str = "acme.pem";
+
 /// The TLS versions enabled by an `SslVersions` mask: bit 8 is TLS 1.2, bit 16 TLS 1.3. A mask
 /// with neither enables both (and logs a warning), so a TLS port never ends up unusable.
 pub fn protocol_versions(versions_mask: i64) -> Vec<&'static SupportedProtocolVersion> {
@@ -163,7 +168,13 @@ fn validity_start() -> ((i32, u8, u8), i32) {
     ((from.year(), month, day), 10)
 }
 
-fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), NetError> {
+/// Writes `contents` to a temporary file beside `path` with `mode` (Unix), flushes it to disk
+/// and renames it over `path`: readers see the old file or the new one, never half of one.
+///
+/// # Errors
+///
+/// [`NetError::File`] naming `path`; the temporary file is removed.
+pub fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), NetError> {
     let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);

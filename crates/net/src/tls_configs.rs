@@ -1,10 +1,11 @@
 //! The TLS configuration of each TLS port, loaded once and reloaded when its files change.
 //!
 //! A port's certificate is its `hm_sslcertificates` row; certificate id 0, or an id whose row
-//! is gone, means the self-signed certificate of [`ensure_self_signed`]. Loaded configurations
-//! are kept per (certificate id, `SslVersions`) together with the files' paths and modification
-//! times, so a renewed certificate (same path, new mtime) is picked up on the next reconcile
-//! without rebinding the port, and an unchanged one is not parsed again every second.
+//! is gone, means the server's own certificate: the one obtained from an ACME CA
+//! (`{data}/certificates/acme.pem`) when there is one, else the self-signed certificate of
+//! [`ensure_self_signed`]. Loaded configurations are kept per (certificate id, `SslVersions`)
+//! together with the files' paths and modification times, so a renewed certificate (same
+//! path, new mtime) is picked up on the next reconcile without rebinding the port, and an unchanged one is not parsed again every second.
 //!
 //! Loading reads two small files (and, once, generates a key) on the calling task; that is
 //! short, and it only happens on the listener's reconcile task, never per connection.
@@ -21,7 +22,7 @@ use altimail_store::repo::certificates;
 use altimail_store::repo::ports::Port;
 
 use crate::NetError;
-use crate::tls::{ensure_self_signed, server_config};
+use crate::tls::{ACME_FILE, ensure_self_signed, server_config};
 
 #[derive(Debug)]
 pub(crate) struct TlsConfigs {
@@ -76,8 +77,13 @@ impl TlsConfigs {
         let (id, cert, key) = match row {
             Some(c) => (c.id, PathBuf::from(c.certificate_file), PathBuf::from(c.private_key_file)),
             None => {
-                let (cert, key) = ensure_self_signed(&self.self_signed_dir, host_name)?;
-                (0, cert, key)
+                let acme = self.self_signed_dir.join(ACME_FILE);
+                if acme.is_file() {
+                    (0, acme.clone(), acme)
+                } else {
+                    let (cert, key) = ensure_self_signed(&self.self_signed_dir, host_name)?;
+                    (0, cert, key)
+                }
             }
         };
         let mtimes = (mtime(&cert), mtime(&key));

@@ -8,7 +8,9 @@
 //!
 //! * `GET /mail/config-v1.1.xml?emailaddress=…` and
 //!   `GET /.well-known/autoconfig/mail/config-v1.1.xml`: Thunderbird's autoconfig;
-//! * `POST /autodiscover/autodiscover.xml` (any case): Microsoft's Autodiscover for Outlook.
+//! * `POST /autodiscover/autodiscover.xml` (any case): Microsoft's Autodiscover for Outlook;
+//! * `GET /.well-known/acme-challenge/{token}`: ACME HTTP-01 answers while a certificate order
+//!   is pending ([`AcmeChallenges`]).
 //!
 //! Both name the `hostname` setting and the ports and security configured now
 //! ([`clients::ClientSettings`]). A session has [`SESSION_LIMIT`] in all, [`HEADER_TIMEOUT`] for
@@ -26,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,7 +36,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
 use altimail_core::address::Address;
-use altimail_net::{Connection, SessionHandler};
+use altimail_net::{AcmeChallenges, Connection, SessionHandler};
 use altimail_store::Store;
 use altimail_store::repo::{domains, ports};
 
@@ -53,6 +55,7 @@ pub const MAX_BODY: usize = 16 * 1024;
 #[derive(Clone)]
 pub struct WebServer {
     store: Store,
+    acme: AcmeChallenges,
 }
 
 impl std::fmt::Debug for WebServer {
@@ -63,7 +66,13 @@ impl std::fmt::Debug for WebServer {
 
 impl WebServer {
     pub fn new(store: Store) -> WebServer {
-        WebServer { store }
+        WebServer { store, acme: AcmeChallenges::default() }
+    }
+
+    /// Answers the HTTP-01 validations pending in `challenges`.
+    pub fn with_acme_challenges(mut self, challenges: AcmeChallenges) -> WebServer {
+        self.acme = challenges;
+        self
     }
 
     /// The routes, for one session.
@@ -74,6 +83,7 @@ impl WebServer {
             .route("/autodiscover/autodiscover.xml", post(autodiscover))
             .route("/Autodiscover/Autodiscover.xml", post(autodiscover))
             .route("/AutoDiscover/AutoDiscover.xml", post(autodiscover))
+            .route("/.well-known/acme-challenge/{token}", get(acme_challenge).with_state(self.acme.clone()))
             .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .with_state(self.store.clone())
@@ -117,6 +127,18 @@ async fn serve(conn: Connection, router: Router) {
                 return;
             }
         }
+    }
+}
+
+/// HTTP-01 (RFC 8555 §8.3): the key authorization of a pending token, as `text/plain`
+/// (`application/octet-stream` is also allowed; Let's Encrypt and Pebble accept either).
+async fn acme_challenge(State(challenges): State<AcmeChallenges>, Path(token): Path<String>) -> Response {
+    match challenges.http(&token) {
+        Some(key_authorization) => {
+            tracing::info!("answered an HTTP-01 validation request");
+            ([(header::CONTENT_TYPE, "text/plain")], key_authorization).into_response()
+        }
+        None => refuse(StatusCode::NOT_FOUND, "no such challenge"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod backup;
 mod ban;
 mod bayes;
 mod blocked_attachment;
+pub mod cert;
 mod certificate;
 pub mod db;
 mod dnsbl;
@@ -90,6 +91,10 @@ pub enum Command {
     /// TLS certificates (PEM files) for ports.
     #[command(subcommand)]
     Certificate(certificate::CertificateCmd),
+    /// The server's certificate from an ACME CA such as Let's Encrypt ([acme] in
+    /// altimail.toml): its status, renewing it now.
+    #[command(subcommand)]
+    Cert(cert::CertCmd),
     /// Server settings (hm_settings).
     #[command(subcommand)]
     Setting(setting::SettingCmd),
@@ -167,11 +172,12 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         | Command::Serve { .. }
         | Command::Quickstart(_)
         | Command::Doctor
+        | Command::Cert(_)
         | Command::Backup(_)
         | Command::Restore(_)
         | Command::Import(_)
         | Command::Db(_) => {
-            unreachable!("init, serve, quickstart, doctor, backup, restore, import and db are handled by main")
+            unreachable!("init, serve, quickstart, doctor, cert, backup, restore, import and db are handled by main")
         }
     }
 }

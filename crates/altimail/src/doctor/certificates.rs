@@ -33,7 +33,7 @@ pub(crate) async fn in_use(db: &Db, config: &Config, ports: &[Port]) -> anyhow::
         // An id whose row is gone falls back to the self-signed certificate, as the server does.
         let (id, file) = match row {
             Some(c) => (c.id, PathBuf::from(c.certificate_file)),
-            None => (0, config.data_dir.join("certificates").join(altimail_net::tls::SELF_SIGNED_FILES.0)),
+            None => (0, own_certificate(config)),
         };
         if used.iter().any(|u: &InUse| u.id == id) {
             continue;
@@ -51,13 +51,26 @@ pub(crate) async fn in_use(db: &Db, config: &Config, ports: &[Port]) -> anyhow::
     Ok(used)
 }
 
+/// The server's own certificate, as the listeners choose it: the one from the ACME CA when
+/// there is one, else the self-signed one.
+fn own_certificate(config: &Config) -> PathBuf {
+    let acme = altimail_acme::certificate_path(&config.data_dir);
+    if acme.is_file() {
+        acme
+    } else {
+        config.data_dir.join("certificates").join(altimail_net::tls::SELF_SIGNED_FILES.0)
+    }
+}
+
 /// One finding per certificate: expired, expiring within [`EXPIRY_WARNING_DAYS`], or fine.
 pub(crate) fn expiry(used: &[InUse]) -> Vec<Finding> {
     let now = Utc::now();
     used.iter()
         .map(|u| {
             let name = u.file.display();
-            let renew = if u.id == 0 {
+            let renew = if u.id == 0 && u.file.ends_with(altimail_net::tls::ACME_FILE) {
+                "the server renews it from the ACME CA ([acme]); see `altimail cert status` and the log for why it has not".to_owned()
+            } else if u.id == 0 {
                 "delete the self-signed files and restart to get a new one, or install a real certificate (`altimail certificate add`)".to_owned()
             } else {
                 format!("renew it (the same files), then `systemctl reload altimail` (or send SIGHUP): certificate id {}", u.id)
