@@ -101,6 +101,12 @@ impl LocalDelivery {
         LocalDelivery { rules, ..self }
     }
 
+    /// The event scripts: OnDeliveryStart, OnDeliverMessage and "run function" actions.
+    pub fn with_scripts(self, scripts: altimail_scripting::Scripts) -> Self {
+        let rules = self.rules.clone().with_scripts(scripts);
+        LocalDelivery { rules, ..self }
+    }
+
     /// Runs until `shutdown` turns true. The server unlocks the queue ([`queue::unlock_all`])
     /// once before starting any delivery worker.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
