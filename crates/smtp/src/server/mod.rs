@@ -690,6 +690,17 @@ impl SmtpServer {
                 }
                 None => *file,
             };
+            // OnAcceptMessage on a streamed message: the envelope only (the body is on disk, not
+            // held); a refusal drops the file, what the script saves is not applied.
+            if let Some(scripts) = self.scripts.as_ref().filter(|s| s.handles(scripts::Event::OnAcceptMessage)) {
+                let message = scripts::message(&tx.sender, &tx.recipients, Vec::new());
+                let args = vec![altimail_scripting::Arg::Client(client), altimail_scripting::Arg::Message(message)];
+                let answer = scripts.fire(settings, scripts::Event::OnAcceptMessage, args).await;
+                if let Some(reply) = scripts::refusal(answer.as_ref()) {
+                    conn.log_line(&format!("Message refused by the OnAcceptMessage script: {}", reply.code));
+                    return Err(reply);
+                }
+            }
             let queued = self.spool.submit_file(file, tx.sender.clone(), tx.recipients.clone(), extras).await;
             return queued.map_err(|e| {
                 conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
