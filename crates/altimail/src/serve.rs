@@ -108,7 +108,7 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
                 .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() })
                 .with_scripts(scripts.clone()),
         )
-        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
+        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()).with_scripts(scripts.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
         .with_handler(Protocol::Http, altimail_web::WebServer::new(store.clone()))
         .start()

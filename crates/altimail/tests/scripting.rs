@@ -1,6 +1,6 @@
 //! Event scripts end to end on every engine: an `EventHandlers.vbs` in the events folder,
 //! `usescriptserver` on, `altimail serve`, clients on real sockets. Each wired event and each
-//! Result code: OnClientConnect, OnHELO (1, 2, 3), OnClientLogon, OnRecipientUnknown,
+//! Result code: OnClientConnect (SMTP, POP3), OnHELO (1, 2, 3), OnClientLogon (SMTP, POP3), OnRecipientUnknown,
 //! OnSMTPData (2), OnAcceptMessage (1, 2, 3, Save with a header and an added recipient, a
 //! runtime error and a runaway loop that do not lose the message), OnDeliveryStart and
 //! OnDeliverMessage (1 deletes, Save changes the delivered message), the rule action "run
@@ -35,7 +35,7 @@ Sub OnHELO(oClient)
 End Sub
 
 Sub OnClientLogon(oClient)
-   EventLog.Write "logon " & oClient.Username & " " & oClient.Authenticated
+   EventLog.Write "logon " & oClient.Username & " " & oClient.Authenticated & " " & oClient.Port
 End Sub
 
 Sub OnRecipientUnknown(oClient, oMessage)
@@ -165,8 +165,8 @@ async fn scenario(db: ScratchDb) {
     std::fs::create_dir_all(i.path("events")).unwrap();
     std::fs::write(i.path("events/EventHandlers.vbs"), SCRIPT).unwrap();
     let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
-    let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
-    let smtp = ports[0];
+    let (mut server, ports) = i.serve_on(&[("smtp", "none"), ("pop3", "none")]);
+    let (smtp, pop3) = (ports[0], ports[1]);
 
     // OnHELO: each Result code; the session goes on after a refused HELO.
     assert!(transaction(smtp, "reject1.test", "", "", "").starts_with("554 5.7.1 Rejected"), "{e}");
@@ -201,6 +201,15 @@ async fn scenario(db: ScratchDb) {
     );
     assert_eq!(code, 0, "{e}: {out}{err}");
 
+    // OnClientLogon over POP3, failed and successful.
+    let (mut c, greeting) = LineClient::connect(pop3);
+    assert!(greeting.starts_with("+OK"), "{e}: {greeting}");
+    assert!(c.ask("USER john@example.com").starts_with("+OK"), "{e}");
+    assert!(c.ask("PASS wrong").starts_with("-ERR"), "{e}");
+    assert!(c.ask("USER john@example.com").starts_with("+OK"), "{e}");
+    assert!(c.ask("PASS secret-pw").starts_with("+OK"), "{e}");
+    let _ = c.ask("QUIT");
+
     // Delivered: error, loop, tag, unsaved, stamp, [script] rule, last (not vanish, vanish-start).
     wait_inbox(&store, "john@example.com", 7).await;
     let anna = wait_inbox(&store, "anna@example.com", 1).await;
@@ -224,8 +233,10 @@ async fn scenario(db: ScratchDb) {
     assert!(!last[0].contains("X-Rule-Function"), "{e}");
 
     // The events log and the error log.
-    common::eventually("events log", || events_log(&i).contains("logon john@example.com True"));
+    common::eventually("events log", || events_log(&i).contains(&format!("logon john@example.com True {pop3}")));
     let log = events_log(&i);
+    assert!(log.contains(&format!("\"logon john@example.com True {smtp}\"")), "{e}: {log}");
+    assert!(log.contains(&format!("\"logon john@example.com False {pop3}\"")), "{e}: {log}");
     assert!(log.contains("\"connect 127.0.0.1 session True\""), "{e}: {log}");
     assert!(log.contains("\"unknown nobody@example.com\""), "{e}: {log}");
     common::eventually("error log", || error_log(&i).contains("budget exceeded"));
@@ -256,6 +267,7 @@ async fn scenario(db: ScratchDb) {
         String::from_utf8_lossy(&got).into_owned()
     };
     common::eventually("connection closed by the script", || greeting(smtp).is_empty());
+    assert!(greeting(pop3).is_empty(), "{e}");
 
     server.stop(Duration::from_secs(20));
     store.db.close().await;

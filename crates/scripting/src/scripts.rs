@@ -35,6 +35,12 @@ pub struct Scripts {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripts").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     dir: PathBuf,
     log: HmLog,
