@@ -88,6 +88,10 @@ Sub OnDeliverMessage(oMessage)
    End If
 End Sub
 
+Sub OnDeliveryFailed(oMessage, sRecipient, sErrorMessage)
+   EventLog.Write "failed " & sRecipient & " " & (InStr(sErrorMessage, "550") > 0) & " " & oMessage.Subject
+End Sub
+
 Sub MyFunction(oMessage)
    oMessage.HeaderValue("X-Rule-Function") = "ran"
    oMessage.Save
@@ -165,6 +169,20 @@ async fn scenario(db: ScratchDb) {
     std::fs::create_dir_all(i.path("events")).unwrap();
     std::fs::write(i.path("events/EventHandlers.vbs"), SCRIPT).unwrap();
     let store = Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+    // far.test goes to a peer that refuses every recipient: OnDeliveryFailed.
+    let peer = refusing_peer().await;
+    store
+        .db
+        .execute(
+            "INSERT INTO hm_routes (routedomainname, routedescription, routetargetsmthost, routetargetsmtport, \
+             routenooftries, routeminutesbetweentry, routealladdresses, routeuseauthentication, \
+             routeauthenticationusername, routeauthenticationpassword, routetreatsecurityaslocal, \
+             routeconnectionsecurity, routetreatsenderaslocaldomain) \
+             VALUES ('far.test', 'refusing peer', '127.0.0.1', ?, 0, 1, 1, 0, '', '', 0, 0, 0)",
+            &[i64::from(peer).into()],
+        )
+        .await
+        .unwrap();
     let (mut server, ports) = i.serve_on(&[("smtp", "none"), ("pop3", "none")]);
     let (smtp, pop3) = (ports[0], ports[1]);
 
@@ -194,9 +212,10 @@ async fn scenario(db: ScratchDb) {
         let r = sent(smtp, subject);
         assert!(r.starts_with("250"), "{e}: {subject}: {r}");
     }
-    // OnClientLogon over SMTP AUTH.
+    // OnClientLogon over SMTP AUTH, and a message to far.test that fails there.
     let (code, out, err) = common::python(
-        "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1',int(sys.argv[1]),timeout=20)\ns.login('john@example.com','secret-pw')\ns.quit()",
+        "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1',int(sys.argv[1]),timeout=20)\ns.login('john@example.com','secret-pw')\n\
+         s.sendmail('john@example.com',['x@far.test'],b'From: <john@example.com>\\r\\nSubject: far\\r\\n\\r\\nHi.\\r\\n')\ns.quit()",
         &[&smtp.to_string()],
     );
     assert_eq!(code, 0, "{e}: {out}{err}");
@@ -239,6 +258,7 @@ async fn scenario(db: ScratchDb) {
     assert!(log.contains(&format!("\"logon john@example.com False {pop3}\"")), "{e}: {log}");
     assert!(log.contains("\"connect 127.0.0.1 session True\""), "{e}: {log}");
     assert!(log.contains("\"unknown nobody@example.com\""), "{e}: {log}");
+    common::eventually("OnDeliveryFailed", || events_log(&i).contains("\"failed x@far.test True far\""));
     common::eventually("error log", || error_log(&i).contains("budget exceeded"));
     let errors = error_log(&i);
     assert!(errors.contains("Code: HM4500"), "{e}: {errors}");
@@ -302,4 +322,39 @@ async fn published_spam_tagging_script() {
     });
     server.stop(Duration::from_secs(20));
     store.db.close().await;
+}
+
+/// A peer on a free loopback port that answers 550 to every RCPT.
+async fn refusing_peer() -> u16 {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                let _ = w.write_all(b"220 peer\r\n").await;
+                let mut line = String::new();
+                while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+                    let cmd = line.trim_end().to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") {
+                        b"250-peer\r\n250 8BITMIME\r\n"
+                    } else if cmd.starts_with("RCPT") {
+                        b"550 5.1.1 No such user here\r\n"
+                    } else if cmd == "QUIT" {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else if cmd == "DATA" {
+                        b"554 no valid recipients\r\n"
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    let _ = w.write_all(reply).await;
+                    line.clear();
+                }
+            });
+        }
+    });
+    port
 }

@@ -234,6 +234,21 @@ impl RuleRunner {
         Ok(AccountOutcome { delete: outcome.delete.is_some(), folder: outcome.folder, message: outcome.message })
     }
 
+    /// OnDeliveryFailed(oMessage, sRecipient, sErrorMessage) for a recipient that failed for
+    /// good; what the script returns is ignored.
+    pub async fn delivery_failed(&self, message: &Message, raw: &[u8], recipient: &str, error: &str) {
+        let Some(scripts) = self.events.as_ref().filter(|s| s.handles(Event::OnDeliveryFailed)) else { return };
+        let object = MessageObject::new(MessageInfo {
+            id: message.id,
+            from_address: message.from.clone(),
+            delivery_attempt: message.tries,
+            raw: raw.to_vec(),
+            ..MessageInfo::default()
+        });
+        let args = vec![Arg::Message(object), Arg::Text(recipient.to_owned()), Arg::Text(error.to_owned())];
+        scripts.fire_as_configured(Event::OnDeliveryFailed, args).await;
+    }
+
     /// Raises a delivery event on the queued message. `None`: the script asked for the message
     /// to be deleted (Result.Value 1), and it is gone, without a bounce. What the script saved
     /// is written durably to the message file before delivery goes on.

@@ -513,6 +513,7 @@ impl RemoteDelivery {
             failed.iter().partition(|(r, _)| may_report && bounce::wants_failure_report(&r.notify));
         for (r, f) in failed {
             tracing::info!("message {} to {}: failed: {}", message.id, r.address, f.reply);
+            self.rules.delivery_failed(message, raw, &r.address, &f.reply.to_string()).await;
         }
         queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
         if reported.is_empty() {

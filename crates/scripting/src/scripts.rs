@@ -143,6 +143,11 @@ impl Scripts {
     /// (scripts off, no such handler, or the script failed: logged).
     pub async fn fire(&self, settings: &Settings, event: Event, args: Vec<Arg>) -> Option<EventResult> {
         self.configure(settings);
+        self.fire_as_configured(event, args).await
+    }
+
+    /// [`Scripts::fire`] with the settings last applied.
+    pub async fn fire_as_configured(&self, event: Event, args: Vec<Arg>) -> Option<EventResult> {
         let loaded = self.current().filter(|l| l.events.contains(&event))?;
         let permit = self.inner.permits.clone().acquire_owned().await.ok()?;
         let inner = self.inner.clone();

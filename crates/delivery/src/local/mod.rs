@@ -361,6 +361,9 @@ impl LocalDelivery {
         failures: &[(QueuedRecipient, String)],
     ) -> Result<bool, StoreError> {
         let db = &self.store.db;
+        for (r, reason) in failures {
+            self.rules.delivery_failed(message, original.raw, &r.address, reason).await;
+        }
         let (reported, silent): (Vec<_>, Vec<_>) =
             failures.iter().partition(|(r, _)| may_report && r.wants_failure_report());
         queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
