@@ -1,6 +1,7 @@
 //! Event scripts end to end on every engine: an `EventHandlers.vbs` in the events folder,
 //! `usescriptserver` on, `altimail serve`, clients on real sockets. Each wired event and each
-//! Result code: OnClientConnect (SMTP, POP3), OnHELO (1, 2, 3), OnClientLogon (SMTP, POP3), OnRecipientUnknown,
+//! Result code: OnClientConnect (SMTP, POP3), OnHELO (1, 2, 3), OnClientLogon (SMTP, POP3),
+//! OnTooManyInvalidCommands, OnDeliveryFailed, OnRecipientUnknown,
 //! OnSMTPData (2), OnAcceptMessage (1, 2, 3, Save with a header and an added recipient, a
 //! runtime error and a runaway loop that do not lose the message), OnDeliveryStart and
 //! OnDeliverMessage (1 deletes, Save changes the delivered message), the rule action "run
@@ -88,6 +89,10 @@ Sub OnDeliverMessage(oMessage)
    End If
 End Sub
 
+Sub OnTooManyInvalidCommands(oClient, oMessage)
+   EventLog.Write "too many invalid commands from " & oClient.IPAddress
+End Sub
+
 Sub OnDeliveryFailed(oMessage, sRecipient, sErrorMessage)
    EventLog.Write "failed " & sRecipient & " " & (InStr(sErrorMessage, "550") > 0) & " " & oMessage.Subject
 End Sub
@@ -160,7 +165,7 @@ async fn every_event_on_every_engine() {
 async fn scenario(db: ScratchDb) {
     let e = db.engine;
     let i = Install::new(db);
-    example_com(&i, &[("usescriptserver", "1")]);
+    example_com(&i, &[("usescriptserver", "1"), ("disconnectinvalidclients", "1"), ("maximumincorrectcommands", "3")]);
     i.ok(&["account", "add", "anna@example.com", "--password", "secret-pw"]);
     i.ok(&["setting", "set", "altimailscripttimeoutms", "500", "--create"]);
     let rule = i.json(&["rule", "add", "script", "--account", "john@example.com"])["id"].to_string();
@@ -194,6 +199,18 @@ async fn scenario(db: ScratchDb) {
     assert!(c.ask("EHLO later.test").starts_with("453"), "{e}");
     assert!(c.ask("HELO fine.test").starts_with("250"), "{e}");
     let _ = c.ask("QUIT");
+
+    // OnTooManyInvalidCommands: the fourth invalid command ends the session.
+    let (mut c, _) = LineClient::connect(smtp);
+    for _ in 0..3 {
+        assert!(c.ask("BOGUS").starts_with("5"), "{e}");
+    }
+    c.send("BOGUS\r\n");
+    // The last 5xx, the closing 421, then the end of the stream.
+    while !c.try_line().unwrap_or_default().is_empty() {}
+    common::eventually("OnTooManyInvalidCommands", || {
+        events_log(&i).contains("too many invalid commands from 127.0.0.1")
+    });
 
     // OnSMTPData: refused before 354.
     let r = transaction(smtp, "client.test", "nodata@remote.test", "john@example.com", "x");
