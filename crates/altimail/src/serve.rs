@@ -98,6 +98,9 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     // One resolver for outbound delivery and the anti-spam tests; SPF/DKIM/DMARC ask the same
     // name servers through mail-auth's own resolver (see altimail_antispam::auth).
     let dns = HickoryDns::resolver(&config.dns_servers);
+    // EventHandlers.vbs from the events folder, when `usescriptserver` is on.
+    let scripts = altimail_scripting::Scripts::new(&config.events_dir, log.clone());
+    scripts.configure(&settings);
     let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
     let challenges = altimail_acme::AcmeChallenges::new();
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
@@ -106,9 +109,10 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
             Protocol::Smtp,
             SmtpServer::new(store.clone(), spool.clone())
                 .with_antispam(antispam)
-                .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() }),
+                .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() })
+                .with_scripts(scripts.clone()),
         )
-        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
+        .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()).with_scripts(scripts.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))
         .with_handler(
             Protocol::Http,
@@ -171,16 +175,22 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let delivery =
-        tokio::spawn(LocalDelivery::new(store.clone(), spool.clone(), log.clone()).run(delivery_stopped.clone()));
+    let delivery = tokio::spawn(
+        LocalDelivery::new(store.clone(), spool.clone(), log.clone())
+            .with_scripts(scripts.clone())
+            .run(delivery_stopped.clone()),
+    );
     // External accounts (hm_fetchaccounts) are downloaded into the spool like received mail.
     let fetcher = tokio::spawn(
         altimail_fetch::Fetcher::new(store.clone(), spool.clone(), log.clone())
             .with_temp_dir(config.temp_dir.clone())
             .run(delivery_stopped.clone()),
     );
-    let remote =
-        tokio::spawn(RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns).run(delivery_stopped));
+    let remote = tokio::spawn(
+        RemoteDelivery::new(store.clone(), spool.clone(), log.clone(), dns)
+            .with_scripts(scripts.clone())
+            .run(delivery_stopped),
+    );
     // Expired IP ranges (auto-ban) are removed as hMailServer's scheduled task does.
     let cleanup = tokio::spawn(expire_ranges(store.db.clone()));
     // Expired greylisting triplets are removed every GreylistingRecordExpirationInterval.

@@ -23,6 +23,9 @@ use altimail_store::repo::rules as rows;
 use altimail_store::repo::settings::Settings;
 use altimail_store::{Db, Store, StoreError};
 
+pub use altimail_scripting::Scripts;
+use altimail_scripting::{Arg, Event, MessageInfo, MessageObject, ScriptRecipient};
+
 use crate::generated;
 use crate::queue::{self, QueuedRecipient};
 use crate::settle::{self, Unreachable};
@@ -79,16 +82,24 @@ pub struct RuleRunner {
     spool: Spool,
     log: HmLog,
     scripts: Arc<dyn ScriptEngine>,
+    /// The event scripts (OnDeliveryStart, OnDeliverMessage), raised in the same once-per-
+    /// message step as the global rules.
+    events: Option<Scripts>,
 }
 
 impl RuleRunner {
     pub fn new(store: Store, spool: Spool, log: HmLog) -> Self {
-        RuleRunner { store, spool, log, scripts: Arc::new(NoScriptEngine) }
+        RuleRunner { store, spool, log, scripts: Arc::new(NoScriptEngine), events: None }
     }
 
     /// The engine "run function" actions call (none by default: such actions are logged).
     pub fn with_script_engine(self, scripts: Arc<dyn ScriptEngine>) -> Self {
         RuleRunner { scripts, ..self }
+    }
+
+    /// The event scripts: "run function" actions and the delivery events.
+    pub fn with_scripts(self, scripts: Scripts) -> Self {
+        RuleRunner { scripts: Arc::new(scripts.clone()), events: Some(scripts), ..self }
     }
 
     /// Runs the global rules on claimed queued message `message` (file `path`, contents `raw`)
@@ -109,10 +120,19 @@ impl RuleRunner {
         }
         let rules = load(db, rows::GLOBAL).await?;
         let attempt = GlobalRuleResult { attempt: message.tries, ..Default::default() };
-        if rules.is_empty() {
+        let events = self.events.as_ref().filter(|s| {
+            s.configure(settings);
+            s.handles(Event::OnDeliveryStart) || s.handles(Event::OnDeliverMessage)
+        });
+        if rules.is_empty() && events.is_none() {
             return Ok(Global::Deliver { raw, result: attempt });
         }
         let recipients = queue::recipients(db, message.id).await?;
+        // OnDeliveryStart: the first step of this attempt.
+        let raw = match self.delivery_event(Event::OnDeliveryStart, settings, message, path, &recipients, raw).await? {
+            Some(raw) => raw,
+            None => return Ok(Global::Deleted),
+        };
         let facts = Facts {
             recipients: recipients.iter().map(|r| r.address.clone()).collect(),
             delivery_attempts: message.tries + 1,
@@ -156,6 +176,11 @@ impl RuleRunner {
             }
             return Ok(Global::Deleted);
         }
+        // OnDeliverMessage: after the global rules, before local and remote delivery.
+        let raw = match self.delivery_event(Event::OnDeliverMessage, settings, message, path, &recipients, raw).await? {
+            Some(raw) => raw,
+            None => return Ok(Global::Deleted),
+        };
         let result = GlobalRuleResult {
             attempt: message.tries,
             imap_folder: outcome.folder.clone().unwrap_or_default(),
@@ -207,6 +232,79 @@ impl RuleRunner {
             tracing::debug!("{}: route and bind-address actions apply to global rules only", account.address);
         }
         Ok(AccountOutcome { delete: outcome.delete.is_some(), folder: outcome.folder, message: outcome.message })
+    }
+
+    /// OnDeliveryFailed(oMessage, sRecipient, sErrorMessage) for a recipient that failed for
+    /// good; what the script returns is ignored.
+    pub async fn delivery_failed(&self, message: &Message, raw: &[u8], recipient: &str, error: &str) {
+        let Some(scripts) = self.events.as_ref().filter(|s| s.handles(Event::OnDeliveryFailed)) else { return };
+        let object = MessageObject::new(MessageInfo {
+            id: message.id,
+            from_address: message.from.clone(),
+            delivery_attempt: message.tries,
+            raw: raw.to_vec(),
+            ..MessageInfo::default()
+        });
+        let args = vec![Arg::Message(object), Arg::Text(recipient.to_owned()), Arg::Text(error.to_owned())];
+        scripts.fire_as_configured(Event::OnDeliveryFailed, args).await;
+    }
+
+    /// Raises a delivery event on the queued message. `None`: the script asked for the message
+    /// to be deleted (Result.Value 1), and it is gone, without a bounce. What the script saved
+    /// is written durably to the message file before delivery goes on.
+    async fn delivery_event(
+        &self,
+        event: Event,
+        settings: &Settings,
+        message: &Message,
+        path: &std::path::Path,
+        recipients: &[QueuedRecipient],
+        raw: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(scripts) = self.events.as_ref().filter(|s| s.handles(event)) else { return Ok(Some(raw)) };
+        let object = MessageObject::new(MessageInfo {
+            id: message.id,
+            filename: path.display().to_string(),
+            from_address: message.from.clone(),
+            recipients: recipients
+                .iter()
+                .map(|r| ScriptRecipient {
+                    address: r.address.clone(),
+                    original_address: r.original.clone(),
+                    is_local_user: r.account_id != 0,
+                })
+                .collect(),
+            delivery_attempt: message.tries,
+            raw: raw.clone(),
+        });
+        let answer = scripts.fire(settings, event, vec![Arg::Message(object.clone())]).await;
+        if answer.is_some_and(|r| r.value == 1) {
+            self.log.application(&format!(
+                "SMTPDeliverer - Message {}: Message deleted by the {} script.",
+                message.id,
+                event.name()
+            ));
+            queue::remove(&self.store.db, message.id).await?;
+            if let Err(e) = tokio::fs::remove_file(path).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {}: {e}", path.display());
+            }
+            return Ok(None);
+        }
+        let Some(saved) = object.saved() else { return Ok(Some(raw)) };
+        if saved.recipients.is_some() {
+            self.log.application(&format!(
+                "SMTPDeliverer - Message {}: recipient changes made by {} are not applied at delivery",
+                message.id,
+                event.name()
+            ));
+        }
+        if saved.raw == raw {
+            return Ok(Some(raw));
+        }
+        MessageFiles::write_durable_async(path.to_path_buf(), saved.raw.clone()).await?;
+        Ok(Some(saved.raw))
     }
 
     fn log_outcome(&self, id: i64, whose: &str, outcome: &Outcome) {

@@ -93,6 +93,12 @@ impl RemoteDelivery {
         RemoteDelivery { rules, ..self }
     }
 
+    /// The event scripts: OnDeliveryStart, OnDeliverMessage and "run function" actions.
+    pub fn with_scripts(self, scripts: altimail_delivery::rules::Scripts) -> Self {
+        let rules = self.rules.clone().with_scripts(scripts);
+        RemoteDelivery { rules, ..self }
+    }
+
     /// Runs until `shutdown` turns true, keeping up to `maxdelivertythreads` deliveries in
     /// flight (a slow host does not hold up the others). At shutdown deliveries in progress get
     /// [`STOP_GRACE`] to finish; the rest are cut off, which is safe: accepted recipients are
@@ -507,6 +513,7 @@ impl RemoteDelivery {
             failed.iter().partition(|(r, _)| may_report && bounce::wants_failure_report(&r.notify));
         for (r, f) in failed {
             tracing::info!("message {} to {}: failed: {}", message.id, r.address, f.reply);
+            self.rules.delivery_failed(message, raw, &r.address, &f.reply.to_string()).await;
         }
         queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;
         if reported.is_empty() {

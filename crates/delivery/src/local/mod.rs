@@ -101,6 +101,12 @@ impl LocalDelivery {
         LocalDelivery { rules, ..self }
     }
 
+    /// The event scripts: OnDeliveryStart, OnDeliverMessage and "run function" actions.
+    pub fn with_scripts(self, scripts: altimail_scripting::Scripts) -> Self {
+        let rules = self.rules.clone().with_scripts(scripts);
+        LocalDelivery { rules, ..self }
+    }
+
     /// Runs until `shutdown` turns true. The server unlocks the queue ([`queue::unlock_all`])
     /// once before starting any delivery worker.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -355,6 +361,9 @@ impl LocalDelivery {
         failures: &[(QueuedRecipient, String)],
     ) -> Result<bool, StoreError> {
         let db = &self.store.db;
+        for (r, reason) in failures {
+            self.rules.delivery_failed(message, original.raw, &r.address, reason).await;
+        }
         let (reported, silent): (Vec<_>, Vec<_>) =
             failures.iter().partition(|(r, _)| may_report && r.wants_failure_report());
         queue::remove_recipients(db, &silent.iter().map(|(r, _)| r.id).collect::<Vec<_>>()).await?;

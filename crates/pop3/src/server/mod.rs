@@ -54,6 +54,8 @@ pub struct Pop3Server {
     /// Whether APOP can succeed for every account, so it may be offered.
     challenge_logons: ChallengeLogons,
     limits: Pop3Limits,
+    /// The event scripts (OnClientConnect, OnClientLogon); without them no event is raised.
+    scripts: Option<altimail_scripting::Scripts>,
 }
 
 impl Pop3Server {
@@ -64,7 +66,13 @@ impl Pop3Server {
             locks: MailboxLocks::default(),
             challenge_logons: ChallengeLogons::default(),
             limits: Pop3Limits::default(),
+            scripts: None,
         }
+    }
+
+    /// The same service with the event scripts.
+    pub fn with_scripts(self, scripts: altimail_scripting::Scripts) -> Self {
+        Pop3Server { scripts: Some(scripts), ..self }
     }
 
     /// The same service with other time limits (tests use short ones).
@@ -89,6 +97,8 @@ struct Held {
     message: Option<tokio::fs::File>,
 }
 
+use altimail_scripting::{Arg, Event};
+
 impl Pop3Server {
     async fn serve(&self, mut conn: Connection) {
         let settings = match conn.policy.settings().await {
@@ -101,6 +111,14 @@ impl Pop3Server {
                 return;
             }
         };
+        // OnClientConnect, before the greeting: Result.Value 1 closes the connection.
+        if let Some(scripts) = &self.scripts {
+            let answer = scripts.fire(&settings, Event::OnClientConnect, vec![Arg::Client(client(&conn, ""))]).await;
+            if answer.is_some_and(|r| r.value == 1) {
+                conn.log_line("Connection closed by the OnClientConnect script");
+                return;
+            }
+        }
         let apop_possible = settings.bool(SETTING_APOP) && self.challenge_logons.possible(&self.store.db).await;
         let mut session = Session::new(config::session_config(&conn, &settings, apop_possible));
         let mut held = Held::default();
@@ -141,7 +159,13 @@ impl Pop3Server {
                         session.tls_started()
                     }
                     Action::Authenticate(credentials) => {
-                        match logon::authenticate(&self.store, &conn, &credentials).await {
+                        let result = logon::authenticate(&self.store, &conn, &credentials).await;
+                        if let Some(scripts) = &self.scripts {
+                            let mut info = client(&conn, &credentials.username);
+                            info.authenticated = result.is_ok();
+                            scripts.fire(&settings, Event::OnClientLogon, vec![Arg::Client(info)]).await;
+                        }
+                        match result {
                             Ok(account) => {
                                 let name = account.address.clone();
                                 held.account = Some(account);
@@ -292,5 +316,17 @@ async fn write(conn: &mut Connection, bytes: &[u8], limit: Duration) -> io::Resu
     match tokio::time::timeout(limit, conn.stream.flush()).await {
         Ok(result) => result,
         Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")),
+    }
+}
+
+/// `oClient` for a POP3 session.
+fn client(conn: &Connection, username: &str) -> altimail_scripting::ClientInfo {
+    altimail_scripting::ClientInfo {
+        ip_address: conn.peer_ip().to_string(),
+        port: conn.local.port(),
+        username: username.to_owned(),
+        encrypted: conn.is_tls(),
+        session_id: conn.session_id,
+        ..Default::default()
     }
 }

@@ -12,6 +12,7 @@ mod antispam;
 mod antivirus;
 mod config;
 mod received;
+mod scripts;
 mod timeouts;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ use timeouts::Deadlines;
 pub use antispam::AntiSpam;
 pub use antivirus::AntiVirus;
 pub use received::received_header;
+pub use scripts::Scripts;
 pub use timeouts::SmtpLimits;
 
 /// Read buffer size.
@@ -52,6 +54,8 @@ pub struct SmtpServer {
     antispam: Option<AntiSpam>,
     /// Attachment blocking and virus scanning; without it neither runs.
     antivirus: Option<AntiVirus>,
+    /// The event scripts; without them no event is raised.
+    scripts: Option<Scripts>,
 }
 
 impl SmtpServer {
@@ -63,7 +67,13 @@ impl SmtpServer {
             limits: SmtpLimits::default(),
             antispam: None,
             antivirus: None,
+            scripts: None,
         }
+    }
+
+    /// The same service with the event scripts (see [`Scripts`]).
+    pub fn with_scripts(self, scripts: Scripts) -> Self {
+        SmtpServer { scripts: Some(scripts), ..self }
     }
 
     /// The same service with attachment blocking and virus scanning (see [`AntiVirus`]).
@@ -152,6 +162,19 @@ impl SmtpServer {
             }
         };
         let host = altimail_delivery::host_name(&settings);
+        let scripts = self.scripts.as_ref();
+        if let Some(s) = scripts {
+            s.configure(&settings);
+        }
+        // OnClientConnect, before the greeting: Result.Value 1 closes the connection.
+        let connected =
+            scripts::fire(scripts, &settings, scripts::Event::OnClientConnect, vec![scripts::client_arg(&conn, None)])
+                .await;
+        if connected.is_some_and(|r| r.value == 1) {
+            conn.log_line("Connection closed by the OnClientConnect script");
+            let _ = tokio::time::timeout(self.limits.write, conn.stream.shutdown()).await;
+            return;
+        }
         let offer_cram_md5 = self.challenge_logons.possible(&self.store.db).await;
         // The anti-spam settings are read per session.
         let checker = match &self.antispam {
@@ -162,6 +185,9 @@ impl SmtpServer {
         let mut session_config = config::session_config(&conn, &settings, &host, offer_cram_md5);
         session_config.check_before_data =
             checker.is_some() && conn.range.options & altimail_core::codes::range::ANTI_SPAM != 0;
+        let handles = |event| scripts.is_some_and(|s| s.handles(event));
+        session_config.check_before_data |= handles(scripts::Event::OnSMTPData);
+        session_config.check_helo = handles(scripts::Event::OnHELO);
         let mut session = Session::new(session_config);
         let mut tx = Transaction::default();
         let mut out: Vec<u8> = Vec::with_capacity(512);
@@ -210,6 +236,13 @@ impl SmtpServer {
                                 .await
                             }
                         };
+                        if scripts.is_some() {
+                            let mut client = scripts::client(&conn, Some(&session));
+                            client.username = creds.username.clone();
+                            client.authenticated = result.is_ok();
+                            let args = vec![altimail_scripting::Arg::Client(client)];
+                            scripts::fire(scripts, &settings, scripts::Event::OnClientLogon, args).await;
+                        }
                         let _ = session.auth_result(result);
                     }
                     Action::CheckSender { sender, params } => {
@@ -224,7 +257,27 @@ impl SmtpServer {
                             _ => None,
                         };
                         let result = self.check_recipient(&conn, &session, &mut tx, &original, &params, spam).await;
+                        if let Err(reply) = &result
+                            && reply.code == 550
+                            && scripts.is_some_and(|s| s.handles(scripts::Event::OnRecipientUnknown))
+                        {
+                            let mut unknown = tx.recipients.clone();
+                            unknown.push(QueuedRecipient::local(&original, 0, &original));
+                            let message = scripts::message(&tx.sender, &unknown, Vec::new());
+                            let args = vec![
+                                scripts::client_arg(&conn, Some(&session)),
+                                altimail_scripting::Arg::Message(message),
+                            ];
+                            scripts::fire(scripts, &settings, scripts::Event::OnRecipientUnknown, args).await;
+                        }
                         let _ = session.recipient_checked(result);
+                    }
+                    Action::CheckHelo { name, .. } => {
+                        let mut client = scripts::client(&conn, Some(&session));
+                        client.helo = name;
+                        let args = vec![altimail_scripting::Arg::Client(client)];
+                        let answer = scripts::fire(scripts, &settings, scripts::Event::OnHELO, args).await;
+                        let _ = session.helo_checked(scripts::refusal(answer.as_ref()).map_or(Ok(()), Err));
                     }
                     Action::CheckData => {
                         let result = match &checker {
@@ -245,6 +298,19 @@ impl SmtpServer {
                             }
                             None => Ok(None),
                         };
+                        // OnSMTPData, after the tests before transmission: envelope, no content.
+                        let result = match result {
+                            Ok(state) if scripts.is_some() => {
+                                let message = scripts::message(&tx.sender, &tx.recipients, Vec::new());
+                                let args = vec![
+                                    scripts::client_arg(&conn, Some(&session)),
+                                    altimail_scripting::Arg::Message(message),
+                                ];
+                                let answer = scripts::fire(scripts, &settings, scripts::Event::OnSMTPData, args).await;
+                                scripts::refusal(answer.as_ref()).map_or(Ok(state), Err)
+                            }
+                            other => other,
+                        };
                         let local_domain = tx.local_domain;
                         let result = result.map(|state| {
                             tx.spam = state.map(|mut st| {
@@ -255,7 +321,9 @@ impl SmtpServer {
                         let _ = session.data_checked(result);
                     }
                     Action::Message(message) => {
-                        let result = self.accept(&conn, &host, checker.as_ref(), &mut tx, *message).await;
+                        let client = scripts::client(&conn, Some(&session));
+                        let result =
+                            self.accept(&conn, &settings, &host, checker.as_ref(), &mut tx, *message, client).await;
                         if let Ok(id) = &result {
                             conn.log.application(&format!("SMTPD - Message {id} queued"));
                         }
@@ -309,6 +377,14 @@ impl SmtpServer {
                         let _ = session.etrn_result(reply);
                     }
                     Action::Close => {
+                        if session.too_many_invalid_commands() && scripts.is_some() {
+                            let message = scripts::message(&tx.sender, &tx.recipients, Vec::new());
+                            let args = vec![
+                                scripts::client_arg(&conn, Some(&session)),
+                                altimail_scripting::Arg::Message(message),
+                            ];
+                            scripts::fire(scripts, &settings, scripts::Event::OnTooManyInvalidCommands, args).await;
+                        }
                         let _ = flush(&mut conn, &mut out, write_limit).await;
                         let _ = tokio::time::timeout(write_limit, conn.stream.shutdown()).await;
                         return;
@@ -564,13 +640,16 @@ impl SmtpServer {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn accept(
         &self,
         conn: &Connection,
+        settings: &altimail_store::repo::settings::Settings,
         host: &str,
         checker: Option<&altimail_antispam::Checker>,
         tx: &mut Transaction,
         message: crate::session::Message,
+        client: altimail_scripting::ClientInfo,
     ) -> Result<i64, Reply> {
         let envelope = &message.envelope;
         let streamed = std::mem::take(&mut tx.body);
@@ -611,6 +690,17 @@ impl SmtpServer {
                 }
                 None => *file,
             };
+            // OnAcceptMessage on a streamed message: the envelope only (the body is on disk, not
+            // held); a refusal drops the file, what the script saves is not applied.
+            if let Some(scripts) = self.scripts.as_ref().filter(|s| s.handles(scripts::Event::OnAcceptMessage)) {
+                let message = scripts::message(&tx.sender, &tx.recipients, Vec::new());
+                let args = vec![altimail_scripting::Arg::Client(client), altimail_scripting::Arg::Message(message)];
+                let answer = scripts.fire(settings, scripts::Event::OnAcceptMessage, args).await;
+                if let Some(reply) = scripts::refusal(answer.as_ref()) {
+                    conn.log_line(&format!("Message refused by the OnAcceptMessage script: {}", reply.code));
+                    return Err(reply);
+                }
+            }
             let queued = self.spool.submit_file(file, tx.sender.clone(), tx.recipients.clone(), extras).await;
             return queued.map_err(|e| {
                 conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
@@ -637,11 +727,68 @@ impl SmtpServer {
         let now = altimail_delivery::generated::rfc5322_now();
         let mut data = trace_headers(envelope, conn.peer_ip(), host, &now, body);
         data.extend_from_slice(body);
+        // OnAcceptMessage, the last stage before the message is stored.
+        if let Some(scripts) = self.scripts.as_ref().filter(|s| s.handles(scripts::Event::OnAcceptMessage)) {
+            data = self.on_accept_message(conn, settings, scripts, client, tx, data).await?;
+        }
         let new = NewMessage { sender: tx.sender.clone(), recipients: tx.recipients.clone(), extras, data };
         self.spool.submit(new).await.map_err(|e| {
             conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
             not_saved()
         })
+    }
+
+    /// Runs OnAcceptMessage on the message about to be stored: a refusal (Result 1, 2, 3) is
+    /// the reply; what the script saved is what is stored (added recipients are resolved as
+    /// the directory says, without relay checks, as hMailServer's AddRecipient does).
+    async fn on_accept_message(
+        &self,
+        conn: &Connection,
+        settings: &altimail_store::repo::settings::Settings,
+        scripts: &Scripts,
+        client: altimail_scripting::ClientInfo,
+        tx: &mut Transaction,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, Reply> {
+        // The script works on a copy: what it did not save is not stored.
+        let message = scripts::message(&tx.sender, &tx.recipients, data.clone());
+        let args = vec![altimail_scripting::Arg::Client(client), altimail_scripting::Arg::Message(message.clone())];
+        let answer = scripts.fire(settings, scripts::Event::OnAcceptMessage, args).await;
+        if let Some(reply) = scripts::refusal(answer.as_ref()) {
+            conn.log_line(&format!("Message refused by the OnAcceptMessage script: {}", reply.code));
+            return Err(reply);
+        }
+        let Some(saved) = message.saved() else { return Ok(data) };
+        if let Some(list) = saved.recipients {
+            let mut recipients: Vec<QueuedRecipient> = Vec::new();
+            for r in list {
+                // Recipients the session resolved keep their resolution.
+                if let Some(known) = tx.recipients.iter().find(|q| q.address.eq_ignore_ascii_case(&r.address)) {
+                    recipients.push(known.clone());
+                    continue;
+                }
+                match resolve::expand(&self.store.db, &r.address).await {
+                    Ok(found) => recipients.extend(found.into_iter().map(|f| QueuedRecipient {
+                        address: f.address,
+                        account_id: f.account_id,
+                        original: f.original_address,
+                        notify: String::new(),
+                        orcpt: String::new(),
+                    })),
+                    Err(e) if e.refusal().is_some() => {
+                        // Not local and not routed: delivered externally, as hMailServer does.
+                        recipients.push(QueuedRecipient::local(&r.address, 0, &r.address));
+                    }
+                    Err(e) => {
+                        conn.log.error(Severity::High, 5014, "SMTPD", &format!("resolving {}: {e}", r.address));
+                        return Err(temp_failure());
+                    }
+                }
+            }
+            recipients.dedup_by(|a, b| a.address.eq_ignore_ascii_case(&b.address));
+            tx.recipients = recipients;
+        }
+        Ok(saved.raw)
     }
 
     /// What the queue keeps about a message besides sender and recipients.

@@ -45,6 +45,15 @@ pub enum Action {
     /// [`SessionConfig::check_before_data`](super::SessionConfig::check_before_data); the
     /// transaction so far is available from [`Session::transaction`](super::Session::transaction).
     CheckData,
+    /// The client sent HELO or EHLO with this name: decide whether it is accepted, then call
+    /// [`helo_checked`](super::Session::helo_checked). Only with
+    /// [`SessionConfig::check_helo`](super::SessionConfig::check_helo).
+    CheckHelo {
+        /// The argument of HELO/EHLO.
+        name: String,
+        /// EHLO rather than HELO.
+        esmtp: bool,
+    },
     /// Store this message durably, then call
     /// [`message_accepted`](super::Session::message_accepted); the 250 is sent only after that.
     Message(Box<Message>),

@@ -100,6 +100,9 @@ pub struct SessionConfig {
     /// Ask the driver before accepting each transaction's body ([`Action::CheckData`](super::Action::CheckData)):
     /// the anti-spam tests that run before transmission.
     pub check_before_data: bool,
+    /// Ask the driver about each HELO/EHLO name ([`Action::CheckHelo`](super::Action::CheckHelo)):
+    /// the script event OnHELO.
+    pub check_helo: bool,
 }
 
 impl SessionConfig {
@@ -124,6 +127,7 @@ impl SessionConfig {
             log_received: false,
             stream_threshold: DEFAULT_STREAM_THRESHOLD,
             check_before_data: false,
+            check_helo: false,
         }
     }
 

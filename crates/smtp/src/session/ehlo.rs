@@ -6,12 +6,34 @@
 //! offered and not yet active), AUTH (RFC 4954, only when allowed right now) and HELP. HELO gets
 //! the host name alone. Both reset a transaction in progress (RFC 5321 §4.1.4).
 
-use super::{Helo, PortSecurity, Session, replies};
+use super::{Action, Helo, Pending, PortSecurity, Session, UnexpectedAnswer, replies};
 use crate::proto::Mechanism;
 
 impl Session {
     pub(super) fn handle_ehlo(&mut self, name: String, esmtp: bool) {
         self.drop_transaction();
+        if self.config.check_helo {
+            return self.ask(Action::CheckHelo { name: name.clone(), esmtp }, Pending::Helo(name, esmtp));
+        }
+        self.greet(name, esmtp);
+    }
+
+    /// The driver's answer to [`Action::CheckHelo`]: the greeting, or `reply` (the command is
+    /// refused and the session goes on, as hMailServer does for OnHELO's Result).
+    pub fn helo_checked(&mut self, result: Result<(), crate::proto::Reply>) -> Result<(), UnexpectedAnswer> {
+        let (name, esmtp) = self.answer("helo_checked", |pending| match pending {
+            Pending::Helo(name, esmtp) => Ok((name, esmtp)),
+            other => Err(other),
+        })?;
+        match result {
+            Ok(()) => self.greet(name, esmtp),
+            Err(reply) => self.reply(reply),
+        }
+        self.process();
+        Ok(())
+    }
+
+    fn greet(&mut self, name: String, esmtp: bool) {
         self.helo = Some(Helo { name, esmtp });
         let reply = if esmtp { replies::ehlo(self.ehlo_lines()) } else { replies::helo(&self.config) };
         self.reply(reply);

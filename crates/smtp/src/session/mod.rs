@@ -138,6 +138,7 @@ enum Pending {
     Data(data::DataStart),
     Message,
     Etrn,
+    Helo(String, bool),
 }
 
 impl Session {
@@ -221,6 +222,12 @@ impl Session {
     /// `true` once [`Action::Close`] has been emitted.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// True once the session ended because the client sent too many invalid commands.
+    pub fn too_many_invalid_commands(&self) -> bool {
+        let limit = self.config.max_invalid_commands;
+        limit > 0 && self.invalid_commands > limit
     }
 
     /// The HELO/EHLO argument, once given.

@@ -90,3 +90,27 @@ fn the_answer_is_refused_when_not_asked() {
     let mut session = Session::new(checking());
     assert_eq!(session.data_checked(Ok(())), Err(UnexpectedAnswer("data_checked")));
 }
+
+fn checking_helo() -> SessionConfig {
+    let mut c = config();
+    c.check_helo = true;
+    c
+}
+
+#[test]
+fn helo_waits_for_the_decision_and_a_refusal_leaves_the_session_open() {
+    let mut harness = Harness::new(checking_helo());
+    assert_eq!(harness.send("EHLO refused.test\r\n"), "453 4.7.1 Try later\r\n");
+    assert!(harness.events.contains(&"helo refused.test".to_owned()));
+    // No HELO yet: MAIL needs one first.
+    assert_eq!(codes(&harness.send("MAIL FROM:<a@example.org>\r\n")), [503]);
+    assert_eq!(codes(&harness.send("HELO fine.test\r\n")), [250]);
+    assert_eq!(codes(&harness.send("MAIL FROM:<a@example.org>\r\n")), [250]);
+}
+
+#[test]
+fn helo_is_not_asked_about_by_default() {
+    let mut harness = Harness::new(config());
+    assert_eq!(codes(&harness.send("EHLO refused.test\r\n")), [250]);
+    assert!(!harness.events.iter().any(|e| e.starts_with("helo ")));
+}

@@ -111,6 +111,15 @@ impl Harness {
                         if recipient.local().starts_with("unknown") { Err(replies::unknown_user()) } else { Ok(()) };
                     self.session.recipient_checked(result).unwrap();
                 }
+                Action::CheckHelo { name, .. } => {
+                    self.events.push(format!("helo {name}"));
+                    let result = if name.starts_with("refused") {
+                        Err(Reply::new(453, Some((4, 7, 1)), "Try later"))
+                    } else {
+                        Ok(())
+                    };
+                    self.session.helo_checked(result).unwrap();
+                }
                 Action::CheckData => {
                     let spammer = self
                         .session
