@@ -102,7 +102,7 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
             Protocol::Smtp,
             SmtpServer::new(store.clone(), spool.clone())
                 .with_antispam(antispam)
-                .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() }),
+                .with_antivirus(AntiVirus::new(config.temp_dir.clone())),
         )
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()))
         .with_handler(Protocol::Imap, ImapServer::new(store.clone()))

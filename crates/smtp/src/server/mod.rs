@@ -25,6 +25,7 @@ use altimail_delivery::resolve::{self, Sender};
 use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool, SpoolFile};
 use altimail_net::deadline::{Expired, write_all_by};
 use altimail_net::{Connection, SessionHandler, Severity};
+use altimail_store::directory_index::DirectoryIndex;
 use altimail_store::repo::{accounts, domains};
 use altimail_store::{ChallengeLogons, LogonRefused, Store};
 
@@ -545,7 +546,8 @@ impl SmtpServer {
                     if tx.local_domain.is_none()
                         && r.account_id != 0
                         && let Some((_, domain)) = altimail_core::address::split(&r.address)
-                        && let Ok(Some(d)) = domains::find(&self.store.db, domain).await
+                        && let Ok(index) = DirectoryIndex::of(&self.store.db).snapshot(&self.store.db).await
+                        && let Some(d) = index.domain(domain)
                     {
                         tx.local_domain = Some(d.id);
                     }
