@@ -431,6 +431,31 @@ async fn spamassassin_over_smtp() {
         assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
         assert!(text.contains("X-Spam-Status: No"), "{e}: {text}");
 
+        // 2b. A body over 1 MiB (streamed to its file as it arrives) within antispammaxsize:
+        // tested from its file at its end, stored as spamd returned it, marked.
+        set(&i, "antispammaxsize", "4096");
+        settle();
+        let filler = ("f".repeat(76) + "\r\n").repeat(1536 * 1024 / 78);
+        let large_gtube = format!(
+            "From: a@sa.test\r\nTo: john@example.com\r\nSubject: large gtube\r\n\r\n{}\r\n{filler}",
+            altimail_testkit::peers::GTUBE
+        );
+        let (_, end) = send(port, "a@sa.test", &large_gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 3).await;
+        assert!(text.contains("X-hMailServer-Spam: YES"), "{e}: {}", &text[..2000.min(text.len())]);
+        assert!(text.contains("X-Spam-Flag: YES"), "{e}");
+        assert!(text.len() > 1536 * 1024 - 4096, "{e}: {} octets", text.len());
+        // ... and over antispammaxsize: the post-transmission tests are skipped.
+        set(&i, "antispammaxsize", "1024");
+        settle();
+        let (_, end) = send(port, "a@sa.test", &large_gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 4).await;
+        assert!(!text.contains("X-Spam-Flag") && !text.contains("X-hMailServer-Spam"), "{e}");
+        assert!(text.contains("Subject: large gtube\r\n"), "{e}");
+        assert!(text.ends_with(&filler), "{e}");
+
         // 3. Delete threshold at spamassassinscore: refused after the body.
         set(&i, "spamdeletethreshold", "5");
         settle();
@@ -446,7 +471,7 @@ async fn spamassassin_over_smtp() {
         settle();
         let (_, end) = send(port, "a@sa.test", &gtube, false);
         assert!(end.starts_with("250"), "{e}: {end}");
-        let text = nth(&store, 3).await;
+        let text = nth(&store, 5).await;
         assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
         let logs = std::fs::read_dir(i.path("logs")).unwrap();
         let all: String =
