@@ -93,10 +93,10 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
         Err(e) => tracing::error!("cannot unlock the queue: {e}"),
     }
     warn_if_no_host_name(&settings, &log);
-    // One resolver for outbound delivery and the anti-spam tests; SPF/DKIM/DMARC ask the same
-    // name servers through mail-auth's own resolver (see altimail_antispam::auth).
-    let dns = HickoryDns::resolver(&config.dns_servers);
-    let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
+    // One resolver, with one cache, for outbound delivery and every anti-spam test; SPF, DKIM
+    // and DMARC go through mail-auth over that same resolver (see altimail_antispam::auth).
+    let (dns, handle) = HickoryDns::resolver_and_handle(&config.dns_servers);
+    let antispam = AntiSpam { dns: dns.clone(), auth: handle.map(Authenticator::sharing) };
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
         .with_handler(
             Protocol::Smtp,

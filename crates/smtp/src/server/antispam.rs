@@ -37,7 +37,7 @@ use crate::proto::Reply;
 pub struct AntiSpam {
     /// The server's one resolver.
     pub dns: Arc<dyn Dns>,
-    /// SPF/DKIM/DMARC (built from the same name servers, see `altimail_antispam::auth`).
+    /// SPF/DKIM/DMARC (over the resolver behind `dns`, see `altimail_antispam::auth`).
     pub auth: Option<Authenticator>,
 }
 
