@@ -95,13 +95,13 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
         Err(e) => tracing::error!("cannot unlock the queue: {e}"),
     }
     warn_if_no_host_name(&settings, &log);
-    // One resolver for outbound delivery and the anti-spam tests; SPF/DKIM/DMARC ask the same
-    // name servers through mail-auth's own resolver (see altimail_antispam::auth).
-    let dns = HickoryDns::resolver(&config.dns_servers);
+    // One resolver, with one cache, for outbound delivery and every anti-spam test; SPF, DKIM
+    // and DMARC go through mail-auth over that same resolver (see altimail_antispam::auth).
+    let (dns, handle) = HickoryDns::resolver_and_handle(&config.dns_servers);
     // EventHandlers.vbs from the events folder, when `usescriptserver` is on.
     let scripts = altimail_scripting::Scripts::new(&config.events_dir, log.clone());
     scripts.configure(&settings);
-    let antispam = AntiSpam { dns: dns.clone(), auth: Authenticator::for_servers(&config.dns_servers) };
+    let antispam = AntiSpam { dns: dns.clone(), auth: handle.map(Authenticator::sharing) };
     let challenges = altimail_acme::AcmeChallenges::new();
     let listeners = Listeners::builder(policy, log.clone(), &config.data_dir)
         .with_acme_challenges(challenges.clone())
@@ -109,7 +109,7 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
             Protocol::Smtp,
             SmtpServer::new(store.clone(), spool.clone())
                 .with_antispam(antispam)
-                .with_antivirus(AntiVirus { temp_dir: config.temp_dir.clone() })
+                .with_antivirus(AntiVirus::new(config.temp_dir.clone()))
                 .with_scripts(scripts.clone()),
         )
         .with_handler(Protocol::Pop3, Pop3Server::new(store.clone()).with_scripts(scripts.clone()))

@@ -82,6 +82,12 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(1300));
 }
 
+/// The server's directory index checks the database again before answering once its last
+/// check is over two seconds old (younger, it answers and checks in the background).
+fn settle_directory() {
+    std::thread::sleep(Duration::from_millis(2300));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn spam_tests_over_smtp() {
     for db in backends("antispam").await {
@@ -240,13 +246,18 @@ async fn spam_tests_over_smtp() {
 /// MAIL FROM and RCPT TO; when the RCPT is accepted the message goes through DATA. Returns the
 /// reply to RCPT and the reply to the end of the body (empty when it did not get that far).
 fn rcpt_then_send(port: u16, from: &str, subject: &str) -> (String, String) {
+    rcpt_to_then_send(port, from, "john@example.com", subject)
+}
+
+/// [`rcpt_then_send`] to `to`.
+fn rcpt_to_then_send(port: u16, from: &str, to: &str, subject: &str) -> (String, String) {
     let (mut c, greeting) = LineClient::connect(port);
     assert!(greeting.starts_with("220"), "{greeting}");
     c.send("EHLO client.test\r\n");
     c.until("250 ");
     let r = c.ask(&format!("MAIL FROM:<{from}>"));
     assert!(r.starts_with("250"), "{r}");
-    let rcpt = c.ask("RCPT TO:<john@example.com>");
+    let rcpt = c.ask(&format!("RCPT TO:<{to}>"));
     if !rcpt.starts_with("250") {
         c.ask("QUIT");
         return (rcpt, String::new());
@@ -311,8 +322,27 @@ async fn greylisting_over_smtp() {
             .unwrap();
         assert!(rows.is_empty(), "{e}");
 
-        // 4. Greylisting off for the domain: accepted at once.
+        // 3b. A domain alias of a greylisted domain is greylisted too (the domain is found in
+        // the server's directory index, which sees the new alias within two seconds).
+        i.ok(&["domain", "alias", "add", "example.com", "example.net"]);
+        settle_directory();
+        let (rcpt, _) = rcpt_to_then_send(port, "d@fail.test", "john@example.net", "alias");
+        assert!(rcpt.starts_with("451"), "{e}: {rcpt}");
+        let rows = store
+            .db
+            .fetch_all(
+                "SELECT glrecipientaddress FROM hm_greylisting_triplets WHERE glsenderaddress = 'd@fail.test'",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{e}");
+        assert_eq!(rows[0].text("glrecipientaddress").unwrap(), "john@example.com", "{e}");
+
+        // 4. Greylisting off for the domain: accepted at once (once the server has seen the
+        // change).
         i.ok(&["domain", "set", "example.com", "--greylisting", "no"]);
+        settle_directory();
         let (rcpt, end) = rcpt_then_send(port, "c@fail.test", "three");
         assert!(rcpt.starts_with("250") && end.starts_with("250"), "{e}: {rcpt} {end}");
         wait_inbox(&store, "john@example.com", 3).await;
@@ -320,6 +350,7 @@ async fn greylisting_over_smtp() {
         // 5. The null sender is greylisted after DATA, as in hMailServer: a bounce is not
         // refused recipient by recipient; its RCPT gets 250 and the end of its body 450.
         i.ok(&["domain", "set", "example.com", "--greylisting", "yes"]);
+        settle_directory();
         let (rcpt, end) = rcpt_then_send(port, "", "bounce");
         assert!(rcpt.starts_with("250"), "{e}: {rcpt}");
         assert!(end.starts_with("450") && end.contains("Please try again later."), "{e}: {end}");
@@ -400,6 +431,31 @@ async fn spamassassin_over_smtp() {
         assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
         assert!(text.contains("X-Spam-Status: No"), "{e}: {text}");
 
+        // 2b. A body over 1 MiB (streamed to its file as it arrives) within antispammaxsize:
+        // tested from its file at its end, stored as spamd returned it, marked.
+        set(&i, "antispammaxsize", "4096");
+        settle();
+        let filler = ("f".repeat(76) + "\r\n").repeat(1536 * 1024 / 78);
+        let large_gtube = format!(
+            "From: a@sa.test\r\nTo: john@example.com\r\nSubject: large gtube\r\n\r\n{}\r\n{filler}",
+            altimail_testkit::peers::GTUBE
+        );
+        let (_, end) = send(port, "a@sa.test", &large_gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 3).await;
+        assert!(text.contains("X-hMailServer-Spam: YES"), "{e}: {}", &text[..2000.min(text.len())]);
+        assert!(text.contains("X-Spam-Flag: YES"), "{e}");
+        assert!(text.len() > 1536 * 1024 - 4096, "{e}: {} octets", text.len());
+        // ... and over antispammaxsize: the post-transmission tests are skipped.
+        set(&i, "antispammaxsize", "1024");
+        settle();
+        let (_, end) = send(port, "a@sa.test", &large_gtube, false);
+        assert!(end.starts_with("250"), "{e}: {end}");
+        let text = nth(&store, 4).await;
+        assert!(!text.contains("X-Spam-Flag") && !text.contains("X-hMailServer-Spam"), "{e}");
+        assert!(text.contains("Subject: large gtube\r\n"), "{e}");
+        assert!(text.ends_with(&filler), "{e}");
+
         // 3. Delete threshold at spamassassinscore: refused after the body.
         set(&i, "spamdeletethreshold", "5");
         settle();
@@ -415,7 +471,7 @@ async fn spamassassin_over_smtp() {
         settle();
         let (_, end) = send(port, "a@sa.test", &gtube, false);
         assert!(end.starts_with("250"), "{e}: {end}");
-        let text = nth(&store, 3).await;
+        let text = nth(&store, 5).await;
         assert!(!text.contains("X-hMailServer-Spam"), "{e}: {text}");
         let logs = std::fs::read_dir(i.path("logs")).unwrap();
         let all: String =

@@ -202,3 +202,50 @@ async fn virus_scanning_over_smtp() {
         store.db.close().await;
     }
 }
+
+/// A clean body of about 1.5 MiB (streamed to its spool file).
+fn large_clean(subject: &str) -> String {
+    let line = "c".repeat(76) + "\r\n";
+    plain(subject, &line.repeat(1536 * 1024 / 78))
+}
+
+/// clamd's own size limit (`StreamMaxLength` 1M here): a message within `avmaxmsgsize` that
+/// clamd refuses gets `451` like any scanner failure; one over `avmaxmsgsize` is accepted
+/// without a scan, as hMailServer does, and the application log says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn clamd_size_limit_over_smtp() {
+    let Some(clamd) = peers::Clamd::start("1M") else { return };
+    for db in backends("antivirus_limit").await {
+        let e = db.engine;
+        let i = Install::new(db);
+        let port = clamd.port.to_string();
+        example_com(&i, &[("ClamAVEnabled", "1"), ("ClamAVHost", "127.0.0.1"), ("ClamAVPort", &port)]);
+        let (mut server, ports) = i.serve_on(&[("smtp", "none")]);
+        let smtp = ports[0];
+        let store = altimail_store::Store::open(&i.db.config, i.path("data"), false).await.unwrap();
+
+        // avmaxmsgsize 0 (no limit of ours): clamd refusing the stream is a temporary failure.
+        let end = send(smtp, &large_clean("refused by clamd"));
+        assert!(end.starts_with("451 4.7.1"), "{e}: {end}");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(inbox(&store, "john@example.com").await.is_empty(), "{e}");
+
+        // Within both limits: scanned as usual.
+        let end = send(smtp, &plain("small infected", eicar()));
+        assert!(end.starts_with("554 5.7.1"), "{e}: {end}");
+
+        // Over avmaxmsgsize (1024 KB): not scanned, accepted, said in the log.
+        set(&i, "avmaxmsgsize", "1024");
+        settle();
+        let end = send(smtp, &large_clean("over our limit"));
+        assert!(end.starts_with("250"), "{e}: {end}");
+        wait_inbox(&store, "john@example.com", 1).await;
+
+        let all = logs(&i);
+        assert!(all.contains("INSTREAM size limit exceeded"), "{e}: {all}");
+        assert!(all.contains("over the virus scanning limit (1024 KB, avmaxmsgsize): not scanned"), "{e}: {all}");
+
+        server.stop(Duration::from_secs(10));
+        store.db.close().await;
+    }
+}

@@ -715,13 +715,23 @@ async fn fetched_mail_is_scanned_on_every_database() {
         assert!(w.inbox("john@example.com").await.is_empty(), "{e}");
 
         w.i.ok(&["setting", "set", "ClamAVPort", &clamd.port.to_string()]);
+        // hMailServer's notices of a deleted message: to the receiver and to the sender.
+        w.i.ok(&["setting", "set", "avnotifyreceiver", "1"]);
+        w.i.ok(&["setting", "set", "avnotifysender", "1"]);
         let r = w.run(id).await.unwrap();
         assert_eq!(r.downloaded, 2, "{e}");
         assert_eq!(w.uids(id).await.len(), 2, "{e}");
-        let john = w.wait_inbox("john@example.com", 1).await;
+        let john = w.wait_inbox("john@example.com", 2).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let john_now = w.inbox("john@example.com").await;
-        assert_eq!(subjects(&john_now), ["clean 1"], "{e}: {john:?}");
+        assert_eq!(subjects(&john_now), ["Virus found: infected", "clean 1"], "{e}: {john:?}");
+        let notice = john_now.iter().find(|text| text.contains("Subject: Virus found: infected"));
+        let notice = notice.expect("the receiver's notice");
+        assert!(notice.contains("The message below contained a virus"), "{e}: {notice}");
+        assert!(notice.contains("From: <sender@remote.test>"), "{e}: {notice}");
+        // The sender's notice went to sender@remote.test (queued for remote delivery).
+        let log = w.log_text();
+        assert!(log.contains("POP3C - Remote box: virus notice to sender@remote.test"), "{e}: {log}");
         let log = w.log_text();
         assert!(
             log.contains("POP3C - Remote box: Virus found: Altimail.Test.EICAR.UNOFFICIAL - message deleted"),

@@ -1,12 +1,11 @@
 //! SPF, DKIM and DMARC through the `mail-auth` crate.
 //!
 //! Which resolver: mail-auth 0.13.3 performs its lookups itself, on a concrete hickory
-//! `TokioResolver` (`MessageAuthenticator(pub TokioResolver)`); its only hook for answers from
-//! elsewhere is the per-call caches (`Parameters::with_txt_cache` ...), which it consults
-//! synchronously, so an async lookup through [`altimail_dns::Dns`] cannot be slotted in. The
-//! authenticator is therefore built from the same configured name servers as the server's one
-//! [`altimail_dns::Dns`] (`dns_servers` in the configuration, else the system's), so both ask
-//! the same servers; hickory caches answers for their TTL in both.
+//! `TokioResolver` (`MessageAuthenticator(pub TokioResolver)`). The server builds it over the
+//! very resolver behind its one [`altimail_dns::Dns`] ([`Authenticator::sharing`] with
+//! `altimail_dns::HickoryDns::shared_resolver`): a hickory resolver's clones share their name
+//! server connections and their cache, so SPF, DKIM and DMARC ask the same servers as outbound
+//! delivery and the other tests, and an answer one of them got is cached for all.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +24,13 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// `servers` when given (UDP and TCP, as [`altimail_dns::HickoryDns::with_servers`]), else
+    /// Over `resolver`, the hickory resolver behind the server's [`altimail_dns::Dns`] (one
+    /// DNS layer, one cache).
+    pub fn sharing(resolver: mail_auth::hickory_resolver::TokioResolver) -> Self {
+        Authenticator(Arc::new(MessageAuthenticator(resolver)))
+    }
+
+    /// A resolver of its own: `servers` when given (UDP and TCP, as [`altimail_dns::HickoryDns::with_servers`]), else
     /// the system's configuration; `None` when neither can be set up (the checks are then
     /// skipped, never failed).
     pub fn for_servers(servers: &[SocketAddr]) -> Option<Self> {

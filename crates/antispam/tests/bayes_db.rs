@@ -82,6 +82,17 @@ async fn cost_of_scoring_a_10_kb_message() {
             bayes::score(&store.db, &settings(), 1, &probe).await.unwrap();
         }
         let score = started.elapsed() / runs;
+        let hashes: Vec<i64> = bayes::tokenize(&probe).iter().map(|t| bayes::token_hash(t)).collect();
+        let started = Instant::now();
+        for _ in 0..runs {
+            altimail_store::repo::bayes::token_counts(&store.db, GLOBAL, &hashes).await.unwrap();
+        }
+        let lookup = started.elapsed() / runs;
+        let started = Instant::now();
+        for _ in 0..runs {
+            altimail_store::repo::bayes::counts(&store.db, GLOBAL).await.unwrap();
+        }
+        let counts = started.elapsed() / runs;
         let started = Instant::now();
         for _ in 0..runs {
             std::hint::black_box(bayes::tokenize(&probe));
@@ -89,7 +100,7 @@ async fn cost_of_scoring_a_10_kb_message() {
         let tokenize = started.elapsed() / runs;
         println!(
             "{e}: {tokens} tokens in the table; learning a 10 KB message {learn:?}; scoring one {score:?} \
-             (of which tokenizing {tokenize:?}, {} tokens)",
+             (of which tokenizing {tokenize:?}, {} tokens; looking them up {lookup:?}; the class counts {counts:?})",
             bayes::tokenize(&probe).len()
         );
         store.db.close().await;

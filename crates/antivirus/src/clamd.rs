@@ -56,6 +56,11 @@ pub enum ClamdError {
     Reply(String, ReplyError),
     #[error("ClamAV server at {0} reported an error: {1}")]
     Scanner(String, String),
+    /// clamd stopped reading at its `StreamMaxLength`: the data was not scanned.
+    #[error(
+        "ClamAV server at {0} refused {1} bytes (INSTREAM size limit exceeded): not scanned; set avmaxmsgsize at most clamd's StreamMaxLength"
+    )]
+    SizeLimit(String, usize),
 }
 
 fn slots(max: usize) -> &'static Semaphore {

@@ -19,9 +19,10 @@
 //!
 //! Layout: [`clamd_reply`] (clamd's replies, no I/O), [`clamd`] (the client), [`command`]
 //! (external scanner), [`attachments`] and [`wildcard`] (finding and replacing attachments),
-//! [`settings`], [`verdict`], [`notify`].
+//! [`settings`] and [`cache`] (rebuilt per `hm_settings` snapshot), [`verdict`], [`notify`].
 
 pub mod attachments;
+pub mod cache;
 pub mod clamd;
 pub mod clamd_reply;
 pub mod command;
@@ -29,6 +30,7 @@ pub mod notify;
 pub mod settings;
 pub mod verdict;
 
+pub use cache::SettingsCache;
 pub use clamd::{Clamd, ClamdAddress, ClamdError};
 pub use command::{CommandError, CommandScanner};
 pub use settings::{AvAction, AvSettings, Texts};

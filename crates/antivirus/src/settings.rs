@@ -95,6 +95,12 @@ impl AvSettings {
     /// scanners' files).
     pub async fn load(store: &Store, temp_dir: &Path) -> Result<AvSettings, StoreError> {
         let s = Settings::load(&store.db).await?;
+        AvSettings::load_with(store, &s, temp_dir).await
+    }
+
+    /// [`AvSettings::load`] over an already loaded `hm_settings` snapshot: only the texts and
+    /// the blocked attachments are read.
+    pub async fn load_with(store: &Store, s: &Settings, temp_dir: &Path) -> Result<AvSettings, StoreError> {
         let mut texts = Texts::default();
         for (name, field) in [
             ("VIRUS_FOUND", &mut texts.virus_found),
@@ -111,7 +117,7 @@ impl AvSettings {
         } else {
             Vec::new()
         };
-        Ok(AvSettings::from_settings(&s, blocked, texts, temp_dir))
+        Ok(AvSettings::from_settings(s, blocked, texts, temp_dir))
     }
 
     /// The settings from an already loaded snapshot.
@@ -159,6 +165,20 @@ impl AvSettings {
             blocked,
             texts,
         }
+    }
+
+    /// Whether the stage has anything to do for a message, from `hm_settings` alone: attachment
+    /// blocking is on, or a scanner is on and `scan` (the IP range's or the fetch account's
+    /// anti-virus option) asks for scanning.
+    pub fn applies(s: &Settings, scan: bool) -> bool {
+        let any_scanner = s.bool("ClamAVEnabled") || s.bool("usecustomvirusscanner") || s.bool("avclamwinenable");
+        s.bool("enableattachmentblocking") || (scan && any_scanner)
+    }
+
+    /// The same settings without the virus scanners (attachment blocking only), for mail whose
+    /// IP range or fetch account does not ask for scanning.
+    pub fn blocking_only(&self) -> AvSettings {
+        AvSettings { clamav: None, custom: None, clamwin: None, ..self.clone() }
     }
 
     /// Whether any virus scanner is on.

@@ -131,11 +131,12 @@ async fn scan_once(settings: &AvSettings, data: &[u8], failure: &mut Option<AvEr
             Ok(Reply::Found(name)) => return Some(name),
             Ok(Reply::Clean) => {}
             Ok(Reply::SizeLimit) => {
-                tracing::warn!(
-                    "ClamAV at {} refused {} bytes (INSTREAM size limit exceeded): not scanned; set avmaxmsgsize at most clamd's StreamMaxLength",
-                    clamd.address,
-                    data.len()
-                );
+                // The caller scans only what is within avmaxmsgsize (hMailServer skips larger
+                // messages, logged); clamd refusing less than that is a failure like any other,
+                // never an acceptance unscanned.
+                let e = ClamdError::SizeLimit(clamd.address.to_string(), data.len());
+                tracing::error!("virus scanner error: {e}");
+                failure.get_or_insert(e.into());
             }
             Ok(Reply::Error(text)) => {
                 failure.get_or_insert(ClamdError::Scanner(clamd.address.to_string(), text).into());

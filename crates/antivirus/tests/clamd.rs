@@ -83,8 +83,14 @@ async fn clamd_finds_eicar_over_tcp_and_a_unix_socket() {
     let mut padded = infected.clone();
     padded.extend(std::iter::repeat_n(b'x', 4096));
     assert_eq!(scan(&settings, &padded).await.unwrap(), AvOutcome::Clean);
-    // Over clamd's own limit: logged and not scanned (as over avmaxmsgsize).
+    // Within avmaxmsgsize but over clamd's own limit: an error (the SMTP layer answers 451),
+    // never an acceptance unscanned.
     settings.max_size_kb = 0;
+    let err = scan(&settings, &big).await.unwrap_err();
+    assert!(matches!(err, AvError::Clamd(ClamdError::SizeLimit(..))), "{err}");
+    assert!(err.to_string().contains("INSTREAM size limit exceeded"), "{err}");
+    // Over avmaxmsgsize (hMailServer's limit): not scanned, as hMailServer.
+    settings.max_size_kb = (big.len() / 1024 - 1) as u64;
     assert_eq!(scan(&settings, &big).await.unwrap(), AvOutcome::Clean);
 
     // clamd stopped: an error, never a silent pass.

@@ -99,6 +99,29 @@ impl HickoryDns {
         Ok(HickoryDns(resolver))
     }
 
+    /// The hickory resolver behind this [`Dns`]: a clone shares its connections and its cache,
+    /// so a library that needs a hickory resolver of its own (mail-auth, for SPF, DKIM and
+    /// DMARC) asks through the same one.
+    pub fn shared_resolver(&self) -> TokioResolver {
+        self.0.clone()
+    }
+
+    /// [`HickoryDns::resolver`], also giving the hickory resolver behind it (see
+    /// [`HickoryDns::shared_resolver`]); `None` when there is no usable configuration.
+    pub fn resolver_and_handle(servers: &[SocketAddr]) -> (Arc<dyn Dns>, Option<TokioResolver>) {
+        let made = if servers.is_empty() { Self::system() } else { Self::with_servers(servers) };
+        match made {
+            Ok(dns) => {
+                let handle = dns.shared_resolver();
+                (Arc::new(dns), Some(handle))
+            }
+            Err(e) => {
+                tracing::error!("no DNS resolver: {e}; remote delivery waits until one is configured");
+                (Arc::new(Unavailable(e.to_string())), None)
+            }
+        }
+    }
+
     /// `servers` when given, else the system resolver. Without a usable configuration every
     /// lookup fails temporarily (mail stays queued) instead of the server not starting.
     pub fn resolver(servers: &[SocketAddr]) -> Arc<dyn Dns> {

@@ -6,8 +6,12 @@
 //! so the remote copy follows the account's keep policy, as hMailServer deletes such a message
 //! after downloading it. A scanner that gives no verdict stops the download before the UIDL is
 //! recorded: the message stays on the server for the next run.
+//!
+//! A deleted message is notified as hMailServer does: to its sender with `avnotifysender`
+//! (never the null sender) and to the account it was fetched for with `avnotifyreceiver`, from
+//! the mailer daemon, the VIRUS_NOTIFICATION text.
 
-use altimail_antivirus::{AvOutcome, AvSettings};
+use altimail_antivirus::{AvOutcome, AvSettings, notify};
 use altimail_store::repo::fetch_accounts::FetchAccount;
 use altimail_store::repo::settings::Settings;
 
@@ -25,8 +29,15 @@ pub(crate) enum Checked {
 }
 
 impl Fetcher {
-    /// Runs the stage over `raw` (the settings are read for each message).
-    pub(crate) async fn check_content(&self, fa: &FetchAccount, raw: &[u8]) -> Result<Checked, FetchError> {
+    /// Runs the stage over `raw`, fetched for the account `receiver` (the settings are read for
+    /// each message); `host` is the server's host name (the notices' mailer daemon).
+    pub(crate) async fn check_content(
+        &self,
+        fa: &FetchAccount,
+        host: &str,
+        receiver: &str,
+        raw: &[u8],
+    ) -> Result<Checked, FetchError> {
         let quick = Settings::load(&self.store.db).await?;
         let any_scanner =
             quick.bool("ClamAVEnabled") || quick.bool("usecustomvirusscanner") || quick.bool("avclamwinenable");
@@ -53,9 +64,24 @@ impl Fetcher {
             }
             Ok(AvOutcome::Infected { virus }) => {
                 self.log.application(&format!("POP3C - {name}: Virus found: {virus} - message deleted"));
+                self.notify(&settings, name, host, receiver, raw).await;
                 Ok(Checked::Drop)
             }
             Err(e) => Err(FetchError::Scan(e)),
+        }
+    }
+
+    /// The notices of a deleted message (`avnotifysender`, `avnotifyreceiver`).
+    async fn notify(&self, settings: &AvSettings, account: &str, host: &str, receiver: &str, raw: &[u8]) {
+        let sender = crate::mime::sender(raw);
+        let daemon = format!("mailer-daemon@{host}");
+        for to in notify::notice_recipients(settings, &sender, &[receiver.to_owned()]) {
+            let id = altimail_delivery::generated::message_id(host);
+            let id = id.trim_start_matches('<').trim_end_matches('>');
+            let date = altimail_delivery::generated::rfc5322_now();
+            let notice = notify::virus_notice(&settings.texts, raw, &daemon, &to, &date, id);
+            self.log.application(&format!("POP3C - {account}: virus notice to {to}"));
+            self.spool.submit_notice(&self.store.db, &to, "virus notice", notice).await;
         }
     }
 }

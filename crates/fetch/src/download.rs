@@ -153,7 +153,7 @@ impl Fetcher {
         server_ip: IpAddr,
         raw: &[u8],
     ) -> Result<Option<i64>, FetchError> {
-        let checked = self.check_content(fa, raw).await?;
+        let checked = self.check_content(fa, host, &account.address, raw).await?;
         let raw = match &checked {
             Checked::Keep => raw,
             Checked::Replace(message) => message.as_slice(),

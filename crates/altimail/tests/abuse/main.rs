@@ -14,6 +14,7 @@
 mod common;
 mod support;
 
+mod antispam;
 mod imap_input;
 mod large_bodies;
 mod logon_memory;

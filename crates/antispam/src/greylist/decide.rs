@@ -8,9 +8,10 @@ use altimail_core::ip;
 use altimail_dns::Dns;
 use altimail_store::StoreError;
 use altimail_store::db::Db;
+use altimail_store::directory_index::DirectoryIndex;
+use altimail_store::repo::domains;
 use altimail_store::repo::greylisting::{self, Triplet};
 use altimail_store::repo::settings::Settings;
-use altimail_store::repo::{domain_aliases, domains};
 
 /// `domainantispamoptions` bit: greylisting is on for the domain.
 pub const DOMAIN_GREYLISTING: i64 = 1;
@@ -119,15 +120,16 @@ fn split(address: &str) -> Option<(&str, &str)> {
 }
 
 /// `recipient` with its domain replaced by the real domain when it is a domain alias, and the
-/// local domain it belongs to.
+/// local domain it belongs to, from the store's in-memory directory index (no statement per
+/// recipient; the index follows the database within a second).
 async fn resolve(db: &Db, recipient: &str) -> Result<Option<(String, domains::Domain)>, StoreError> {
     let Some((local, domain)) = split(recipient) else { return Ok(None) };
-    if let Some(d) = domains::find(db, domain).await? {
-        return Ok(Some((recipient.to_owned(), d)));
+    let index = DirectoryIndex::of(db).snapshot(db).await?;
+    if let Some(d) = index.domain(domain) {
+        return Ok(Some((recipient.to_owned(), d.clone())));
     }
-    let Some(alias) = domain_aliases::find(db, domain).await? else { return Ok(None) };
-    let Some(d) = domains::get(db, alias.domain_id).await? else { return Ok(None) };
-    Ok(Some((format!("{local}@{}", d.name), d)))
+    let Some(d) = index.domain_of_alias(domain) else { return Ok(None) };
+    Ok(Some((format!("{local}@{}", d.name), d.clone())))
 }
 
 /// Whether greylisting could apply to `recipient` under `policy`: it is on, and the recipient's

@@ -1,11 +1,12 @@
-//! Each stage against a test DNS server on loopback (mail-auth asks it directly, see
-//! `auth.rs`), and the runner's order and stop.
+//! Each stage against a test DNS server on loopback (mail-auth asks it through the resolver
+//! behind the server's `Dns`, as the server builds it, see `auth.rs`), and the runner's order
+//! and stop.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use altimail_dns::StaticDns;
 use altimail_dns::testdns::{TestDns, Zone};
+use altimail_dns::{Dns, HickoryDns, StaticDns};
 use base64::Engine;
 use mail_auth::common::crypto::Ed25519Key;
 use mail_auth::common::headers::HeaderWriter;
@@ -28,7 +29,8 @@ fn settings() -> AntiSpamSettings {
 
 async fn checker(zone: Zone, settings: AntiSpamSettings) -> (Checker, TestDns) {
     let dns = TestDns::start(zone).await.unwrap();
-    let auth = Authenticator::for_servers(&[dns.addr]);
+    let shared = HickoryDns::with_servers(&[dns.addr]).unwrap();
+    let auth = Some(Authenticator::sharing(shared.shared_resolver()));
     (
         Checker {
             settings,
@@ -93,6 +95,27 @@ async fn spf_pass_and_softfail_are_not_scored() {
     run(PRE_TRANSMISSION, &c, &mut soft).await;
     assert!(soft.tally.is_empty());
     assert!(soft.status_line().contains("SPF=softfail"));
+}
+
+/// SPF through mail-auth and the server's own lookups share one resolver and one cache: the
+/// answer mail-auth got is still given by the server's `Dns` after the name server is gone.
+#[tokio::test]
+async fn spf_answers_are_cached_for_the_servers_one_resolver() {
+    let zone = Zone::new().txt("good.test", &format!("v=spf1 ip4:{CLIENT} -all")).txt("never-asked.test", "x");
+    let name_server = TestDns::start(zone).await.unwrap();
+    let shared = HickoryDns::with_servers(&[name_server.addr]).unwrap();
+    let (c, _unused) = checker(Zone::new(), settings()).await;
+    let c = Checker { auth: Some(Authenticator::sharing(shared.shared_resolver())), ..c };
+    let mut pass = ctx("x@good.test");
+    run(PRE_TRANSMISSION, &c, &mut pass).await;
+    assert!(pass.spf_passed(), "{}", pass.status_line());
+    drop(name_server);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The name server is gone: a name nobody asked for finds nothing...
+    assert!(shared.txt("never-asked.test").await.is_err());
+    // ... while the record mail-auth asked for comes from the shared cache.
+    let cached = shared.txt("good.test").await.unwrap();
+    assert!(cached.iter().any(|t| t.starts_with("v=spf1")), "{cached:?}");
 }
 
 #[tokio::test]

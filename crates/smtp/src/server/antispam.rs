@@ -7,8 +7,10 @@
 //!
 //! Accepted mail gets `Authentication-Results` (when SPF, DKIM or DMARC is checked), loses any
 //! such header naming our host, and at the mark threshold gets hMailServer's spam headers and
-//! subject prefix. A body streamed to its file (over 1 MiB) gets them in the head written
-//! first; it skips the post-transmission tests, as any body over `antispammaxsize` does.
+//! subject prefix. A body streamed to its file (over 1 MiB) is tested from that file at its end
+//! when it is within `antispammaxsize` (read back whole: memory stays within that setting), and
+//! the file is written again with the header edits; a larger one skips the post-transmission
+//! tests, as hMailServer does, and only its head is rewritten ([`check_file`]).
 //!
 //! Greylisting is decided per RCPT under the same conditions ([`greylist`]); for the null sender
 //! its refusal comes after DATA, as in hMailServer. When SpamAssassin
@@ -20,11 +22,13 @@ use altimail_antispam::auth::Authenticator;
 use altimail_antispam::greylist::{self, Decision, Policy, Request};
 use altimail_antispam::headers::{Edits, authentication_results, spam_headers};
 use altimail_antispam::{AntiSpamSettings, Checker, Context, Outcome, POST_TRANSMISSION, PRE_TRANSMISSION};
+use altimail_delivery::{Spool, SpoolFile};
 use altimail_dns::Dns;
 use altimail_net::{Connection, Severity};
 use altimail_store::Store;
 use altimail_store::repo::settings::Settings;
 use altimail_store::repo::whitelist;
+use tokio::io::AsyncReadExt;
 
 use crate::proto::Reply;
 
@@ -33,7 +37,7 @@ use crate::proto::Reply;
 pub struct AntiSpam {
     /// The server's one resolver.
     pub dns: Arc<dyn Dns>,
-    /// SPF/DKIM/DMARC (built from the same name servers, see `altimail_antispam::auth`).
+    /// SPF/DKIM/DMARC (over the resolver behind `dns`, see `altimail_antispam::auth`).
     pub auth: Option<Authenticator>,
 }
 
@@ -232,4 +236,62 @@ pub(super) fn finish(conn: &Connection, checker: &Checker, state: &SpamState, wh
         Outcome::Pass => {}
     }
     Ok(edits)
+}
+
+/// Where a streamed body's file is cut: the trace headers the server wrote first, then the head
+/// of the body as it was when streaming began (its header section, unless that is larger).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StreamSplit {
+    pub(super) trace_len: u64,
+    pub(super) head_len: u64,
+}
+
+/// Copy size when rewriting a streamed file.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// The post-transmission tests for a body streamed to `file` without its header edits: within
+/// `antispammaxsize` the body is read back and tested as one held in memory ([`after_data`]),
+/// and the file is written again with the edits (or spamd's processed message); over it, the
+/// tests are skipped and only the head is rewritten with the edits so far, the rest copied in
+/// chunks. A refusal drops the file (it is removed with `file`).
+pub(super) async fn check_file(
+    spool: &Spool,
+    conn: &Connection,
+    checker: &Checker,
+    state: &mut SpamState,
+    split: StreamSplit,
+    mut file: SpoolFile,
+) -> Result<SpoolFile, Reply> {
+    let saving = |e: &dyn std::fmt::Display| {
+        conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
+        super::not_saved()
+    };
+    file.finish().await.map_err(|e| saving(&e))?;
+    let body_len = file.size().saturating_sub(split.trace_len);
+    let mut source = tokio::fs::File::open(file.path()).await.map_err(|e| saving(&e))?;
+    let mut out = vec![0u8; usize::try_from(split.trace_len).map_err(|e| saving(&e))?];
+    source.read_exact(&mut out).await.map_err(|e| saving(&e))?;
+    if body_len <= checker.settings.max_size {
+        let mut body = Vec::with_capacity(usize::try_from(body_len).unwrap_or(0));
+        source.read_to_end(&mut body).await.map_err(|e| saving(&e))?;
+        let edits = after_data(conn, checker, state, &body).await?;
+        out.extend_from_slice(&edits.apply(&body));
+        return spool.create_file(out).await.map_err(|e| saving(&e));
+    }
+    tracing::debug!("streamed message of {body_len} octets is over antispammaxsize: post-transmission tests skipped");
+    let edits = finish(conn, checker, state, "streamed")?;
+    let mut head = vec![0u8; usize::try_from(split.head_len.min(body_len)).map_err(|e| saving(&e))?];
+    source.read_exact(&mut head).await.map_err(|e| saving(&e))?;
+    out.extend_from_slice(&edits.apply(&head));
+    drop(head);
+    let mut rewritten = spool.create_file(out).await.map_err(|e| saving(&e))?;
+    let mut chunk = vec![0u8; COPY_CHUNK];
+    loop {
+        let n = source.read(&mut chunk).await.map_err(|e| saving(&e))?;
+        if n == 0 {
+            break;
+        }
+        rewritten.append(chunk.get(..n).unwrap_or_default()).await.map_err(|e| saving(&e))?;
+    }
+    Ok(rewritten)
 }

@@ -9,23 +9,30 @@
 //! be scanned gets `451 4.7.1`: unscanned mail is never accepted when scanning is required.
 //! Recipients are told of a refused message when `avnotifyreceiver` is on.
 //!
-//! The settings are read for each message.
+//! The settings come from the connection policy's `hm_settings` snapshot (read again at most
+//! once a second); the texts and blocked attachments are read again only with a new snapshot.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use altimail_antivirus::{AvOutcome, AvSettings, notify};
+use altimail_antivirus::{AvOutcome, AvSettings, SettingsCache, notify};
 use altimail_delivery::{Spool, SpoolFile};
 use altimail_net::{Connection, Severity};
 use altimail_store::Store;
-use altimail_store::repo::settings::Settings;
 
 use crate::proto::Reply;
 
 /// What the SMTP service needs for the stage besides the settings.
 #[derive(Clone, Debug)]
 pub struct AntiVirus {
-    /// The server's temporary directory (for external scanners' files).
-    pub temp_dir: PathBuf,
+    cache: Arc<SettingsCache>,
+}
+
+impl AntiVirus {
+    /// `temp_dir` is the server's temporary directory (for external scanners' files).
+    pub fn new(temp_dir: PathBuf) -> AntiVirus {
+        AntiVirus { cache: Arc::new(SettingsCache::new(temp_dir)) }
+    }
 }
 
 /// The verdict on one message.
@@ -41,22 +48,16 @@ pub(super) async fn settings_for(
     store: &Store,
     conn: &Connection,
     av: &AntiVirus,
-) -> Result<Option<AvSettings>, Reply> {
+) -> Result<Option<Arc<AvSettings>>, Reply> {
     let scan_range = conn.range.options & altimail_core::codes::range::ANTI_VIRUS != 0;
-    let quick = Settings::load(&store.db).await.map_err(|e| unavailable(conn, &format!("settings: {e}")))?;
-    let any_scanner =
-        quick.bool("ClamAVEnabled") || quick.bool("usecustomvirusscanner") || quick.bool("avclamwinenable");
-    let applies = quick.bool("enableattachmentblocking") || (scan_range && any_scanner);
-    if !applies {
+    let snapshot = conn.policy.settings().await.map_err(|e| unavailable(conn, &format!("settings: {e}")))?;
+    if !AvSettings::applies(&snapshot, scan_range) {
         return Ok(None);
     }
-    let mut settings =
-        AvSettings::load(store, &av.temp_dir).await.map_err(|e| unavailable(conn, &format!("settings: {e}")))?;
+    let settings = av.cache.get(store, &snapshot).await.map_err(|e| unavailable(conn, &format!("settings: {e}")))?;
     if !scan_range {
         // Blocking only: the range does not ask for virus scanning.
-        settings.clamav = None;
-        settings.custom = None;
-        settings.clamwin = None;
+        return Ok(Some(Arc::new(settings.blocking_only())));
     }
     Ok(Some(settings))
 }
@@ -74,6 +75,7 @@ pub(super) async fn check(
     recipients: &[String],
     message: &[u8],
 ) -> Result<Verdict, Reply> {
+    note_unscanned(conn, settings, message.len() as u64, sender);
     match altimail_antivirus::scan(settings, message).await {
         Ok(AvOutcome::Clean) => Ok(Verdict::Keep),
         Ok(AvOutcome::Rewritten { message, removed, virus }) => {
@@ -119,6 +121,23 @@ async fn notify_recipients(
     }
 }
 
+/// Whether a message of `size` bytes is over `avmaxmsgsize` (hMailServer does not scan those).
+fn over_max_size(settings: &AvSettings, size: u64) -> bool {
+    settings.max_size_kb > 0 && size / 1024 > settings.max_size_kb
+}
+
+/// Says in the application log that a message over `avmaxmsgsize` goes on without a virus
+/// scan (as hMailServer), when a scanner is on.
+fn note_unscanned(conn: &Connection, settings: &AvSettings, size: u64, sender: &str) {
+    if settings.scanning_enabled() && over_max_size(settings, size) {
+        conn.log.application(&format!(
+            "SMTPD - Message of {} KB from {sender} is over the virus scanning limit ({} KB, avmaxmsgsize): not scanned",
+            size / 1024,
+            settings.max_size_kb
+        ));
+    }
+}
+
 /// Logs why the message could not be checked; the client is asked to retry.
 fn unavailable(conn: &Connection, what: &str) -> Reply {
     conn.log.error(Severity::High, 5500, "SMTPD", &format!("{what}; message refused temporarily"));
@@ -144,9 +163,8 @@ pub(super) async fn check_file(
     recipients: &[String],
     mut file: SpoolFile,
 ) -> Result<SpoolFile, Reply> {
-    let over = settings.max_size_kb > 0 && file.size() / 1024 > settings.max_size_kb;
-    if over && !settings.attachment_blocking {
-        tracing::debug!("message of {} KB is over avmaxmsgsize and is not scanned", file.size() / 1024);
+    if over_max_size(settings, file.size()) && !settings.attachment_blocking {
+        note_unscanned(conn, settings, file.size(), sender);
         return Ok(file);
     }
     let saving = |e: &dyn std::fmt::Display| {

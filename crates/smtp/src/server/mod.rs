@@ -4,7 +4,8 @@
 //! Every read and write has a time limit ([`SmtpLimits`]); a client that runs one out gets
 //! `421 4.4.2` and a log line. A body larger than the session's stream threshold (1 MiB) is
 //! written to its spool file as it arrives ([`Action::StreamBody`]), trace headers first, so N
-//! concurrent large uploads do not cost N message sizes of memory. Domain and account
+//! concurrent large uploads do not cost N message sizes of memory; the anti-spam and anti-virus
+//! checks read it back from that file, each within its own size setting. Domain and account
 //! signatures are added only to bodies held in memory: adding one means rewriting the body,
 //! which a streamed message is never held whole for.
 
@@ -26,6 +27,7 @@ use altimail_delivery::resolve::{self, Sender};
 use altimail_delivery::{EnvelopeExtras, NewMessage, Recipient as QueuedRecipient, Spool, SpoolFile};
 use altimail_net::deadline::{Expired, write_all_by};
 use altimail_net::{Connection, SessionHandler, Severity};
+use altimail_store::directory_index::DirectoryIndex;
 use altimail_store::repo::{accounts, domains};
 use altimail_store::{ChallengeLogons, LogonRefused, Store};
 
@@ -123,6 +125,8 @@ struct Transaction {
     local_domain: Option<i64>,
     /// A null sender's recipient was greylisted: the message is refused once its body has come.
     greylisted_after_data: bool,
+    /// A streamed body whose anti-spam tests and header edits wait for its end.
+    spam_file: Option<antispam::StreamSplit>,
 }
 
 /// The spool file of a body streamed as it arrives.
@@ -332,16 +336,27 @@ impl SmtpServer {
                         tx.spam = None;
                     }
                     Action::StreamBody { envelope, head } => {
-                        // The anti-spam headers go first in the file: the post-transmission
-                        // tests do not read a streamed body, so they are final now.
+                        // When the post-transmission tests may still run (`antispammaxsize` is
+                        // over what came so far), the file gets the body as received and the
+                        // header edits come at its end ([`antispam::check_file`]); otherwise
+                        // they are final now and go first in the file.
+                        let head_len = head.len() as u64;
+                        let deferred = match (&checker, &tx.spam) {
+                            (Some(checker), Some(state)) => state.tested && checker.settings.max_size > head_len,
+                            _ => false,
+                        };
                         let head = match (&checker, &tx.spam) {
-                            (Some(checker), Some(state)) => match antispam::finish(&conn, checker, state, "streamed") {
-                                Ok(edits) => edits.apply(&head),
-                                Err(_) => head,
-                            },
+                            (Some(checker), Some(state)) if !deferred => {
+                                match antispam::finish(&conn, checker, state, "streamed") {
+                                    Ok(edits) => edits.apply(&head),
+                                    Err(_) => head,
+                                }
+                            }
                             _ => head,
                         };
-                        tx.body = self.start_stream(&conn, &host, &envelope, &head).await;
+                        let (body, trace_len) = self.start_stream(&conn, &host, &envelope, &head).await;
+                        tx.body = body;
+                        tx.spam_file = deferred.then_some(antispam::StreamSplit { trace_len, head_len });
                     }
                     Action::BodyPart(part) => {
                         if let StreamedBody::Writing(file) = &mut tx.body
@@ -429,19 +444,26 @@ impl SmtpServer {
     }
 
     /// Opens the spool file of a body that passed the stream threshold: trace headers, then the
-    /// body so far.
-    async fn start_stream(&self, conn: &Connection, host: &str, envelope: &Envelope, head: &[u8]) -> StreamedBody {
+    /// body so far. Also gives the length of the trace headers.
+    async fn start_stream(
+        &self,
+        conn: &Connection,
+        host: &str,
+        envelope: &Envelope,
+        head: &[u8],
+    ) -> (StreamedBody, u64) {
         let now = altimail_delivery::generated::rfc5322_now();
         let headers = trace_headers(envelope, conn.peer_ip(), host, &now, head);
+        let trace_len = headers.len() as u64;
         let started = match self.spool.create_file(headers).await {
             Ok(mut file) => file.append(head).await.map(|()| file),
             Err(e) => Err(e),
         };
         match started {
-            Ok(file) => StreamedBody::Writing(Box::new(file)),
+            Ok(file) => (StreamedBody::Writing(Box::new(file)), trace_len),
             Err(e) => {
                 conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
-                StreamedBody::Failed
+                (StreamedBody::Failed, trace_len)
             }
         }
     }
@@ -621,7 +643,8 @@ impl SmtpServer {
                     if tx.local_domain.is_none()
                         && r.account_id != 0
                         && let Some((_, domain)) = altimail_core::address::split(&r.address)
-                        && let Ok(Some(d)) = domains::find(&self.store.db, domain).await
+                        && let Ok(index) = DirectoryIndex::of(&self.store.db).snapshot(&self.store.db).await
+                        && let Some(d) = index.domain(domain)
                     {
                         tx.local_domain = Some(d.id);
                     }
@@ -682,13 +705,18 @@ impl SmtpServer {
                 conn.log.error(Severity::High, 5020, "SMTPD", &format!("message could not be saved: {e}"));
                 return Err(not_saved());
             }
+            let file = match (tx.spam_file.take(), checker, tx.spam.as_mut()) {
+                (Some(split), Some(checker), Some(state)) => {
+                    antispam::check_file(&self.spool, conn, checker, state, split, *file).await?
+                }
+                _ => *file,
+            };
             let file = match &av {
                 Some(settings) => {
                     let (store, spool) = (&self.store, &self.spool);
-                    antivirus::check_file(store, spool, conn, settings, host, &tx.sender, &rcpt_addresses, *file)
-                        .await?
+                    antivirus::check_file(store, spool, conn, settings, host, &tx.sender, &rcpt_addresses, file).await?
                 }
-                None => *file,
+                None => file,
             };
             // OnAcceptMessage on a streamed message: the envelope only (the body is on disk, not
             // held); a refusal drops the file, what the script saves is not applied.

@@ -20,6 +20,7 @@ macro_rules! engine_fns {
                     Value::Float(v) => q.bind(*v),
                     Value::Text(v) => q.bind(v.as_str()),
                     Value::Time(v) => q.bind(*v),
+                    Value::Ints(v) => bind_ints(q, v),
                 };
             }
             q
@@ -59,6 +60,14 @@ pub(crate) mod sqlite {
 
     engine_fns!(Sqlite, SqliteArguments);
 
+    /// No array type: never given one (see [`Value::Ints`]); binds NULL.
+    fn bind_ints<'q>(
+        q: sqlx::query::Query<'q, Sqlite, SqliteArguments>,
+        _: &'q [i64],
+    ) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+        q.bind(None::<i64>)
+    }
+
     fn decode(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Value, StoreError> {
         let raw = row.try_get_raw(i)?;
         if raw.is_null() {
@@ -88,6 +97,14 @@ pub(crate) mod postgres {
     use sqlx::{Postgres, TypeInfo, ValueRef, postgres::PgArguments};
 
     engine_fns!(Postgres, PgArguments);
+
+    /// `bigint[]`, for `= ANY(?)`.
+    fn bind_ints<'q>(
+        q: sqlx::query::Query<'q, Postgres, PgArguments>,
+        v: &'q [i64],
+    ) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+        q.bind(v)
+    }
 
     fn decode(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, StoreError> {
         let raw = row.try_get_raw(i)?;
@@ -132,6 +149,14 @@ pub(crate) mod mysql {
     use sqlx::{MySql, TypeInfo, ValueRef, mysql::MySqlArguments};
 
     engine_fns!(MySql, MySqlArguments);
+
+    /// No array type: never given one (see [`Value::Ints`]); binds NULL.
+    fn bind_ints<'q>(
+        q: sqlx::query::Query<'q, MySql, MySqlArguments>,
+        _: &'q [i64],
+    ) -> sqlx::query::Query<'q, MySql, MySqlArguments> {
+        q.bind(None::<i64>)
+    }
 
     fn decode(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, StoreError> {
         let raw = row.try_get_raw(i)?;

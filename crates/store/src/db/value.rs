@@ -21,6 +21,9 @@ pub enum Value {
     Float(f64),
     Text(String),
     Time(NaiveDateTime),
+    /// An array of integers, for `= ANY(?)` on PostgreSQL only (the other engines have no array
+    /// type; they are never given one). Never read from a column.
+    Ints(Vec<i64>),
 }
 
 impl From<i64> for Value {
@@ -132,6 +135,7 @@ impl Row {
                 .map(Some)
                 .map_err(|_| StoreError::Decode(format!("column {name}: {s:?} is not a number"))),
             Value::Time(_) => Err(StoreError::Decode(format!("column {name} is a date, not a number"))),
+            Value::Ints(_) => Err(StoreError::Decode(format!("column {name} is an array, not a number"))),
         }
     }
 
@@ -150,7 +154,7 @@ impl Row {
             Value::Int(v) => Ok(Some(v.to_string())),
             Value::Float(v) => Ok(Some(v.to_string())),
             Value::Time(t) => Ok(Some(t.format("%Y-%m-%d %H:%M:%S").to_string())),
-            Value::Null | Value::NullText | Value::NullTime => Ok(None),
+            Value::Null | Value::NullText | Value::NullTime | Value::Ints(_) => Ok(None),
         }
     }
 

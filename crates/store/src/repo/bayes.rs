@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::StoreError;
-use crate::db::{Db, Tx, Value};
+use crate::db::{Db, Dialect, Tx, Value};
 
 use super::{IN_BATCH, marks};
 
@@ -84,18 +84,37 @@ pub async fn counts(db: &Db, scope: i64) -> Result<Counts, StoreError> {
     })
 }
 
-/// The counts of those `tokens` the scope knows (unknown tokens are absent), in one query per
-/// [`IN_BATCH`] tokens.
+/// Batch sizes of [`token_counts`] on SQLite and MySQL: a batch is padded to the next of these
+/// (repeating its last token), so every message uses one of a few statement texts and the
+/// prepared statement is reused rather than prepared again for each token count.
+const LOOKUP_SIZES: [usize; 4] = [50, 100, 250, IN_BATCH];
+
+/// The counts of those `tokens` the scope knows (unknown tokens are absent): on PostgreSQL in
+/// one query with the tokens as one array parameter, elsewhere in one query per [`IN_BATCH`]
+/// tokens. (PostgreSQL with `IN` lists of 500 parameters took 80 ms to look up a 10 KB
+/// message's 770 tokens in a 48,000-token table, against 19 ms with the array; SQLite 19 ms,
+/// MariaDB 22 ms: `cargo test -p altimail-antispam --test bayes_db -- --ignored --nocapture`.)
 pub async fn token_counts(db: &Db, scope: i64, tokens: &[i64]) -> Result<HashMap<i64, Counts>, StoreError> {
     let mut found = HashMap::with_capacity(tokens.len());
+    if db.dialect() == Dialect::Postgres {
+        // One statement whatever the number of tokens: the array is one parameter.
+        let sql = "SELECT token, spam, ham FROM altimail_bayes_tokens WHERE scope = ? AND token = ANY(?)";
+        for r in db.fetch_all(sql, &[scope.into(), Value::Ints(tokens.to_vec())]).await? {
+            found.insert(r.int("token")?, Counts { spam: r.int("spam")?.max(0), ham: r.int("ham")?.max(0) });
+        }
+        return Ok(found);
+    }
     for batch in tokens.chunks(IN_BATCH) {
+        let Some(&last) = batch.last() else { continue };
+        let size = LOOKUP_SIZES.into_iter().find(|&n| n >= batch.len()).unwrap_or(IN_BATCH);
         let sql = format!(
             "SELECT token, spam, ham FROM altimail_bayes_tokens WHERE scope = ? AND token IN ({})",
-            marks(batch.len())
+            marks(size)
         );
-        let mut args: Vec<Value> = Vec::with_capacity(batch.len() + 1);
+        let mut args: Vec<Value> = Vec::with_capacity(size + 1);
         args.push(scope.into());
         args.extend(batch.iter().map(|&t| Value::from(t)));
+        args.resize(size + 1, Value::from(last));
         for r in db.fetch_all(&sql, &args).await? {
             found.insert(r.int("token")?, Counts { spam: r.int("spam")?.max(0), ham: r.int("ham")?.max(0) });
         }
