@@ -27,7 +27,12 @@ mod domains;
 mod error;
 mod lists;
 mod logon;
+mod ports;
+mod queue;
+mod ranges;
 pub mod rules;
+mod server_settings;
+mod status;
 
 pub use accounts::{AccountChanges, AccountRemoved, NewAccount, Signature};
 pub use aliases::{AliasChanges, NewAlias};
@@ -36,6 +41,16 @@ pub use domains::{DomainChanges, DomainRemoved, DomainView, NewDomain};
 pub use error::AdminError;
 pub use lists::{ListChanges, ListSummary, ListView, NewList};
 pub use logon::ADMINISTRATOR_PASSWORD_SETTING;
+pub use ports::{NewPort, Port, PortChanges};
+pub use queue::{Flushed, QueueEntry};
+pub use ranges::{NewRange, RangeChanges, RangeOption, RangeView, range_options};
+pub use server_settings::{
+    AntiSpam, AntiSpamChanges, AntiVirus, AntiVirusChanges, AutoBan, AutoBanChanges, Delivery, DeliveryChanges,
+    Logging, LoggingChanges, Protocols, ProtocolsChanges, ServerMessageText, ServerSettings, SettingsChanges,
+    SmartHost, SmartHostChanges,
+};
+pub use altimail_store::repo::server_messages::ServerMessage;
+pub use status::{LiveStatus, MessageCounters, QueueSize, ServerStatus, SessionCounts};
 
 use altimail_core::address;
 use altimail_store::Store;
@@ -47,11 +62,19 @@ use caller::Role;
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Store,
+    /// The running server's live figures, when the service runs inside it.
+    live: Option<std::sync::Arc<dyn LiveStatus>>,
 }
 
 impl Admin {
     pub fn new(store: Store) -> Admin {
-        Admin { store }
+        Admin { store, live: None }
+    }
+
+    /// The service inside a running server, which reports its live figures through `live`.
+    pub fn with_live_status(mut self, live: std::sync::Arc<dyn LiveStatus>) -> Admin {
+        self.live = Some(live);
+        self
     }
 
     /// The store the service works on.
