@@ -84,6 +84,8 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     log.set_awstats(settings.bool("awstatsenabled"));
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
+    // The administration API shares the policy: its sessions counts and auto-ban.
+    let api_policy = policy.clone();
     let spool = Spool::start(store.clone());
     // No delivery runs yet: messages a stopped server had claimed are released, once, before
     // any worker can claim one.
@@ -150,7 +152,9 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
                 }
             };
             tracing::info!("administration API on http://{addr}/api/v1/");
-            let api = altimail_web::api::Api::new(altimail_admin::Admin::new(store.clone()));
+            let live = std::sync::Arc::new(crate::live_status::ServerLive::new(api_policy.clone()));
+            let admin = altimail_admin::Admin::new(store.clone()).with_live_status(live);
+            let api = altimail_web::api::Api::new(admin).with_policy(api_policy);
             Some(tokio::spawn(altimail_web::api::serve(listener, api, delivery_stopped.clone())))
         }
         None => None,

@@ -257,6 +257,7 @@ impl SmtpServer {
                     Action::Message(message) => {
                         let result = self.accept(&conn, &host, checker.as_ref(), &mut tx, *message).await;
                         if let Ok(id) = &result {
+                            altimail_core::stats::count(altimail_core::stats::Counter::Received);
                             conn.log.application(&format!("SMTPD - Message {id} queued"));
                         }
                         let _ = session.message_accepted(result.map(|id| id.to_string()));
