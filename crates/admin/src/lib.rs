@@ -36,6 +36,7 @@ mod status;
 
 pub use accounts::{AccountChanges, AccountRemoved, NewAccount, Signature};
 pub use aliases::{AliasChanges, NewAlias};
+pub use altimail_store::repo::server_messages::ServerMessage;
 pub use caller::{ADMINISTRATOR, Caller, Identity};
 pub use domains::{DomainChanges, DomainRemoved, DomainView, NewDomain};
 pub use error::AdminError;
@@ -49,7 +50,6 @@ pub use server_settings::{
     Logging, LoggingChanges, Protocols, ProtocolsChanges, ServerMessageText, ServerSettings, SettingsChanges,
     SmartHost, SmartHostChanges,
 };
-pub use altimail_store::repo::server_messages::ServerMessage;
 pub use status::{LiveStatus, MessageCounters, QueueSize, ServerStatus, SessionCounts};
 
 use altimail_core::address;

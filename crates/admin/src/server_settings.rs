@@ -490,7 +490,12 @@ impl Admin {
     }
 
     /// Changes the text of one server message (bounces, notices).
-    pub async fn set_server_message(&self, caller: &Caller, name: &str, text: &str) -> Result<ServerMessage, AdminError> {
+    pub async fn set_server_message(
+        &self,
+        caller: &Caller,
+        name: &str,
+        text: &str,
+    ) -> Result<ServerMessage, AdminError> {
         self.require_server(caller, "server_message.update", name).await?;
         server_messages::set_text(&self.store.db, name, text).await?;
         audit::change(caller, "server_message.update", name);
@@ -507,7 +512,12 @@ mod tests {
         let s = Settings::default();
         let mut l = Logging::read(&s);
         assert_eq!(l.mask(), 0);
-        l.apply(&LoggingChanges { enabled: Some(true), imap: Some(true), keep_files_open: Some(true), ..Default::default() });
+        l.apply(&LoggingChanges {
+            enabled: Some(true),
+            imap: Some(true),
+            keep_files_open: Some(true),
+            ..Default::default()
+        });
         assert_eq!(l.mask(), 1 | 64 | 256);
     }
 

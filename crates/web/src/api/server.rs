@@ -39,10 +39,27 @@ pub(super) fn routes() -> Router<Api> {
 /// The part of the OpenAPI document these endpoints make.
 #[derive(OpenApi)]
 #[openapi(paths(
-    list_ranges, create_range, range_options, get_range, update_range, delete_range,
-    list_ports, create_port, get_port, update_port, delete_port,
-    get_settings, update_settings, list_server_messages, set_server_message,
-    list_queue, flush_queue, get_queued, remove_queued, retry_queued, status,
+    list_ranges,
+    create_range,
+    range_options,
+    get_range,
+    update_range,
+    delete_range,
+    list_ports,
+    create_port,
+    get_port,
+    update_port,
+    delete_port,
+    get_settings,
+    update_settings,
+    list_server_messages,
+    set_server_message,
+    list_queue,
+    flush_queue,
+    get_queued,
+    remove_queued,
+    retry_queued,
+    status,
 ))]
 pub(super) struct ServerDoc;
 
@@ -82,7 +99,11 @@ pub(super) async fn range_options() -> Json<Vec<RangeOption>> {
 #[utoipa::path(get, path = "/api/v1/ip-ranges/{name}", tag = "ip-ranges", security(("bearer" = [])),
     params(("name" = String, Path, description = "The range's name")),
     responses((status = 200, body = RangeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn get_range(State(api): State<Api>, Authed(me): Authed, Path(name): Path<String>) -> Answer<RangeView> {
+pub(super) async fn get_range(
+    State(api): State<Api>,
+    Authed(me): Authed,
+    Path(name): Path<String>,
+) -> Answer<RangeView> {
     Ok(Json(api.admin.get_range(&me, &name).await?))
 }
 
