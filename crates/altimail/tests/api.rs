@@ -369,7 +369,8 @@ async fn server_administration_over_http() {
         let (status, body) = call(port, "POST", "/api/v1/queue/flush", r, None);
         assert_eq!((status, body["released_held"].as_u64()), (200, Some(1)), "{e}: {body}");
         assert_eq!(call(port, "POST", "/api/v1/queue/999999/retry", r, None).0, 404, "{e}");
-        // Released, it may be in a delivery attempt for a moment (409 then).
+        // Released, it may be in a delivery attempt for a moment (409 then), or already gone
+        // (its file was never written, so delivery gives it up).
         let mut removed = 0;
         for _ in 0..100 {
             removed = call(port, "DELETE", &format!("/api/v1/queue/{second}"), r, None).0;
@@ -378,7 +379,7 @@ async fn server_administration_over_http() {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        assert_eq!(removed, 200, "{e}");
+        assert!(removed == 200 || removed == 404, "{e}: {removed}");
 
         // Only server administrators: a domain administrator and a user get 403 everywhere here.
         for who in ["dom@example.com", "john@example.com"] {
