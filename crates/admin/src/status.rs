@@ -61,7 +61,8 @@ pub struct ServerStatus {
     /// `running` inside the server; `unknown` from outside it (the command line).
     pub state: String,
     pub version: String,
-    /// When the server started (server local time).
+    /// When the server started (server local time, `YYYY-MM-DDTHH:MM:SS`, no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub started: Option<chrono::NaiveDateTime>,
     pub uptime_seconds: Option<i64>,
     pub sessions: Option<SessionCounts>,

@@ -323,7 +323,11 @@ async fn server_administration_over_http() {
         let (status, all) = call(port, "PATCH", "/api/v1/settings", r, Some(change));
         assert_eq!((status, all["delivery"]["retries"].as_i64()), (200, Some(6)), "{e}: {all}");
         assert_eq!(i.json(&["setting", "get", "smtpnoofretries"])["integer"], 6, "{e}");
-        assert_eq!(i.json(&["setting", "get", "logging"])["integer"], 95 & !2, "{e}: the SMTP bit off, the others kept");
+        assert_eq!(
+            i.json(&["setting", "get", "logging"])["integer"],
+            95 & !2,
+            "{e}: the SMTP bit off, the others kept"
+        );
         let (status, body) = call(
             port,
             "PATCH",

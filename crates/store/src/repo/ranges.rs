@@ -24,6 +24,8 @@ pub struct Range {
     /// Bit mask, see `altimail_core::codes::range`.
     pub options: i64,
     pub expires: bool,
+    /// Server local time, `YYYY-MM-DDTHH:MM:SS` (no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expires_time: NaiveDateTime,
 }
 
