@@ -178,6 +178,7 @@ impl Admin {
             None => mask(&new.allow)?,
         };
         check_options(options)?;
+        crate::rules::check_int32("the priority", new.priority)?;
         let when = new.expires.as_deref().map(expiry).transpose()?.flatten();
         let r = Range {
             id: 0,
@@ -218,6 +219,7 @@ impl Admin {
         r.options |= mask(&c.allow)?;
         r.options &= !mask(&c.deny)?;
         check_options(r.options)?;
+        crate::rules::check_int32("the priority", r.priority)?;
         if let Some(e) = &c.expires {
             let when = expiry(e)?;
             r.expires = when.is_some();
