@@ -27,6 +27,7 @@ mod domains;
 mod error;
 mod lists;
 mod logon;
+mod logs;
 mod ports;
 mod queue;
 mod ranges;
@@ -42,6 +43,7 @@ pub use domains::{DomainChanges, DomainRemoved, DomainView, NewDomain};
 pub use error::AdminError;
 pub use lists::{ListChanges, ListSummary, ListView, NewList};
 pub use logon::ADMINISTRATOR_PASSWORD_SETTING;
+pub use logs::{LogLine, LogQuery, LogSearch};
 pub use ports::{NewPort, Port, PortChanges};
 pub use queue::{Flushed, QueueEntry};
 pub use ranges::{NewRange, RangeChanges, RangeOption, RangeView, range_options};
@@ -64,11 +66,13 @@ pub struct Admin {
     store: Store,
     /// The running server's live figures, when the service runs inside it.
     live: Option<std::sync::Arc<dyn LiveStatus>>,
+    /// Where the server writes its log files, for the log search.
+    logs_dir: Option<std::path::PathBuf>,
 }
 
 impl Admin {
     pub fn new(store: Store) -> Admin {
-        Admin { store, live: None }
+        Admin { store, live: None, logs_dir: None }
     }
 
     /// The service inside a running server, which reports its live figures through `live`.

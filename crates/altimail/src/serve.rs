@@ -153,7 +153,8 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
             };
             tracing::info!("administration API on http://{addr}/api/v1/");
             let live = std::sync::Arc::new(crate::live_status::ServerLive::new(api_policy.clone()));
-            let admin = altimail_admin::Admin::new(store.clone()).with_live_status(live);
+            let admin =
+                altimail_admin::Admin::new(store.clone()).with_live_status(live).with_logs_dir(config.logs_dir.clone());
             let api = altimail_web::api::Api::new(admin).with_policy(api_policy);
             Some(tokio::spawn(altimail_web::api::serve(listener, api, delivery_stopped.clone())))
         }

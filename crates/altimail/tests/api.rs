@@ -315,6 +315,29 @@ async fn server_administration_over_http() {
         drop(session);
         assert_eq!(call(port, "DELETE", &format!("/api/v1/ports/{id}"), r, None).0, 200, "{e}");
 
+        // The log search finds the session's greeting, then the session's lines by its id.
+        let mut found = Value::Null;
+        for _ in 0..100 {
+            found = call(port, "GET", "/api/v1/logs?text=SENT:%20220", r, None).1;
+            if found["lines"].as_array().is_some_and(|l| !l.is_empty()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let line = found["lines"][0]["line"].as_str().unwrap_or_else(|| panic!("{e}: {found}")).to_owned();
+        let session_id = line.split('\t').nth(2).expect("a session field").to_owned();
+        let (status, by_session) = call(port, "GET", &format!("/api/v1/logs?session={session_id}&limit=50"), r, None);
+        assert_eq!(status, 200, "{e}: {by_session}");
+        assert!(
+            by_session["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["line"].as_str().unwrap().split('\t').nth(2) == Some(session_id.as_str())),
+            "{e}: {by_session}"
+        );
+        assert_eq!(call(port, "GET", "/api/v1/logs?date=../../etc", r, None).0, 400, "{e}");
+
         // Settings by area, typed and checked whole; written only where changed.
         let (status, all) = call(port, "GET", "/api/v1/settings", r, None);
         assert_eq!((status, all["delivery"]["retries"].as_i64()), (200, Some(4)), "{e}: {all}");
@@ -402,6 +425,7 @@ async fn server_administration_over_http() {
                 ("POST", "/api/v1/queue/flush", None),
                 ("DELETE", &format!("/api/v1/queue/{second}"), None),
                 ("GET", "/api/v1/status", None),
+                ("GET", "/api/v1/logs", None),
             ] {
                 let (status, answer) = call(port, method, path, t, body);
                 assert_eq!(status, 403, "{e}: {who}: {method} {path}: {answer}");

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use altimail_admin::{
-    Flushed, NewPort, NewRange, Port, PortChanges, QueueEntry, RangeChanges, RangeOption, RangeView, ServerMessage,
-    ServerMessageText, ServerSettings, ServerStatus, SettingsChanges,
+    Flushed, LogQuery, LogSearch, NewPort, NewRange, Port, PortChanges, QueueEntry, RangeChanges, RangeOption,
+    RangeView, ServerMessage, ServerMessageText, ServerSettings, ServerStatus, SettingsChanges,
 };
 
 use super::{Api, ApiError, Authed, ErrorBody};
@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<Api> {
         .route("/api/v1/queue/{id}", get(get_queued).delete(remove_queued))
         .route("/api/v1/queue/{id}/retry", post(retry_queued))
         .route("/api/v1/status", get(status))
+        .route("/api/v1/logs", get(search_logs))
 }
 
 /// The part of the OpenAPI document these endpoints make.
@@ -50,6 +51,7 @@ pub(super) fn routes() -> Router<Api> {
     get_port,
     update_port,
     delete_port,
+    search_logs,
     get_settings,
     update_settings,
     list_server_messages,
@@ -248,4 +250,14 @@ pub(super) async fn retry_queued(
     responses((status = 200, body = ServerStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn status(State(api): State<Api>, Authed(me): Authed) -> Answer<ServerStatus> {
     Ok(Json(api.admin.status(&me).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/logs", tag = "status", security(("bearer" = [])), params(LogQuery),
+    responses((status = 200, body = LogSearch), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn search_logs(
+    State(api): State<Api>,
+    Authed(me): Authed,
+    Query(q): Query<LogQuery>,
+) -> Answer<LogSearch> {
+    Ok(Json(api.admin.search_logs(&me, &q).await?))
 }
