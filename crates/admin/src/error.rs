@@ -29,6 +29,9 @@ pub enum AdminError {
     /// The caller is not (or no longer) known: wrong password, account removed or disabled.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The client's address is banned (auto-ban after failed logons).
+    #[error("{0}")]
+    Banned(String),
     /// The database or the data directory failed.
     #[error(transparent)]
     Store(StoreError),
@@ -40,7 +43,7 @@ impl AdminError {
         match self {
             AdminError::Invalid(_) => 400,
             AdminError::Unauthenticated(_) => 401,
-            AdminError::Forbidden(_) => 403,
+            AdminError::Forbidden(_) | AdminError::Banned(_) => 403,
             AdminError::NotFound(_) => 404,
             AdminError::Conflict(_) | AdminError::LimitReached(_) | AdminError::NotEmpty(_) => 409,
             AdminError::Store(_) => 500,
@@ -57,6 +60,7 @@ impl AdminError {
             AdminError::NotEmpty(_) => "not_empty",
             AdminError::Forbidden(_) => "forbidden",
             AdminError::Unauthenticated(_) => "unauthenticated",
+            AdminError::Banned(_) => "banned",
             AdminError::Store(_) => "internal",
         }
     }

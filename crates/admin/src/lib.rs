@@ -27,15 +27,32 @@ mod domains;
 mod error;
 mod lists;
 mod logon;
+mod logs;
+mod ports;
+mod queue;
+mod ranges;
 pub mod rules;
+mod server_settings;
+mod status;
 
 pub use accounts::{AccountChanges, AccountRemoved, NewAccount, Signature};
 pub use aliases::{AliasChanges, NewAlias};
+pub use altimail_store::repo::server_messages::ServerMessage;
 pub use caller::{ADMINISTRATOR, Caller, Identity};
 pub use domains::{DomainChanges, DomainRemoved, DomainView, NewDomain};
 pub use error::AdminError;
 pub use lists::{ListChanges, ListSummary, ListView, NewList};
 pub use logon::ADMINISTRATOR_PASSWORD_SETTING;
+pub use logs::{LogLine, LogQuery, LogSearch};
+pub use ports::{NewPort, Port, PortChanges};
+pub use queue::{Flushed, QueueEntry};
+pub use ranges::{NewRange, RangeChanges, RangeOption, RangeView, range_options};
+pub use server_settings::{
+    AntiSpam, AntiSpamChanges, AntiVirus, AntiVirusChanges, AutoBan, AutoBanChanges, Delivery, DeliveryChanges,
+    Logging, LoggingChanges, Protocols, ProtocolsChanges, ServerMessageText, ServerSettings, SettingsChanges,
+    SmartHost, SmartHostChanges,
+};
+pub use status::{LiveStatus, MessageCounters, QueueSize, ServerStatus, SessionCounts};
 
 use altimail_core::address;
 use altimail_store::Store;
@@ -47,11 +64,21 @@ use caller::Role;
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Store,
+    /// The running server's live figures, when the service runs inside it.
+    live: Option<std::sync::Arc<dyn LiveStatus>>,
+    /// Where the server writes its log files, for the log search.
+    logs_dir: Option<std::path::PathBuf>,
 }
 
 impl Admin {
     pub fn new(store: Store) -> Admin {
-        Admin { store }
+        Admin { store, live: None, logs_dir: None }
+    }
+
+    /// The service inside a running server, which reports its live figures through `live`.
+    pub fn with_live_status(mut self, live: std::sync::Arc<dyn LiveStatus>) -> Admin {
+        self.live = Some(live);
+        self
     }
 
     /// The store the service works on.

@@ -29,10 +29,18 @@ pub fn address_in(input: &str, domain: &Domain) -> Result<Address, AdminError> {
     Ok(address)
 }
 
-/// A size or limit: never negative.
+/// A size or limit: never negative, and within the 32-bit column hMailServer keeps it in.
 pub fn check_not_negative(what: &str, value: i64) -> Result<(), AdminError> {
     if value < 0 {
         return Err(AdminError::Invalid(format!("{what} cannot be negative")));
+    }
+    check_int32(what, value)
+}
+
+/// A number stored in a 32-bit column (`int`): PostgreSQL and MySQL refuse larger ones.
+pub fn check_int32(what: &str, value: i64) -> Result<(), AdminError> {
+    if i32::try_from(value).is_err() {
+        return Err(AdminError::Invalid(format!("{what} {value} is out of range (at most {})", i32::MAX)));
     }
     Ok(())
 }
@@ -163,6 +171,8 @@ mod tests {
         assert!(check_plus_char("a").is_err());
         assert!(check_plus_char("++").is_err());
         assert!(check_admin_level(2).is_ok());
+        assert!(check_not_negative("x", i64::from(i32::MAX)).is_ok());
+        assert!(check_not_negative("x", i64::from(i32::MAX) + 1).is_err());
         assert!(check_admin_level(3).is_err());
         assert!(check_length("x", "éé", 2).is_ok());
         assert!(check_length("x", "ééé", 2).is_err());

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod doctor;
 mod init;
+mod live_status;
 mod logging;
 mod reload;
 mod serve;

@@ -84,7 +84,7 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
     log.set_awstats(settings.bool("awstatsenabled"));
     log.application(&format!("Altimail Server {} starting", env!("CARGO_PKG_VERSION")));
     let policy = Policy::new(store.db.clone());
-    // The web administration counts failed logons with the mail listeners' auto-ban.
+    // The administration API and web admin share the policy: its session counts and auto-ban.
     let admin_policy = policy.clone();
     let spool = Spool::start(store.clone());
     // No delivery runs yet: messages a stopped server had claimed are released, once, before
@@ -161,9 +161,11 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
                 }
             };
             tracing::info!("administration API on http://{addr}/api/v1/");
-            let admin = altimail_admin::Admin::new(store.clone());
+            let live = std::sync::Arc::new(crate::live_status::ServerLive::new(admin_policy.clone()));
+            let admin =
+                altimail_admin::Admin::new(store.clone()).with_live_status(live).with_logs_dir(config.logs_dir.clone());
             crate::webadmin::greet(&admin, addr).await;
-            let api = altimail_web::api::Api::new(admin.clone());
+            let api = altimail_web::api::Api::new(admin.clone()).with_policy(admin_policy.clone());
             // The web administration (/admin/) shares the API's listener.
             let status = altimail_web::ui::ServerStatus::new(
                 store.clone(),

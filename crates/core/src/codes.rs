@@ -1,6 +1,7 @@
 //! hMailServer's numeric codes and bit masks, with the same values it stores in the database.
 
 /// `hm_tcpipports.portprotocol` and the session types of the logs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
@@ -61,6 +62,7 @@ impl Protocol {
 
 /// Connection security of ports, routes, fetch accounts and the smart host. JSON uses the same
 /// names as [`Security::name`] and the command line.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Security {

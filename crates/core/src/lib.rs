@@ -21,5 +21,6 @@ pub mod lines;
 pub mod password;
 pub mod redact;
 pub mod sasl;
+pub mod stats;
 pub mod time;
 pub mod wildcard;

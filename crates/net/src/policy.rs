@@ -327,6 +327,20 @@ impl Policy {
         Admission::Admitted { range: range.clone(), guard }
     }
 
+    /// The auto-ban range in force for `peer`, unless auto-ban spares it: for listeners that
+    /// are not mail protocols (the administration API), which refuse banned clients as well.
+    pub async fn ban_of(&self, peer: IpAddr) -> Option<Range> {
+        let peer = ip::normalize(peer);
+        let ranges = self.ranges().await.ok()?;
+        let settings = self.settings().await.ok();
+        let now = time::now_local();
+        let ban = ranges::matching(&ranges, peer, now).filter(|r| r.is_auto_ban())?;
+        if ranges::spared(&ranges, &trusted(settings.as_deref()), peer, now) {
+            return None;
+        }
+        Some(ban.clone())
+    }
+
     /// The number of admitted sessions of `protocol` still running.
     pub fn connections(&self, protocol: Protocol) -> u64 {
         self.inner.live.total[slot(protocol)].load(Ordering::Acquire)

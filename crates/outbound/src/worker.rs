@@ -414,6 +414,7 @@ impl RemoteDelivery {
                         Status::Permanent(_) => outcome.try_next_host,
                     };
                     if status == Status::Delivered {
+                        altimail_core::stats::count(altimail_core::stats::Counter::Sent);
                         queue_repo::remove_sent_recipient(&self.store.db, list[i].id).await?;
                     }
                     results[i] = RcptResult { status, remote: Some(host.ip), peer_dsn: outcome.dsn };

@@ -95,9 +95,12 @@ pub enum Command {
     /// altimail.toml): its status, renewing it now.
     #[command(subcommand)]
     Cert(cert::CertCmd),
-    /// Server settings (hm_settings).
+    /// Server settings (hm_settings): by name, or by area as typed objects.
     #[command(subcommand)]
     Setting(setting::SettingCmd),
+    /// The server's status as the database shows it (queue size); the running server's live
+    /// figures (sessions, counters) are at the REST API's /api/v1/status.
+    Status,
     /// IP ranges: what clients from an address range may do.
     #[command(subcommand)]
     Range(range::RangeCmd),
@@ -168,6 +171,10 @@ pub async fn run_admin(command: Command, store: &altimail_store::Store, out: &Ou
         Command::Surbl(c) => dnsbl::run_surbl(c, store, out).await,
         Command::Greylist(c) => greylist::run(c, store, out).await,
         Command::Rule(c) => rule::run(c, store, out).await,
+        Command::Status => {
+            let admin = altimail_admin::Admin::new(store.clone());
+            out.object(&admin.status(&caller()).await?)
+        }
         Command::Init
         | Command::Serve { .. }
         | Command::Quickstart(_)

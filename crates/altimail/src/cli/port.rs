@@ -1,13 +1,12 @@
-//! `altimail port …`
+//! `altimail port …`, through the administration service.
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use anyhow::bail;
 use clap::Subcommand;
 
+use altimail_admin::{Admin, NewPort, PortChanges};
 use altimail_core::codes::{Protocol, Security};
 use altimail_store::Store;
-use altimail_store::repo::ports;
 
 use super::output::Output;
 
@@ -73,32 +72,23 @@ pub enum PortCmd {
     },
 }
 
-/// HTTP has no STARTTLS: a web port is plain (`none`) or HTTPS (`tls`).
-fn check_http_security(p: &ports::Port) -> anyhow::Result<()> {
-    if p.protocol == Protocol::Http && !matches!(p.security, Security::None | Security::Tls) {
-        bail!("an http port is plain (--security none) or HTTPS (--security tls); HTTP has no STARTTLS");
-    }
-    Ok(())
-}
-
-async fn require(store: &Store, id: i64) -> anyhow::Result<ports::Port> {
-    match ports::get(&store.db, id).await? {
-        Some(p) => Ok(p),
-        None => bail!("no port {id}"),
-    }
-}
-
 pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         PortCmd::Add { protocol, port, address, security, certificate } => {
-            let p = ports::Port { id: 0, protocol, port, address, security, certificate_id: certificate };
-            check_http_security(&p)?;
-            let p = ports::create(db, &p).await?;
+            let new = NewPort {
+                protocol: protocol.name().into(),
+                port,
+                address: Some(address),
+                security: Some(security.name().into()),
+                certificate_id: certificate,
+            };
+            let p = admin.create_port(&me, &new).await?;
             out.done(&format!("port {} added: {} on {}:{}", p.id, p.protocol.name(), p.address, p.port), &p)
         }
         PortCmd::List => {
-            let all = ports::list(db).await?;
+            let all = admin.list_ports(&me).await?;
             let rows = all
                 .iter()
                 .map(|p| {
@@ -121,31 +111,20 @@ pub async fn run(cmd: PortCmd, store: &Store, out: &Output) -> anyhow::Result<()
                 .collect();
             out.table(&all, &["ID", "PROTOCOL", "ADDRESS", "PORT", "SECURITY", "CERTIFICATE-ID"], rows)
         }
-        PortCmd::Show { id } => out.object(&require(store, id).await?),
+        PortCmd::Show { id } => out.object(&admin.get_port(&me, id).await?),
         PortCmd::Set { id, protocol, port, address, security, certificate } => {
-            let mut p = require(store, id).await?;
-            if let Some(v) = protocol {
-                p.protocol = v;
-            }
-            if let Some(v) = port {
-                p.port = v;
-            }
-            if let Some(v) = address {
-                p.address = v;
-            }
-            if let Some(v) = security {
-                p.security = v;
-            }
-            if let Some(v) = certificate {
-                p.certificate_id = v;
-            }
-            check_http_security(&p)?;
-            ports::update(db, &p).await?;
+            let changes = PortChanges {
+                protocol: protocol.map(|p| p.name().into()),
+                port,
+                address,
+                security: security.map(|s| s.name().into()),
+                certificate_id: certificate,
+            };
+            let p = admin.update_port(&me, id, &changes).await?;
             out.done(&format!("port {} updated", p.id), &p)
         }
         PortCmd::Remove { id } => {
-            let p = require(store, id).await?;
-            ports::delete(db, id).await?;
+            let p = admin.delete_port(&me, id).await?;
             out.done(&format!("port {id} removed"), &p)
         }
     }

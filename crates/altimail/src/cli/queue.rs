@@ -1,16 +1,12 @@
 //! `altimail queue …`: the outbound queue (`hm_messages` rows of type 1) and the messages held
 //! for ETRN routes (type 3), listed and managed through the database, so it works while the
 //! server runs. `retry` and `flush` release held messages as an ETRN from the route's side would.
+//! Through the administration service, as the REST API's `/api/v1/queue`.
 
-use anyhow::{Context, bail};
 use clap::Subcommand;
-use serde::Serialize;
 
-use altimail_core::codes::message_type;
-use altimail_delivery::queue;
-use altimail_store::repo::messages::{self, Message};
-use altimail_store::repo::queue::{self as queue_repo, Held};
-use altimail_store::{Location, Store};
+use altimail_admin::Admin;
+use altimail_store::Store;
 
 use super::output::{Output, yes_no};
 
@@ -37,59 +33,12 @@ pub enum QueueCmd {
     Flush,
 }
 
-/// One queue entry as printed.
-#[derive(Debug, Serialize)]
-struct Entry {
-    id: i64,
-    from: String,
-    recipients: Vec<String>,
-    tries: i64,
-    next_try: String,
-    /// Held for an ETRN route (type 3) until the route's side sends ETRN.
-    held: bool,
-    locked: bool,
-    size: i64,
-    file: String,
-}
-
-async fn entry(store: &Store, m: &Message) -> anyhow::Result<Entry> {
-    let recipients = queue::recipients(&store.db, m.id).await?.into_iter().map(|r| r.address).collect();
-    let held = m.kind == message_type::ETRN_HELD;
-    let next_try = if held {
-        "held (ETRN)".into()
-    } else if m.next_try <= queue::etrn_hold_time() {
-        "now".into()
-    } else {
-        m.next_try.format("%Y-%m-%d %H:%M:%S").to_string()
-    };
-    Ok(Entry {
-        id: m.id,
-        from: m.from.clone(),
-        recipients,
-        tries: m.tries,
-        next_try,
-        held,
-        locked: m.locked,
-        size: m.size,
-        file: store.files.resolve(Location::Queue, &m.file_name).display().to_string(),
-    })
-}
-
-async fn require(store: &Store, id: i64) -> anyhow::Result<Message> {
-    match messages::get(&store.db, id).await? {
-        Some(m) if m.kind == message_type::QUEUED || m.kind == message_type::ETRN_HELD => Ok(m),
-        _ => bail!("no queued message {id}"),
-    }
-}
-
 pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
         QueueCmd::List => {
-            let mut all = Vec::new();
-            for m in messages::queue_and_held(db).await? {
-                all.push(entry(store, &m).await?);
-            }
+            let all = admin.list_queue(&me).await?;
             let rows = all
                 .iter()
                 .map(|e| {
@@ -106,46 +55,26 @@ pub async fn run(cmd: QueueCmd, store: &Store, out: &Output) -> anyhow::Result<(
                 .collect();
             out.table(&all, &["ID", "FROM", "RECIPIENTS", "TRIES", "NEXT-TRY", "HELD", "LOCKED"], rows)
         }
-        QueueCmd::Show { id } => out.object(&entry(store, &require(store, id).await?).await?),
+        QueueCmd::Show { id } => out.object(&admin.get_queued(&me, id).await?),
         QueueCmd::Retry { id } => {
-            let m = require(store, id).await?;
-            if m.kind == message_type::ETRN_HELD {
-                queue_repo::release_held(db, Held::One(m.id)).await?;
-            } else {
-                queue_repo::make_due(db, m.id).await?;
-            }
-            let e = entry(store, &require(store, id).await?).await?;
+            let e = admin.retry_queued(&me, id).await?;
             out.done(&format!("message {id} will be delivered now"), &e)
         }
         QueueCmd::Remove { id } => {
-            let m = require(store, id).await?;
-            if m.locked {
-                bail!("message {id} is being delivered right now; try again in a moment");
-            }
-            let e = entry(store, &m).await?;
-            queue::remove(db, m.id).await?;
-            let path = store.files.resolve(Location::Queue, &m.file_name);
-            if let Err(err) = std::fs::remove_file(&path)
-                && err.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(err).with_context(|| format!("message {id} removed, but not its file {}", path.display()));
-            }
+            let e = admin.remove_queued(&me, id).await?;
             out.done(&format!("message {id} removed"), &e)
         }
         QueueCmd::Flush => {
-            let n = queue_repo::make_all_due(db).await?;
-            let held = queue_repo::release_held(db, Held::All).await?;
-            #[derive(Serialize)]
-            struct Flushed {
-                messages: u64,
-                released_held: u64,
-            }
-            let text = if held > 0 {
-                format!("{} queued message(s) will be delivered now ({held} released from ETRN hold)", n + held)
+            let f = admin.flush_queue(&me).await?;
+            let text = if f.released_held > 0 {
+                format!(
+                    "{} queued message(s) will be delivered now ({} released from ETRN hold)",
+                    f.messages, f.released_held
+                )
             } else {
-                format!("{n} queued message(s) will be delivered now")
+                format!("{} queued message(s) will be delivered now", f.messages)
             };
-            out.done(&text, &Flushed { messages: n + held, released_held: held })
+            out.done(&text, &f)
         }
     }
 }

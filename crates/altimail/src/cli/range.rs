@@ -1,16 +1,11 @@
-//! `altimail range …` (IP ranges / security ranges)
+//! `altimail range …` (IP ranges / security ranges), through the administration service.
 
 use std::net::IpAddr;
 
-use anyhow::bail;
 use clap::Subcommand;
-use serde::Serialize;
 
-use altimail_core::codes::range as bits;
+use altimail_admin::{Admin, NewRange, RangeChanges, range_options};
 use altimail_store::Store;
-use altimail_store::db::never;
-use altimail_store::repo::ranges::{self, Trusted};
-use altimail_store::repo::settings;
 
 use super::output::{Output, yes_no};
 use super::parse_bool;
@@ -88,101 +83,17 @@ pub enum RangeCmd {
     Options,
 }
 
-#[derive(Serialize)]
-struct RangeView {
-    #[serde(flatten)]
-    range: ranges::Range,
-    allows: Vec<&'static str>,
-    /// Whether auto-ban spares the range's clients.
-    trusted: bool,
-}
-
-impl RangeView {
-    fn new(range: ranges::Range, trusted: &Trusted) -> Self {
-        let allows = bits::names(range.options);
-        let trusted = !range.is_auto_ban() && trusted.has_name(&range.name);
-        RangeView { range, allows, trusted }
-    }
-}
-
-/// The current value of `altimailtrustedranges`, parsed.
-pub(crate) async fn trusted(store: &Store) -> anyhow::Result<Trusted> {
-    let value = match settings::get(&store.db, ranges::TRUSTED_SETTING).await? {
-        Some(s) => s.string,
-        None => ranges::DEFAULT_TRUSTED.to_owned(),
-    };
-    Ok(Trusted::parse(&value))
-}
-
-/// Adds the range `name` to the trusted ones or takes it out.
-async fn set_trusted(store: &Store, name: &str, on: bool) -> anyhow::Result<()> {
-    if on && name.contains(',') {
-        bail!(
-            "a range whose name contains a comma cannot be trusted (altimailtrustedranges separates names with commas)"
-        );
-    }
-    if on && name.starts_with(ranges::AUTO_BAN_PREFIX) {
-        bail!("an auto-ban range cannot be trusted");
-    }
-    let value = trusted(store).await?.with_name(name, on);
-    settings::set_string(&store.db, ranges::TRUSTED_SETTING, &value).await?;
-    Ok(())
-}
-
-fn mask(names: &[String]) -> anyhow::Result<i64> {
-    let mut m = 0;
-    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        match bits::bit(n) {
-            Some(b) => m |= b,
-            None => bail!("unknown range option {n:?} (see `altimail range options`)"),
-        }
-    }
-    Ok(m)
-}
-
-fn expiry(s: &str) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
-    if s.eq_ignore_ascii_case("never") {
-        return Ok(None);
-    }
-    match altimail_store::db::parse_time(s) {
-        Some(t) => Ok(Some(t)),
-        None => bail!("{s:?}: expected YYYY-MM-DD HH:MM or never"),
-    }
-}
-
 pub async fn run(cmd: RangeCmd, store: &Store, out: &Output) -> anyhow::Result<()> {
-    let db = &store.db;
+    let admin = Admin::new(store.clone());
+    let me = super::caller();
     match cmd {
-        RangeCmd::Add { name, lower, upper, priority, allow, options, expires, trusted: trust } => {
-            let options = match options {
-                Some(o) => o,
-                None => mask(&allow)?,
-            };
-            let when = expires.as_deref().map(expiry).transpose()?.flatten();
-            let r = ranges::Range {
-                id: 0,
-                name,
-                priority,
-                lower,
-                upper: upper.unwrap_or(lower),
-                options,
-                expires: when.is_some(),
-                expires_time: when.unwrap_or_else(never),
-            };
-            if trust && r.name.contains(',') {
-                bail!("a range whose name contains a comma cannot be trusted");
-            }
-            let r = ranges::create(db, &r).await?;
-            if trust {
-                set_trusted(store, &r.name, true).await?;
-            }
-            let view = RangeView::new(r, &trusted(store).await?);
+        RangeCmd::Add { name, lower, upper, priority, allow, options, expires, trusted } => {
+            let new = NewRange { name, lower, upper, priority, allow, options, expires, trusted };
+            let view = admin.create_range(&me, &new).await?;
             out.done(&format!("IP range {} added", view.range.name), &view)
         }
         RangeCmd::List => {
-            let trusted = trusted(store).await?;
-            let all: Vec<RangeView> =
-                ranges::list(db).await?.into_iter().map(|r| RangeView::new(r, &trusted)).collect();
+            let all = admin.list_ranges(&me).await?;
             let rows = all
                 .iter()
                 .map(|v| {
@@ -201,51 +112,20 @@ pub async fn run(cmd: RangeCmd, store: &Store, out: &Output) -> anyhow::Result<(
                 .collect();
             out.table(&all, &["NAME", "PRIORITY", "LOWER", "UPPER", "ALLOWS", "TRUSTED", "EXPIRES-TIME"], rows)
         }
-        RangeCmd::Show { name } => {
-            let range = ranges::require(db, &name).await?;
-            out.object(&RangeView::new(range, &trusted(store).await?))
-        }
-        RangeCmd::Set { name, lower, upper, priority, allow, deny, options, expires, trusted: trust } => {
-            let mut r = ranges::require(db, &name).await?;
-            if let Some(v) = lower {
-                r.lower = v;
-            }
-            if let Some(v) = upper {
-                r.upper = v;
-            }
-            if let Some(v) = priority {
-                r.priority = v;
-            }
-            if let Some(o) = options {
-                r.options = o;
-            }
-            r.options |= mask(&allow)?;
-            r.options &= !mask(&deny)?;
-            if let Some(e) = expires {
-                let when = expiry(&e)?;
-                r.expires = when.is_some();
-                r.expires_time = when.unwrap_or_else(never);
-            }
-            ranges::update(db, &r).await?;
-            if let Some(on) = trust {
-                set_trusted(store, &r.name, on).await?;
-            }
-            let view = RangeView::new(r, &trusted(store).await?);
+        RangeCmd::Show { name } => out.object(&admin.get_range(&me, &name).await?),
+        RangeCmd::Set { name, lower, upper, priority, allow, deny, options, expires, trusted } => {
+            let changes = RangeChanges { lower, upper, priority, options, allow, deny, expires, trusted };
+            let view = admin.update_range(&me, &name, &changes).await?;
             out.done(&format!("IP range {} updated", view.range.name), &view)
         }
         RangeCmd::Remove { name } => {
-            let r = ranges::require(db, &name).await?;
-            ranges::delete(db, r.id).await?;
-            let trusted = trusted(store).await?;
-            if trusted.has_name(&r.name) {
-                settings::set_string(db, ranges::TRUSTED_SETTING, &trusted.with_name(&r.name, false)).await?;
-            }
-            let view = RangeView::new(r, &trusted);
+            let view = admin.delete_range(&me, &name).await?;
             out.done(&format!("IP range {} removed", view.range.name), &view)
         }
         RangeCmd::Options => {
-            let rows = bits::NAMES.iter().map(|(n, b)| vec![n.to_string(), b.to_string()]).collect();
-            let names: Vec<&str> = bits::NAMES.iter().map(|(n, _)| *n).collect();
+            let all = range_options();
+            let rows = all.iter().map(|o| vec![o.name.to_string(), o.bit.to_string()]).collect();
+            let names: Vec<&str> = all.iter().map(|o| o.name).collect();
             out.table(&names, &["OPTION", "BIT"], rows)
         }
     }

@@ -181,6 +181,7 @@ pub(super) async fn before_data(
     altimail_antispam::stages::run(PRE_TRANSMISSION, checker, &mut ctx).await;
     match ctx.outcome(&checker.settings.thresholds) {
         Outcome::Refuse(text) | Outcome::RefusePolicy(text) => {
+            altimail_core::stats::count(altimail_core::stats::Counter::Spam);
             conn.log.application(&format!("SMTPD - {} - refused before data", ctx.status_line()));
             Err(Reply::new(550, Some((5, 7, 1)), text))
         }
@@ -223,6 +224,9 @@ pub(super) fn finish(conn: &Connection, checker: &Checker, state: &SpamState, wh
     let mut edits = Edits { strip_results_of: Some(ctx.host_name.clone()), ..Edits::default() };
     if s.spf || s.dkim_verify || s.dmarc {
         edits.prefix.push_str(&authentication_results(ctx));
+    }
+    if !matches!(outcome, Outcome::Pass) {
+        altimail_core::stats::count(altimail_core::stats::Counter::Spam);
     }
     match outcome {
         Outcome::Refuse(text) => return Err(Reply::new(554, Some((5, 7, 1)), text)),

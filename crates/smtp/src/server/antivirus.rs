@@ -80,6 +80,9 @@ pub(super) async fn check(
         Ok(AvOutcome::Clean) => Ok(Verdict::Keep),
         Ok(AvOutcome::Rewritten { message, removed, virus }) => {
             let names = removed.join(", ");
+            if virus.is_some() {
+                altimail_core::stats::count(altimail_core::stats::Counter::Virus);
+            }
             match virus {
                 Some(v) => conn.log.application(&format!(
                     "SMTPD - Virus found: {v} - attachments removed from the message from {sender}: {names}"
@@ -91,6 +94,7 @@ pub(super) async fn check(
             Ok(Verdict::Replace(message))
         }
         Ok(AvOutcome::Infected { virus }) => {
+            altimail_core::stats::count(altimail_core::stats::Counter::Virus);
             conn.log.application(&format!("SMTPD - Virus found: {virus} - message from {sender} refused"));
             notify_recipients(store, spool, settings, host, sender, recipients, message).await;
             Err(Reply::new(554, Some((5, 7, 1)), format!("Message refused: virus found ({})", one_line(&virus))))

@@ -329,6 +329,7 @@ impl SmtpServer {
                         let result =
                             self.accept(&conn, &settings, &host, checker.as_ref(), &mut tx, *message, client).await;
                         if let Ok(id) = &result {
+                            altimail_core::stats::count(altimail_core::stats::Counter::Received);
                             conn.log.application(&format!("SMTPD - Message {id} queued"));
                         }
                         let _ = session.message_accepted(result.map(|id| id.to_string()));

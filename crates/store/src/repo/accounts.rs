@@ -28,12 +28,16 @@ pub struct Account {
     pub vacation_subject: String,
     pub vacation_message: String,
     pub vacation_expires: bool,
+    /// Server local time, `YYYY-MM-DDTHH:MM:SS` (no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub vacation_expire_date: NaiveDateTime,
     pub forward_on: bool,
     pub forward_address: String,
     pub forward_keep_original: bool,
     pub first_name: String,
     pub last_name: String,
+    /// Server local time, `YYYY-MM-DDTHH:MM:SS` (no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub last_logon: NaiveDateTime,
 }
 

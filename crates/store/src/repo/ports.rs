@@ -10,12 +10,14 @@ use altimail_core::ip;
 use crate::StoreError;
 use crate::db::{Db, Row, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Port {
     pub id: i64,
     pub protocol: Protocol,
     pub port: u16,
     /// Bind address; 0.0.0.0 means every IPv4 interface (hMailServer's 0/NULL).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub address: IpAddr,
     pub security: Security,
     /// `hm_sslcertificates` id; 0 means "the self-signed certificate" for TLS ports.

@@ -10,17 +10,22 @@ use altimail_core::ip;
 use crate::StoreError;
 use crate::db::{Db, Row, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Range {
     pub id: i64,
     pub name: String,
     /// Higher wins when ranges overlap.
     pub priority: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub lower: IpAddr,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub upper: IpAddr,
     /// Bit mask, see `altimail_core::codes::range`.
     pub options: i64,
     pub expires: bool,
+    /// Server local time, `YYYY-MM-DDTHH:MM:SS` (no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expires_time: NaiveDateTime,
 }
 

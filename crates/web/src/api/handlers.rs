@@ -24,7 +24,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 pub(super) fn routes() -> Router<Api> {
     Router::new()
-        .route("/api/v1/openapi.json", get(super::openapi::document))
+        .route("/api/v1/openapi.json", get(super::openapi::serve_document))
         .route("/api/v1/auth/token", post(log_on).delete(log_off))
         .route("/api/v1/domains", get(list_domains).post(create_domain))
         .route("/api/v1/domains/{name}", get(get_domain).patch(update_domain).delete(delete_domain))
@@ -88,14 +88,21 @@ pub struct NewMember {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Logon,
-    responses((status = 200, body = Token), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn log_on(
     State(api): State<Api>,
     axum::Extension(peer): axum::Extension<super::Peer>,
     Json(logon): Json<Logon>,
 ) -> Answer<Token> {
     let from = format!("api {}", peer.0);
-    let caller = api.admin.authenticate(&logon.user, &logon.password, &from).await?;
+    api.refuse_banned(peer.0.ip()).await?;
+    let caller = match api.admin.authenticate(&logon.user, &logon.password, &from).await {
+        Ok(caller) => caller,
+        Err(e @ altimail_admin::AdminError::Unauthenticated(_)) => {
+            return Err(api.failed_logon(peer.0.ip(), &logon.user, e).await.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let user = caller.name().to_owned();
     let token = api.tokens.issue(caller);
     Ok(Json(Token { token, expires_in: TOKEN_LIFETIME.as_secs(), user }))

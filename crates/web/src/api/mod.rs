@@ -9,14 +9,19 @@
 //! * Errors are `{"error": "<code>", "message": "…"}` with the status of
 //!   [`AdminError::http_status`].
 //!
+//! * Failed logons and unknown bearer tokens count towards auto-ban as the mail protocols'
+//!   failed logons do (same settings, same `Auto-ban: <user>` ranges, same trusted addresses);
+//!   a banned address gets `403` with `{"error": "banned"}` on every call until the ban ends.
+//!
 //! The API has a listener of its own ([`serve`]), on the address the configuration names
 //! (`[api] listen`), by default on the loopback interface only.
 
 mod handlers;
 mod openapi;
+mod server;
 mod tokens;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::Router;
@@ -29,9 +34,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use altimail_admin::{Admin, AdminError, Caller};
+use altimail_net::Policy;
 
 pub use handlers::{DomainFilter, Force, Logon, NewDomainAlias, NewMember, Token};
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, document as openapi_document};
+pub use server::RangeFilter;
 pub use tokens::{TOKEN_LIFETIME, Tokens};
 
 /// The largest request body the API takes.
@@ -39,21 +46,53 @@ pub const MAX_API_BODY: usize = 64 * 1024;
 /// The longest a connection to the API may last.
 pub const API_SESSION_LIMIT: Duration = Duration::from_secs(300);
 
-/// What every request handler reaches: the service and the tokens issued.
+/// What every request handler reaches: the service, the tokens issued and the connection
+/// policy whose auto-ban failed logons count towards.
 #[derive(Clone)]
 pub struct Api {
     pub admin: Admin,
     pub tokens: Tokens,
+    policy: Option<Policy>,
 }
 
 impl Api {
     pub fn new(admin: Admin) -> Api {
-        Api { admin, tokens: Tokens::default() }
+        Api { admin, tokens: Tokens::default(), policy: None }
+    }
+
+    /// Counts failed logons and unknown tokens with `policy`'s auto-ban, and refuses banned
+    /// addresses (the running server's policy, shared with the mail listeners).
+    pub fn with_policy(mut self, policy: Policy) -> Api {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Refuses a client whose address auto-ban has banned.
+    async fn refuse_banned(&self, peer: IpAddr) -> Result<(), AdminError> {
+        let Some(policy) = &self.policy else { return Ok(()) };
+        match policy.ban_of(peer).await {
+            Some(ban) => Err(banned(peer, ban.expires.then_some(ban.expires_time))),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed logon (or an unknown token) from `peer` as `user`; the error to answer.
+    async fn failed_logon(&self, peer: IpAddr, user: &str, error: AdminError) -> AdminError {
+        let Some(policy) = &self.policy else { return error };
+        if policy.logon_failed(peer, user).await {
+            tracing::warn!(target: "audit", who = %user, from = %format!("api {peer}"), "administration logons from {peer} banned after repeated failures");
+            return match policy.ban_of(peer).await {
+                Some(ban) => banned(peer, ban.expires.then_some(ban.expires_time)),
+                None => AdminError::Banned(format!("{peer}: too many failed logons")),
+            };
+        }
+        error
     }
 
     /// The routes of `/api/v1`, for the connection from `peer`.
     pub fn router(&self, peer: SocketAddr) -> Router {
         handlers::routes()
+            .merge(server::routes())
             .layer(DefaultBodyLimit::max(MAX_API_BODY))
             .layer(axum::Extension(Peer(peer)))
             .with_state(self.clone())
@@ -124,16 +163,30 @@ impl FromRequestParts<Api> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+        if let Some(peer) = peer {
+            api.refuse_banned(peer).await?;
+        }
         let token = bearer(parts).ok_or_else(|| {
             ApiError(AdminError::Unauthenticated("log on first: Authorization: Bearer <token>".into()))
         })?;
-        let mut caller = api
-            .tokens
-            .caller(token)
-            .ok_or_else(|| ApiError(AdminError::Unauthenticated("the token is unknown or expired".into())))?;
+        let Some(mut caller) = api.tokens.caller(token) else {
+            let error = AdminError::Unauthenticated("the token is unknown or expired".into());
+            return Err(ApiError(match peer {
+                Some(peer) => api.failed_logon(peer, "API bearer token", error).await,
+                None => error,
+            }));
+        };
         caller.origin = origin(parts);
         Ok(Authed(caller))
     }
+}
+
+fn banned(peer: IpAddr, until: Option<chrono::NaiveDateTime>) -> AdminError {
+    AdminError::Banned(match until {
+        Some(t) => format!("{peer} is banned after repeated failed logons until {}", t.format("%Y-%m-%d %H:%M")),
+        None => format!("{peer} is banned after repeated failed logons"),
+    })
 }
 
 /// An error as the API answers it.

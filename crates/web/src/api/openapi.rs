@@ -10,7 +10,7 @@ use super::handlers;
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Altimail Server administration API", description = "Domains, accounts, aliases and distribution lists."),
+    info(title = "Altimail Server administration API", description = "Domains, accounts, aliases and distribution lists; IP ranges, ports, settings, the delivery queue and the server's status."),
     paths(
         handlers::log_on, handlers::log_off,
         handlers::list_domains, handlers::create_domain, handlers::get_domain, handlers::update_domain,
@@ -40,6 +40,13 @@ impl Modify for BearerAuth {
     }
 }
 
-pub(super) async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The whole document: [`ApiDoc`] with the server administration's endpoints.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::server::ServerDoc::openapi());
+    doc
+}
+
+pub(super) async fn serve_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
 }
