@@ -177,6 +177,14 @@ async fn quickstart_output_publishes_working_records_and_clients_configure_thems
     for (name, value) in &txt {
         zone = zone.txt(name, value);
     }
+    for (name, target) in &cnames {
+        zone = zone.cname(name, target);
+    }
+    for (name, value) in &srv {
+        let fields: Vec<&str> = value.split(' ').collect();
+        let [priority, weight, port, target] = fields[..] else { panic!("SRV {value:?}") };
+        zone = zone.srv(name, priority.parse().unwrap(), weight.parse().unwrap(), port.parse().unwrap(), target);
+    }
     let dns = TestDns::start(zone).await.unwrap();
     let resolver = HickoryDns::resolver(&[dns.addr]);
     let mx_hosts = resolver.mx("quick.test").await.unwrap();
@@ -184,6 +192,21 @@ async fn quickstart_output_publishes_working_records_and_clients_configure_thems
     assert_eq!(resolver.a(&mx_hosts[0].1).await.unwrap(), ["127.0.0.1".parse::<std::net::Ipv4Addr>().unwrap()]);
     let published = resolver.txt("altimail._domainkey.quick.test").await.unwrap();
     assert_eq!(published, [dkim_txt.to_owned()]);
+    // The client-discovery names lead to the mail host: CNAMEs resolve to its address, and each
+    // SRV record names it with the port of its service.
+    for alias in ["autoconfig.quick.test", "autodiscover.quick.test"] {
+        let got = resolver.a(alias).await.unwrap_or_else(|e| panic!("{alias}: {e}"));
+        assert_eq!(got, ["127.0.0.1".parse::<std::net::Ipv4Addr>().unwrap()], "{alias}");
+    }
+    let (_, handle) = HickoryDns::resolver_and_handle(&[dns.addr]);
+    let handle = handle.expect("a resolver for the test DNS server");
+    for (service, port) in [("_autodiscover._tcp", 443), ("_imaps._tcp", 993), ("_submissions._tcp", 465)] {
+        let owner = format!("{service}.quick.test.");
+        let found = handle.srv_lookup(owner.as_str()).await.unwrap_or_else(|e| panic!("{owner}: {e}"));
+        // The answers in zone-file form, as quickstart prints them.
+        let answers: Vec<String> = found.answers().iter().map(|r| r.data.to_string()).collect();
+        assert_eq!(answers, [format!("0 1 {port} mail.quick.test.")], "{owner}");
+    }
 
     // The server, with the test DNS; mail from alice goes out signed.
     let mut config = std::fs::read_to_string(&i.config).unwrap();

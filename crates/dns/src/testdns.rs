@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::rdata::{A, AAAA, MX, PTR, SOA, TXT};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, SOA, SRV, TXT};
 use hickory_server::proto::rr::{LowerName, Name, RData, Record};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
@@ -51,6 +51,18 @@ impl Zone {
         if let Ok(ip) = ip.parse::<IpAddr>() {
             self.records.push((crate::reverse_name(ip), RData::PTR(PTR(name(host)))));
         }
+        self
+    }
+
+    /// `owner` is another name for `target`.
+    pub fn cname(mut self, owner: &str, target: &str) -> Self {
+        self.records.push((owner.into(), RData::CNAME(CNAME(name(target)))));
+        self
+    }
+
+    /// A service record: `owner` such as `_imaps._tcp.example.test`.
+    pub fn srv(mut self, owner: &str, priority: u16, weight: u16, port: u16, target: &str) -> Self {
+        self.records.push((owner.into(), RData::SRV(SRV::new(priority, weight, port, name(target)))));
         self
     }
 
