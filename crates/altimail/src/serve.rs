@@ -167,11 +167,7 @@ pub async fn run(mut config: Config, options: Options) -> anyhow::Result<()> {
             crate::webadmin::greet(&admin, addr).await;
             let api = altimail_web::api::Api::new(admin.clone()).with_policy(admin_policy.clone());
             // The web administration (/admin/) shares the API's listener.
-            let status = altimail_web::ui::ServerStatus::new(
-                store.clone(),
-                Some(admin_policy.clone()),
-                Some(config.logs_dir.clone()),
-            );
+            let status = altimail_web::ui::ServerStatus::new(Some(config.logs_dir.clone()));
             let ui = altimail_web::ui::WebAdmin::new(admin, status, Some(admin_policy));
             Some(tokio::spawn(altimail_web::ui::serve(listener, api, ui, delivery_stopped.clone())))
         }

@@ -1,65 +1,46 @@
-//! What the status page shows of the running server: its version and start, the sessions each
-//! protocol has open (the listeners' counters), the queue's size and the newest lines of the
-//! server's log file. The running server hands these sources over when it starts the
-//! administration; a web administration without them (tests) shows what it has.
+//! What the status page shows of the running server: the administration service's status (its
+//! version and start, the sessions each protocol has open, the queue's size) and the newest
+//! lines of the server's log file, whose folder the running server hands over when it starts
+//! the administration.
 
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
-
-use altimail_core::codes::Protocol;
-use altimail_net::Policy;
-use altimail_store::Store;
-use altimail_store::repo::messages;
+use altimail_admin::{Admin, Caller};
 
 /// How much of the end of the log file the page reads.
 const LOG_TAIL_BYTES: u64 = 32 * 1024;
 /// How many log lines the page shows.
 pub(crate) const LOG_LINES: usize = 40;
 
-/// Where the status page looks.
+/// Where the status page finds the log file.
 #[derive(Clone)]
 pub struct ServerStatus {
-    store: Store,
-    started: NaiveDateTime,
-    policy: Option<Policy>,
     logs_dir: Option<PathBuf>,
 }
 
 /// One look at the server.
 pub(crate) struct Snapshot {
-    pub version: &'static str,
+    pub version: String,
     pub started: String,
     pub uptime: String,
     /// Open sessions per protocol, when the listeners' counters are known.
     pub sessions: Vec<(&'static str, u64)>,
-    pub queue: Result<usize, String>,
+    pub queue: Result<u64, String>,
     pub log_file: Option<String>,
     pub log_lines: Vec<String>,
 }
 
 impl ServerStatus {
-    /// The status of a server started now on `store`, with its listeners' `policy` and its
-    /// `logs_dir` when there are.
-    pub fn new(store: Store, policy: Option<Policy>, logs_dir: Option<PathBuf>) -> ServerStatus {
-        ServerStatus { store, started: altimail_core::time::now_local(), policy, logs_dir }
+    /// The status page of a server whose log files are in `logs_dir`, when there is one.
+    pub fn new(logs_dir: Option<PathBuf>) -> ServerStatus {
+        ServerStatus { logs_dir }
     }
 
-    pub(crate) async fn snapshot(&self) -> Snapshot {
-        let now = altimail_core::time::now_local();
-        let up = (now - self.started).num_seconds().max(0);
-        let sessions = match &self.policy {
-            Some(p) => {
-                [("SMTP", Protocol::Smtp), ("POP3", Protocol::Pop3), ("IMAP", Protocol::Imap), ("HTTP", Protocol::Http)]
-                    .into_iter()
-                    .map(|(name, protocol)| (name, p.connections(protocol)))
-                    .collect()
-            }
-            None => Vec::new(),
-        };
-        let queue = messages::queue_and_held(&self.store.db).await.map(|q| q.len()).map_err(|e| {
-            tracing::error!("web administration: reading the queue: {e}");
+    /// The service's status as `caller` may see it, and the log's newest lines.
+    pub(crate) async fn snapshot(&self, admin: &Admin, caller: &Caller) -> Snapshot {
+        let status = admin.status(caller).await.map_err(|e| {
+            tracing::error!("web administration: reading the server's status: {e}");
             "unavailable (see the server's log)".to_owned()
         });
         let (log_file, log_lines) = match &self.logs_dir {
@@ -72,12 +53,21 @@ impl ServerStatus {
             },
             None => (None, Vec::new()),
         };
+        let live = status.as_ref().ok();
+        let up = live.and_then(|s| s.uptime_seconds);
         Snapshot {
-            version: env!("CARGO_PKG_VERSION"),
-            started: self.started.format("%Y-%m-%d %H:%M:%S").to_string(),
-            uptime: format!("{}d {:02}:{:02}:{:02}", up / 86_400, up / 3600 % 24, up / 60 % 60, up % 60),
-            sessions,
-            queue,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            started: live
+                .and_then(|s| s.started)
+                .map_or_else(|| "unknown".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            uptime: up.map_or_else(
+                || "unknown".to_owned(),
+                |up| format!("{}d {:02}:{:02}:{:02}", up / 86_400, up / 3600 % 24, up / 60 % 60, up % 60),
+            ),
+            sessions: live.and_then(|s| s.sessions.as_ref()).map_or_else(Vec::new, |n| {
+                vec![("SMTP", n.smtp), ("POP3", n.pop3), ("IMAP", n.imap), ("HTTP", n.http)]
+            }),
+            queue: status.map(|s| s.queue.queued + s.queue.held),
             log_file,
             log_lines,
         }

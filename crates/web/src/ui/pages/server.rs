@@ -24,7 +24,7 @@ fn servers_only(me: &Me, what: &str) -> Result<(), AdminError> {
 
 pub(super) async fn status(State(ui): State<WebAdmin>, me: Me) -> Response {
     let page = match servers_only(&me, "the server's status") {
-        Ok(()) => Ok(StatusPage { s: ui.status.snapshot().await, nav: ui.nav(&me) }),
+        Ok(()) => Ok(StatusPage { s: ui.status.snapshot(&ui.admin, &me.caller).await, nav: ui.nav(&me) }),
         Err(e) => Err(e),
     };
     render(&ui, &me, page)
