@@ -122,7 +122,9 @@ impl HostObject for MessageObject {
                 Value::from(html.flatten().unwrap_or_default())
             }
             "recipients" => {
-                let list = Recipients(self.state().info.recipients.clone());
+                let list = Collection::new("Recipients", self.state().info.recipients.clone(), |r| {
+                    object(RecipientObject(r.clone()))
+                });
                 if args.is_empty() { object(list) } else { list.item(args)? }
             }
             "attachments" => {
@@ -137,7 +139,7 @@ impl HostObject for MessageObject {
                     },
                     Vec::new(),
                 );
-                let list = Attachments(names);
+                let list = Collection::new("Attachments", names, |a| object(AttachmentObject(a.clone())));
                 if args.is_empty() { object(list) } else { list.item(args)? }
             }
             _ => return Err(HostError::NoSuchMember(name.to_owned())),
@@ -214,14 +216,22 @@ impl HostObject for MessageObject {
     }
 }
 
-/// `oMessage.Recipients`: Count and Item(i) (zero-based, as in hMailServer).
-struct Recipients(Vec<ScriptRecipient>);
+/// A read-only collection of hMailServer's objects (`oMessage.Recipients`, `oMessage.Attachments`):
+/// Count, Item(i) (zero-based, as in hMailServer) and For Each.
+struct Collection<T> {
+    type_name: &'static str,
+    items: Vec<T>,
+    wrap: fn(&T) -> Value,
+}
 
-impl Recipients {
+impl<T> Collection<T> {
+    fn new(type_name: &'static str, items: Vec<T>, wrap: fn(&T) -> Value) -> Self {
+        Collection { type_name, items, wrap }
+    }
+
     fn item(&self, args: &[Value]) -> Result<Value, HostError> {
-        let i = index(args)?;
-        let r = self.0.get(i).ok_or_else(|| HostError::Failed(9, "Subscript out of range".into()))?;
-        Ok(object(RecipientObject(r.clone())))
+        let item = self.items.get(index(args)?).ok_or_else(|| HostError::Failed(9, "Subscript out of range".into()))?;
+        Ok((self.wrap)(item))
     }
 }
 
@@ -230,21 +240,21 @@ fn index(args: &[Value]) -> Result<usize, HostError> {
     usize::try_from(i).map_err(|_| HostError::Failed(9, "Subscript out of range".into()))
 }
 
-impl HostObject for Recipients {
+impl<T: Send + Sync> HostObject for Collection<T> {
     fn type_name(&self) -> &str {
-        "Recipients"
+        self.type_name
     }
 
     fn get_property(&self, name: &str, args: &[Value]) -> Result<Value, HostError> {
         match name {
-            "count" => Ok(Value::Long(i32::try_from(self.0.len()).unwrap_or(i32::MAX))),
+            "count" => Ok(Value::Long(i32::try_from(self.items.len()).unwrap_or(i32::MAX))),
             "item" | "" => self.item(args),
             _ => Err(HostError::NoSuchMember(name.to_owned())),
         }
     }
 
     fn enumerate(&self) -> Result<Vec<Value>, HostError> {
-        Ok(self.0.iter().map(|r| object(RecipientObject(r.clone()))).collect())
+        Ok(self.items.iter().map(self.wrap).collect())
     }
 }
 
@@ -269,34 +279,6 @@ impl HostObject for RecipientObject {
 struct Attachment {
     filename: String,
     size: usize,
-}
-
-/// `oMessage.Attachments`: Count and Item(i) with Filename and Size (read-only).
-struct Attachments(Vec<Attachment>);
-
-impl Attachments {
-    fn item(&self, args: &[Value]) -> Result<Value, HostError> {
-        let a = self.0.get(index(args)?).ok_or_else(|| HostError::Failed(9, "Subscript out of range".into()))?;
-        Ok(object(AttachmentObject(a.clone())))
-    }
-}
-
-impl HostObject for Attachments {
-    fn type_name(&self) -> &str {
-        "Attachments"
-    }
-
-    fn get_property(&self, name: &str, args: &[Value]) -> Result<Value, HostError> {
-        match name {
-            "count" => Ok(Value::Long(i32::try_from(self.0.len()).unwrap_or(i32::MAX))),
-            "item" | "" => self.item(args),
-            _ => Err(HostError::NoSuchMember(name.to_owned())),
-        }
-    }
-
-    fn enumerate(&self) -> Result<Vec<Value>, HostError> {
-        Ok(self.0.iter().map(|a| object(AttachmentObject(a.clone()))).collect())
-    }
 }
 
 struct AttachmentObject(Attachment);
